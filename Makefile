@@ -1,0 +1,33 @@
+# `make run` and `make test` set everything up on a fresh machine (Python 3.11+ and make).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+SHARED ?= ../shared
+export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
+export PREFECT_HOME ?= $(CURDIR)/.prefect
+
+.PHONY: run test lint eval bench install
+
+$(BIN)/paperboy: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $@
+
+install: $(BIN)/paperboy
+
+run: $(BIN)/paperboy
+	$(BIN)/paperboy feeds import feeds.toml
+	$(BIN)/paperboy run
+
+test: $(BIN)/paperboy
+	$(BIN)/python -m pytest -q
+
+lint: $(BIN)/paperboy
+	$(BIN)/ruff format --check . && $(BIN)/ruff check .
+
+eval: $(BIN)/paperboy
+	$(BIN)/python bench/eval.py --shared $(SHARED)
+
+bench: $(BIN)/paperboy
+	$(BIN)/python bench/bench.py --shared $(SHARED)

@@ -1,0 +1,7 @@
+"""Storage: schema and store. The only package that imports sqlite_utils or speaks SQL."""
+
+from . import _store as store
+from ._schema import connect
+from ._store import MAX_ATTEMPTS, Outcome
+
+__all__ = ["MAX_ATTEMPTS", "Outcome", "connect", "store"]

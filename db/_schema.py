@@ -1,0 +1,81 @@
+"""The schema, created idempotently on open."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import sqlite_utils
+
+SCHEMA_VERSION = 1
+
+
+def connect(path: str) -> sqlite_utils.Database:
+    """A connection in autocommit mode: every write goes through `store.write()` (BEGIN IMMEDIATE)."""
+    conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA busy_timeout=30000")
+    conn.execute("PRAGMA foreign_keys=ON")
+    db = sqlite_utils.Database(conn)
+    ensure_schema(db)
+    return db
+
+
+def ensure_schema(db: sqlite_utils.Database) -> None:
+    if "feeds" in db.table_names() and "raw_pages" in db.table_names():
+        return
+    conn = db.conn
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        db["feeds"].create(
+            {
+                "id": int, "url": str, "name": str, "title": str, "site_url": str,
+                "etag": str, "last_modified": str, "content_hash": str,
+                "added_at": str, "last_polled_at": str, "last_success_at": str,
+                "last_error": str, "last_error_at": str, "consecutive_errors": int,
+                "next_poll_at": str, "interval_seconds": int, "ttl_hint": int,
+                "moved_to": str, "disabled": int,
+            },
+            pk="id", not_null={"url"}, defaults={"consecutive_errors": 0, "disabled": 0}, if_not_exists=True,
+        )  # fmt: skip
+        db["feeds"].create_index(["url"], unique=True, if_not_exists=True)
+        db["articles"].create(
+            {
+                "id": int, "url": str, "feed_id": int, "guid": str, "title": str, "authors": str,
+                "published": str, "language": str, "text": str, "text_source": str,
+                "fetched_at": str, "updated_at": str, "content_hash": str, "extractor_version": str,
+            },
+            pk="id", not_null={"url", "text"}, foreign_keys=[("feed_id", "feeds", "id")], if_not_exists=True,
+        )  # fmt: skip
+        db["articles"].create_index(["url"], unique=True, if_not_exists=True)
+        db["articles"].create_index(["content_hash"], if_not_exists=True)
+        db["articles"].create_index(["published"], if_not_exists=True)
+        db["articles"].create_index(["feed_id"], if_not_exists=True)
+        # Every address an article was reached under (link, final URL, canonical), normalised.
+        db["article_urls"].create({"key": str, "article_id": int}, pk="key", if_not_exists=True)
+        db["article_urls"].create_index(["article_id"], if_not_exists=True)
+        # Every feed item seen, with what became of it: the memory that makes a re-run add nothing.
+        db["entries"].create(
+            {
+                "feed_id": int, "key": str, "guid": str, "link": str, "title": str, "authors": str,
+                "published": str, "content": str, "status": str, "article_id": int, "attempts": int,
+                "last_error": str, "first_seen_at": str, "updated_at": str,
+            },
+            pk=("feed_id", "key"), defaults={"attempts": 0}, if_not_exists=True,
+        )  # fmt: skip
+        db["entries"].create_index(["status"], if_not_exists=True)
+        # The page as fetched, compressed, so that it can be re-extracted without a request.
+        db["raw_pages"].create(
+            {"article_id": int, "url": str, "fetched_at": str, "html_zlib": bytes},
+            pk="article_id", if_not_exists=True,
+        )
+        # Learned boilerplate: how many articles of a host carry the same paragraph.
+        db["boilerplate"].create(
+            {"host": str, "fingerprint": str, "articles": int}, pk=("host", "fingerprint"), if_not_exists=True
+        )
+        if "articles_fts" not in db.table_names():
+            db["articles"].enable_fts(["title", "text"], create_triggers=True, tokenize="unicode61 remove_diacritics 2")
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise

@@ -1,0 +1,383 @@
+"""The store: every read and write of paperboy's data. The only code that speaks SQL."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import zlib
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import sqlite_utils
+
+from extractors import Article, fingerprint
+from fetchers import Entry, FeedPoll, FeedState
+
+MAX_ATTEMPTS = 5  # page fetches tried for an entry before it is given up (its feed text stays)
+LEARNED_MIN_ARTICLES = 3  # a paragraph in this many articles of one host is boilerplate
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+@contextmanager
+def write(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
+    """One write transaction, taken with BEGIN IMMEDIATE so a concurrent writer waits, never fails."""
+    conn = db.conn
+    if conn.in_transaction:  # nested: sqlite-utils' savepoints
+        with db.atomic():
+            yield db
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+# --- feeds --------------------------------------------------------------------------------------
+
+
+def add_feed(db: sqlite_utils.Database, url: str, name: str | None = None) -> bool:
+    """Add a feed; False when it is already there."""
+    with write(db):
+        if db.execute("select 1 from feeds where url = ?", [url]).fetchone():
+            return False
+        db["feeds"].insert({"url": url, "name": name, "added_at": now_iso(), "consecutive_errors": 0, "disabled": 0})
+    return True
+
+
+def remove_feed(db: sqlite_utils.Database, url: str) -> bool:
+    """Remove a feed and its entry memory; its stored articles stay in the archive."""
+    with write(db):
+        row = db.execute("select id from feeds where url = ?", [url]).fetchone()
+        if not row:
+            return False
+        db.execute("delete from entries where feed_id = ?", [row[0]])
+        db.execute("update articles set feed_id = null where feed_id = ?", [row[0]])
+        db.execute("delete from feeds where id = ?", [row[0]])
+    return True
+
+
+def list_feeds(db: sqlite_utils.Database) -> list[dict]:
+    return list(
+        db.query(
+            "select f.*, (select count(*) from articles a where a.feed_id = f.id) as articles "
+            "from feeds f order by f.id"
+        )
+    )
+
+
+def feeds_to_poll(db: sqlite_utils.Database, urls: Iterable[str] = (), due_only: bool = False) -> list[dict]:
+    urls = list(urls)
+    sql = "select * from feeds where disabled = 0"
+    params: list = []
+    if urls:
+        sql += f" and url in ({','.join('?' * len(urls))})"
+        params += urls
+    if due_only:
+        sql += " and (next_poll_at is null or next_poll_at <= ?)"
+        params.append(now_iso())
+    return list(db.query(sql + " order by id", params))
+
+
+def feed_state(row: dict) -> FeedState:
+    return FeedState(row["url"], row["etag"], row["last_modified"], row["content_hash"])
+
+
+def record_poll(db: sqlite_utils.Database, feed_id: int, poll: FeedPoll, *, next_poll_at: str,
+                interval: int, moved_to_confirmed: bool = False) -> None:
+    """Store a poll's outcome: state when it succeeded, health either way."""
+    now = now_iso()
+    update: dict = {"last_polled_at": now, "next_poll_at": next_poll_at, "interval_seconds": interval}
+    if poll.status == "failed":
+        update.update(last_error=poll.error, last_error_at=now)
+        if poll.gone:
+            update["disabled"] = 1
+        with write(db):
+            db.execute("update feeds set consecutive_errors = consecutive_errors + 1 where id = ?", [feed_id])
+            db["feeds"].update(feed_id, update)
+        return
+    update.update(last_success_at=now, consecutive_errors=0, ttl_hint=poll.ttl_hint, moved_to=poll.moved_to)
+    if poll.status == "fetched":
+        update.update(etag=poll.state.etag, last_modified=poll.state.last_modified,
+                      content_hash=poll.state.content_hash)
+        if poll.title:
+            update["title"] = poll.title
+        if poll.site_url:
+            update["site_url"] = poll.site_url
+    if moved_to_confirmed and poll.moved_to:
+        exists = db.execute("select 1 from feeds where url = ?", [poll.moved_to]).fetchone()
+        if not exists:
+            update["url"] = poll.moved_to
+            update["moved_to"] = None
+    with write(db):
+        db["feeds"].update(feed_id, update)
+
+
+# --- entries ------------------------------------------------------------------------------------
+
+
+def _entry_row(feed_id: int, e: Entry, now: str) -> dict:
+    return {
+        "feed_id": feed_id, "key": e.key, "guid": e.guid, "link": e.link, "title": e.title,
+        "authors": json.dumps(list(e.authors)), "published": e.published, "content": e.content,
+        "status": "pending", "attempts": 0, "first_seen_at": now, "updated_at": now,
+    }  # fmt: skip
+
+
+def _row_entry(feed_url: str, row: dict) -> Entry:
+    return Entry(
+        feed_url=feed_url, key=row["key"], guid=row["guid"], link=row["link"], title=row["title"],
+        authors=tuple(json.loads(row["authors"] or "[]")), published=row["published"], content=row["content"],
+    )  # fmt: skip
+
+
+def article_for_keys(db: sqlite_utils.Database, keys: Iterable[str]) -> int | None:
+    keys = [k for k in keys if k]
+    if not keys:
+        return None
+    row = db.execute(
+        f"select article_id from article_urls where key in ({','.join('?' * len(keys))}) limit 1", keys
+    ).fetchone()
+    return row[0] if row else None
+
+
+def new_entries(db: sqlite_utils.Database, feed_id: int, feed_url: str, entries: Iterable[Entry],
+                link_key) -> tuple[list[Entry], int]:
+    """Record unseen entries; return (entries whose page should be fetched, count of duplicates).
+
+    Storage says what is new: an entry already seen is not returned, unless an earlier fetch of its
+    page failed and it has tries left. An entry whose link is an article already stored (reached
+    through another feed or another address) is recorded as a duplicate and not fetched.
+    """
+    now = now_iso()
+    entries = list(entries)
+    todo: list[Entry] = []
+    duplicates = 0
+    with write(db):
+        known = {
+            r["key"]: r
+            for r in db.query(
+                f"select key, status, attempts from entries where feed_id = ? and key in "
+                f"({','.join('?' * len(entries))})",
+                [feed_id, *[e.key for e in entries]],
+            )
+        } if entries else {}  # fmt: skip
+        for e in entries:
+            if e.key in known:
+                continue
+            row = _entry_row(feed_id, e, now)
+            existing = article_for_keys(db, [link_key(e.link)] if e.link else [])
+            if existing is not None:
+                row.update(status="duplicate", article_id=existing)
+                duplicates += 1
+            db["entries"].insert(row, ignore=True)
+            if existing is None:
+                todo.append(e)
+        # Earlier failures, feed-text fallbacks and entries a killed pass left pending get another try.
+        fresh = {e.key for e in todo}
+        for row in db.query(
+            "select * from entries where feed_id = ? and status in ('failed', 'fallback', 'pending') "
+            "and attempts < ?",
+            [feed_id, MAX_ATTEMPTS],
+        ):
+            if row["key"] not in fresh:
+                todo.append(_row_entry(feed_url, row))
+    return todo, duplicates
+
+
+# --- articles -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one entry in a pass: an article (from its page or the feed), or an error."""
+
+    entry: Entry
+    article: Article | None = None
+    raw_html: bytes | None = None
+    keys: tuple[str, ...] = ()  # normalised addresses it was reached under
+    error: str | None = None  # why the page gave no article (the fallback may still have text)
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha256(" ".join(text.split()).lower().encode()).hexdigest()
+
+
+def _article_row(feed_id: int | None, entry: Entry | None, a: Article, now: str) -> dict:
+    return {
+        "url": a.canonical_url or a.url, "feed_id": feed_id, "guid": entry.guid if entry else None,
+        "title": a.title or (entry.title if entry else None), "authors": json.dumps(list(a.authors)),
+        "published": a.published or (entry.published if entry else None), "language": a.language,
+        "text": a.text, "text_source": a.source, "fetched_at": now, "updated_at": now,
+        "content_hash": text_hash(a.text), "extractor_version": a.extractor_version,
+    }  # fmt: skip
+
+
+def save_outcomes(db: sqlite_utils.Database, feed_id: int | None, outcomes: Iterable[Outcome],
+                  host_of) -> Counter:
+    """Store one batch in one transaction. Counts: new, updated, duplicate, failed:<reason>."""
+    counts: Counter = Counter()
+    now = now_iso()
+    with write(db):
+        for o in outcomes:
+            counts.update(_save_one(db, feed_id, o, now, host_of))
+    return counts
+
+
+def _save_one(db, feed_id, o: Outcome, now: str, host_of) -> list[str]:
+    e = o.entry
+    entry_row = db.execute("select status, attempts, article_id from entries where feed_id = ? and key = ?",
+                           [feed_id, e.key]).fetchone()
+    attempts = (entry_row[1] if entry_row else 0) + (1 if e.link else 0)
+    prior_article = entry_row[2] if entry_row else None
+
+    def mark(status: str, article_id=None, error=None) -> None:
+        db.execute(
+            "update entries set status = ?, article_id = coalesce(?, article_id), attempts = ?, "
+            "last_error = ?, updated_at = ? where feed_id = ? and key = ?",
+            [status, article_id, attempts, error, now, feed_id, e.key],
+        )
+
+    a = o.article
+    if a is None:
+        final = "failed" if attempts < MAX_ATTEMPTS else "gave_up"
+        mark(final, error=o.error)
+        return [f"failed:{_reason(o.error)}"]
+
+    keys = tuple(dict.fromkeys(o.keys))
+    existing = article_for_keys(db, keys) or prior_article
+    if existing is None:
+        dup = db.execute("select id from articles where content_hash = ? limit 1", [text_hash(a.text)]).fetchone()
+        if dup:
+            existing = dup[0]
+            _add_keys(db, existing, keys)
+            mark("duplicate", existing)
+            return ["duplicate"]
+    status = "stored" if a.source == "page" else ("fallback" if attempts < MAX_ATTEMPTS and e.link else "stored")
+    if existing is not None:
+        row = db.execute("select text_source, content_hash from articles where id = ?", [existing]).fetchone()
+        if row and row[0] == "feed" and a.source == "page":
+            _update_article(db, existing, feed_id, e, a, o.raw_html, now)
+            _add_keys(db, existing, keys)
+            mark("stored", existing, o.error)
+            return ["updated"]
+        _add_keys(db, existing, keys)
+        if prior_article == existing:  # a retry that found nothing better: keep what is stored
+            mark("stored" if row and row[0] == "page" else status, existing, o.error)
+            return ["unchanged"]
+        mark("duplicate", existing)
+        return ["duplicate"]
+    row = _article_row(feed_id, e, a, now)
+    # A different article that happens to share a canonical URL string would collide: keep the first.
+    clash = db.execute("select id from articles where url = ?", [row["url"]]).fetchone()
+    if clash:
+        _add_keys(db, clash[0], keys)
+        mark("duplicate", clash[0])
+        return ["duplicate"]
+    article_id = db["articles"].insert(row).last_pk
+    _add_keys(db, article_id, keys)
+    if o.raw_html is not None:
+        db["raw_pages"].upsert(
+            {"article_id": article_id, "url": a.url, "fetched_at": now, "html_zlib": zlib.compress(o.raw_html, 6)},
+            pk="article_id",
+        )
+    _learn(db, host_of(a.url), a.text)
+    mark(status, article_id, o.error)
+    return ["new"]
+
+
+def _update_article(db, article_id: int, feed_id, e: Entry, a: Article, raw: bytes | None, now: str) -> None:
+    row = _article_row(feed_id, e, a, now)
+    row.pop("fetched_at")
+    if db.execute("select 1 from articles where url = ? and id != ?", [row["url"], article_id]).fetchone():
+        row.pop("url")
+    db["articles"].update(article_id, row)
+    if raw is not None:
+        db["raw_pages"].upsert(
+            {"article_id": article_id, "url": a.url, "fetched_at": now, "html_zlib": zlib.compress(raw, 6)},
+            pk="article_id",
+        )
+
+
+def _add_keys(db, article_id: int, keys: Iterable[str]) -> None:
+    for key in keys:
+        if key:
+            db.execute("insert or ignore into article_urls (key, article_id) values (?, ?)", [key, article_id])
+
+
+def _reason(error: str | None) -> str:
+    if not error:
+        return "no text"
+    head = error.split(":")[0].strip()
+    return head if len(head) <= 40 else head[:40]
+
+
+def _learn(db, host: str, text: str) -> None:
+    if not host:
+        return
+    for fp in {fingerprint(p) for p in text.split("\n\n") if p.strip()}:
+        db.execute(
+            "insert into boilerplate (host, fingerprint, articles) values (?, ?, 1) "
+            "on conflict(host, fingerprint) do update set articles = articles + 1",
+            [host, fp],
+        )
+
+
+def learned_boilerplate(db: sqlite_utils.Database, hosts: Iterable[str]) -> dict[str, frozenset[str]]:
+    hosts = sorted(set(hosts))
+    if not hosts:
+        return {}
+    out: dict[str, set[str]] = {}
+    for row in db.query(
+        f"select host, fingerprint from boilerplate where articles >= ? and host in ({','.join('?' * len(hosts))})",
+        [LEARNED_MIN_ARTICLES, *hosts],
+    ):
+        out.setdefault(row["host"], set()).add(row["fingerprint"])
+    return {h: frozenset(v) for h, v in out.items()}
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+
+def search(db: sqlite_utils.Database, query: str, limit: int = 10) -> list[dict]:
+    """Full-text search, best first. The query is quoted term by term, so user punctuation is safe."""
+    terms = [t for t in query.replace('"', " ").split() if t]
+    if not terms:
+        return []
+    fts_query = " ".join(f'"{t}"' for t in terms)
+    return list(
+        db.query(
+            "select a.id, a.title, a.url, a.published, "
+            "snippet(articles_fts, 1, '[', ']', '…', 16) as snippet "
+            "from articles_fts join articles a on a.rowid = articles_fts.rowid "
+            "where articles_fts match ? order by bm25(articles_fts) limit ?",
+            [fts_query, limit],
+        )
+    )
+
+
+def export_articles(db: sqlite_utils.Database, since: str | None = None) -> Iterator[dict]:
+    sql = (
+        "select a.id, a.url, f.url as feed, a.guid, a.title, a.authors, a.published, a.language, "
+        "a.text_source, a.fetched_at, a.updated_at, a.content_hash, a.extractor_version, a.text "
+        "from articles a left join feeds f on f.id = a.feed_id"
+    )
+    params: list = []
+    if since:
+        sql += " where coalesce(a.published, a.fetched_at) >= ?"
+        params.append(since)
+    for row in db.query(sql + " order by a.id", params):
+        row["authors"] = json.loads(row["authors"] or "[]")
+        yield row
+
+
+def counts(db: sqlite_utils.Database) -> dict[str, int]:
+    return {t: db[t].count for t in ("feeds", "articles", "entries")}

@@ -1,0 +1,16 @@
+"""HTML in, article out: trafilatura and the cleaning. Pure functions, no I/O."""
+
+from ._clean import clean_paragraphs, fingerprint
+from ._extract import extract, extract_fragment
+from ._models import EXTRACTOR_VERSION, Article, ExtractOptions, SiteRules
+
+__all__ = [
+    "EXTRACTOR_VERSION",
+    "Article",
+    "ExtractOptions",
+    "SiteRules",
+    "clean_paragraphs",
+    "extract",
+    "extract_fragment",
+    "fingerprint",
+]

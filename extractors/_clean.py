@@ -1,0 +1,321 @@
+"""Cleaning: what trafilatura leaves behind, removed paragraph by paragraph.
+
+Rule families (each can be switched off by name through ExtractOptions.disabled_rules):
+
+  byline      "By Anna Smith", "Von Anna Sleegers, Frankfurt"    edges; the names go to `authors`
+  bio         "Lance has covered technology for 38 years…"       the end
+  copyright   "© 2024 Example. All rights reserved."              the end; anywhere when it opens with ©
+  contact     "Got a story? Email us at…"                         edges
+  promo       newsletter, subscribe, follow-us, share prompts     edges; anywhere when unmistakable
+  readmore    "Read more: …", "Lesen Sie auch: …"                 anywhere, as a labelled line
+  credit      "Photo: AFP", "Bild: Keystone"                      anywhere, as a short labelled line
+  embed       "— Name (@handle) February 11, 2025"                anywhere
+  agency      "(dpa)", "with reporting by …"                     the end
+  meta        reading time, "Listen to this article", the title   the start
+
+Every pattern is about phrasing, never about a publisher: pages of unknown sites are cleaned the same.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Iterable
+
+I = re.IGNORECASE | re.UNICODE
+
+# --- copyright ----------------------------------------------------------------------------------
+_RESERVED = (
+    r"all rights reserved|alle rechte vorbehalten|tous droits réservés|todos los derechos reservados|"
+    r"tutti i diritti riservati|alle rechten voorbehouden|todos os direitos reservados|"
+    r"alla rättigheter förbehållna|alle rettigheder forbeholdes|alle rettigheter (?:forbeholdt|reservert)|"
+    r"wszelkie prawa zastrzeżone|tüm hakları saklıdır|all rights are reserved|"
+    r"may not be (?:published|reproduced|broadcast|rewritten|redistributed)|"
+    r"für die kommerzielle nutzung|nachdruck (?:nur|verboten)|reproduction (?:interdite|prohibited)"
+)
+COPYRIGHT_OPEN = re.compile(r"^\W{0,3}(?:©|℗|\(c\)\s*\d{4}|copyright\s*(?:©|\(c\)|\d{4}))", I)
+COPYRIGHT_ANY = re.compile(rf"©|\bcopyright\b|{_RESERVED}|\b[a-z]{{2,6}}:\d{{6}}-\d{{2}}-\d{{4,}}/\d+", I)
+
+# --- bylines ------------------------------------------------------------------------------------
+BYLINE_PREFIX = re.compile(
+    r"^\s*(?:(?:written |words |text |reporting |reported )?by|von|par|por|di|door|av|af|przez|ved|"
+    r"text|texto|tekst|testo|autor|autorin|author|auteur|autore|yazan|haber|reportage|fotos?|"
+    r"text und fotos?)\s*[:\-–]?\s+",
+    I,
+)
+_JOINERS = r"and|und|et|y|e|og|och|i|ve|en|&|,|;|\||/|–|—|·|•"
+_SPLIT = re.compile(rf"\s+(?:{_JOINERS})\s+|\s*[,;|/–—·•]\s*", I)
+_PARTICLES = frozenset(
+    "von van der den de del della di da du dos das la le al el bin ibn ter ten zu af av y".split()
+)
+
+# --- bios ---------------------------------------------------------------------------------------
+_ROLE = (
+    r"reporter|correspondent|editor|writer|journalist|columnist|contributor|producer|author|analyst|"
+    r"critic|photographer|intern|freelancer|commentator|anchor|host"
+)
+BIO = re.compile(
+    rf"\b(?:is|was|serves as|works as) (?:a|an|the|our)\b(?:\s+[\w’'-]+){{0,5}}\s+(?:{_ROLE})s?\b"
+    r"|\bhas (?:more than|over|nearly|almost|about|some)\b.{0,40}\b(?:years?|decades?)\b"
+    r"|\b(?:has|have) (?:covered|reported|written)\b|\bcovers\b.{0,80}\bfor\b"
+    r"|\bfollow (?:him|her|them) on\b|\byou can (?:reach|contact|follow|email) (?:him|her|them)\b"
+    r"|\bcontributed (?:to )?this report\b|\bis the author of\b|\bis based in\b"
+    r"|\b(?:ist|war) (?:\w+ ){0,4}(?:redakteur|korrespondent|reporter|journalist|autor|volontär|ressortleiter|"
+    r"redaktionsleiter|chefredakteur|kolumnist)(?:in)?\b|\bhat an diesem (?:artikel|bericht) mitgewirkt\b"
+    r"|\best (?:\w+ ){0,3}(?:journaliste|rédacteur|rédactrice|correspondante?|reporter|chroniqueur|chroniqueuse)\b"
+    r"|\bes (?:\w+ ){0,3}(?:periodista|redactora?|corresponsal|reporter[oa]|editora?|columnista)\b"
+    r"|\bè (?:\w+ ){0,3}(?:giornalista|redattore|redattrice|corrispondente|inviat[oa])\b"
+    r"|\bis (?:\w+ ){0,3}(?:verslaggever|redacteur|correspondent|journalist|columnist)\b"
+    r"|\bé (?:\w+ ){0,3}(?:jornalista|repórter|redator|redatora|correspondente|editora?|colunista)\b"
+    r"|\b(?:är|er) (?:\w+ ){0,3}(?:journalist|reporter|redaktør|redaktör|korrespondent|kommentator|"
+    r"kommentatör|skribent|medarbejder|medarbeider)\b"
+    r"|\bjest (?:\w+ ){0,3}(?:dziennikarzem|dziennikarką|reporterem|reporterką|redaktorem|redaktorką|"
+    r"korespondentem|korespondentką|publicystą|publicystką)\b"
+    r"|\b(?:muhabiri|muhabirimiz|editörü|köşe yazarı)\b",
+    I,
+)
+
+# --- contact and promo prompts ------------------------------------------------------------------
+CONTACT = re.compile(
+    r"\bgot an? (?:news )?(?:story|tip)\b|\bget in touch with (?:our|the)\b|\bsend (?:us )?(?:a |your )?(?:news )?tips?\b"
+    r"|\be-?mail us at\b|\bcontact (?:us|the author|our newsroom|the newsroom)\b|\be-?mail the author\b"
+    r"|\bhaben sie (?:fragen|anregungen|hinweise)\b|\bschreiben sie uns\b|\bsie erreichen (?:die|unsere) redaktion\b"
+    r"|\bcontactez(?:-nous| la rédaction)\b|\bescríbenos\b|\bscrivici\b|\btips? (?:aan|naar) de redactie\b"
+    r"|\btips? oss\b|\btip os\b|\btipsa oss\b|\bnapisz do nas\b|\bbize ulaşın\b|✉",
+    I,
+)
+PROMO = re.compile(
+    r"newsletter|nieuwsbrief|nyhetsbrev|nyhedsbrev|bülten|boletín|lettre d.information"
+    r"|\bsign up\b|\bsubscribe\b|\bsubscription\b|\bsubscribers?\b|\bregister (?:now|for free|here)\b"
+    r"|abonnieren|\babonniere\b|\bjetzt (?:anmelden|registrieren|lesen|testen)\b|\bplus-?abo\b"
+    r"|\babonnez-vous\b|\binscrivez-vous\b|\babonnement\b|suscr[ií]b|\biscriviti\b|\babbonati\b|\babbonamento\b"
+    r"|\babonneer\b|\bmeld je aan\b|\binscreva-se\b|\bassine\b|\bprenumerera\b|\bprenumeration\b|\babonner\b"
+    r"|\bzapisz się\b|\bsubskrybuj\b|\babone ol\b"
+    r"|\bfollow us\b|\bfolgen sie uns\b|\bsuivez-nous\b|\bsíguenos\b|\bseguici\b|\bvolg ons\b|\bsiga-nos\b"
+    r"|\bfölj oss\b|\bfølg (?:oss|os)\b|\bobserwuj nas\b|\bbizi takip edin\b"
+    r"|\bshare (?:this|on|via|the article)\b|\bartikel teilen\b|\bpartager\b|\bcompart(?:ir|ilhe)\b|\bcondividi\b"
+    r"|\bdownload (?:our|the) app\b|\bclick here\b|\bhier klicken\b|\bsupport (?:our|independent) journalism\b"
+    r"|\bbecome a (?:member|subscriber)\b|\balready a subscriber\b|\bunlock (?:this|unlimited)\b"
+    r"|\bread (?:more|next)\b|\bwatch (?:more|next|the video)\b|\blisten to (?:this|the) (?:article|story|podcast)\b"
+    r"|\bmehr zum thema\b|\bauch interessant\b|\blesen sie (?:auch|mehr|hier)\b|\bmehr lesen\b"
+    r"|\blire (?:aussi|la suite|plus)\b|\bleer más\b|\blee también\b|\bte puede interesar\b|\bleggi anche\b"
+    r"|\blees (?:ook|meer)\b|\bleia (?:também|mais)\b|\bläs (?:också|mer)\b|\bles (?:også|mer)\b|\blæs (?:også|mere)\b"
+    r"|\bczytaj (?:też|także|więcej|również)\b|\bayrıca (?:oku|bakınız)\b|\bilgili haber\b|\bhaberin devamı\b"
+    r"|\badvertisement\b|\banzeige\b|\bpublicité\b|\bpublicidad\b|\bpubblicità\b|\breklame\b|\bannons\b|\breklama\b",
+    I,
+)
+# A line that opens with one of these labels is a link to another story, wherever it stands.
+READMORE_LABEL = re.compile(
+    r"^\W{0,3}(?:read (?:more|next|also)|related(?: (?:articles?|stories|coverage|content))?|see also|more on this"
+    r"|recommended(?: reading)?|lesen sie (?:auch|mehr)|mehr zum thema|auch interessant|weiterlesen|siehe auch"
+    r"|lire aussi|à lire aussi|à lire également|leer más|lee también|te puede interesar|ver también|leggi anche"
+    r"|lees ook|lees meer|leia (?:também|mais)|veja também|les også|læs også|läs också|läs mer|czytaj (?:też|także|więcej)"
+    r"|ayrıca (?:oku|bakınız)|ilgili haber|watch|video|podcast|listen|more|mehr|plus)\s*(?::|»|>>|›|→)",
+    I,
+)
+
+# --- photo credits ------------------------------------------------------------------------------
+CREDIT = re.compile(
+    r"^\W{0,3}(?:photos?|images?|pictures?|pics?|fotos?|bild(?:er)?|credits?|illustrations?|grafik|quelle|source|"
+    r"fuente|fonte|kilde|källa|źródło|kaynak|crédits?|crédito|créditos|fotografía|fotografia|zdjęcie|zdjęcia|"
+    r"fotoğraf|afbeelding|beeld|foto ?credit|photo credit|bildquelle|bildnachweis|video)\s*(?::|/|\||©)",
+    I,
+)
+CREDIT_TAIL = re.compile(r"(?:\(|\b)(?:photo|foto|bild|image|credit|picture)s?\s*:\s*[^.]{1,60}\)?\s*$", I)
+
+# --- embedded posts -----------------------------------------------------------------------------
+EMBED = re.compile(
+    r"[—–-]\s*[^()\n]{0,80}\(@\w{1,30}\)\s*\w+\.? \d{1,2},? \d{4}\s*$|pic\.twitter\.com/\w+"
+    r"|^\s*@\w{2,30}\s*$|^a post shared by\b|^ein beitrag geteilt von\b",
+    I,
+)
+
+# --- agency tags and report credits ------------------------------------------------------------
+AGENCY = re.compile(
+    r"^\W{0,2}[A-Za-z]{2,6}(?:\s*[/,]\s*[A-Za-z]{2,6}){0,3}\W{0,2}$"
+    r"|^(?:mit material (?:von|der|des)|with (?:additional )?reporting (?:by|from)|additional reporting by"
+    r"|reporting by|editing by|edited by|compiled by|con información de|com informações d[aoe]s?"
+    r"|avec l.afp|met dank aan|z agencji)\b",
+    I,
+)
+
+# --- start-of-body furniture --------------------------------------------------------------------
+META = re.compile(
+    r"^\s*\d{1,3}\s*(?:min(?:ute)?s?\.?|minuten|minutter|minuter|dakika|minuty)\b(?:\s*(?:read|lesezeit|lesen|"
+    r"lecture|lectura|lettura|leestijd|leitura|lästid|lesetid|læsetid|okuma))?\W*$"
+    r"|^\s*(?:lesezeit|reading time|temps de lecture|tiempo de lectura)\b.{0,20}$"
+    r"|^\s*(?:listen to (?:this )?(?:article|story)|artikel anhören|écouter (?:cet )?article|escuchar (?:este )?artículo)\b.{0,30}$"
+    r"|^\s*(?:updated|published|posted|aktualisiert|veröffentlicht|stand|mis à jour|publié|actualizado|publicado"
+    r"|aggiornato|pubblicato|bijgewerkt|gepubliceerd|oppdatert|publisert|uppdaterad|publicerad|opdateret"
+    r"|zaktualizowano|opublikowano|güncelleme|yayınlanma)\b\W{0,3}\s*(?:on|am|le|el|il|op|den|:)?\s*[\d\w ,.:/-]{0,40}$",
+    I,
+)
+
+MAX_EDGE_LEN = 350  # characters: edge furniture is short; a longer paragraph is story text
+MAX_BIO_LEN = 600  # bios run to a few sentences, never longer
+MAX_LINE_LEN = 220  # "unmistakable" mid-body lines (credits, labels) are one short line
+
+
+def fingerprint(paragraph: str) -> str:
+    """A paragraph's identity for learned boilerplate: case, spacing and digits folded."""
+    norm = re.sub(r"\d+", "0", re.sub(r"\s+", " ", unicodedata.normalize("NFKC", paragraph).lower())).strip()
+    return hashlib.sha1(norm.encode()).hexdigest()[:16]
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[\w’'.-]+", text)
+
+
+def _namelike(segment: str, max_words: int = 4) -> bool:
+    words = _words(segment)
+    if not 1 <= len(words) <= max_words:
+        return False
+    caps = 0
+    for w in words:
+        if w[0].isupper():
+            caps += 1
+        elif w.lower() not in _PARTICLES:
+            return False
+    return caps >= 1
+
+
+def _harmless_segment(segment: str) -> bool:
+    """A segment that may follow names in a byline: a place, a role, a date or a time."""
+    words = _words(segment)
+    if len(words) > 6:
+        return False
+    lower = [w for w in words if w[0].islower() and w.lower() not in _PARTICLES and len(w) > 3]
+    return len(lower) <= 1
+
+
+def byline_names(paragraph: str, known: Iterable[str] = ()) -> tuple[str, ...] | None:
+    """The author names if the paragraph is a byline, else None."""
+    text = paragraph.strip()
+    if len(text) > 200 or text.endswith(("?", "!")):
+        return None
+    m = BYLINE_PREFIX.match(text)
+    if m:
+        rest = text[m.end() :]
+    else:
+        low = text.lower()
+        hits = [k for k in known if k and low.startswith(k.lower())]
+        if not hits:
+            return None
+        rest = text
+    segments = [s.strip(" .:") for s in _SPLIT.split(rest) if s.strip(" .:")]
+    if not segments or not _namelike(segments[0]):
+        return None
+    names = [segments[0]]
+    for seg in segments[1:]:
+        if _namelike(seg, 3) and not any(ch.isdigit() for ch in seg):
+            names.append(seg)
+        elif not _harmless_segment(seg):
+            return None
+    if len(_words(text)) > 14 and text.endswith("."):
+        return None
+    return tuple(names)
+
+
+def _known_name_in(paragraph: str, authors: Iterable[str]) -> bool:
+    low = paragraph.lower()
+    for name in authors:
+        parts = [p for p in name.lower().split() if len(p) > 2]
+        if parts and (name.lower() in low or (len(parts) > 1 and parts[-1] in low and low.index(parts[-1]) < 40)):
+            return True
+    return False
+
+
+def classify_edge(p: str, *, authors: Iterable[str], at_end: bool, off: frozenset[str]) -> str | None:
+    """The rule family that makes `p` furniture when it stands at the start or end of the body."""
+    n = len(p)
+    if "copyright" not in off and n <= MAX_EDGE_LEN and COPYRIGHT_ANY.search(p) and len(_words(p)) <= 45:
+        if COPYRIGHT_OPEN.search(p) or re.search(_RESERVED, p, I) or re.search(r"©|\bcopyright\b", p, I):
+            return "copyright"
+    if "byline" not in off and byline_names(p, authors) is not None:
+        return "byline"
+    if "contact" not in off and n <= MAX_EDGE_LEN and CONTACT.search(p):
+        return "contact"
+    if "promo" not in off and n <= MAX_EDGE_LEN and PROMO.search(p):
+        return "promo"
+    if "credit" not in off and n <= MAX_LINE_LEN and (CREDIT.search(p) or CREDIT_TAIL.search(p) and n < 90):
+        return "credit"
+    if at_end and "bio" not in off and n <= MAX_BIO_LEN and BIO.search(p):
+        if _known_name_in(p, authors) or n <= 400:
+            return "bio"
+    if at_end and "agency" not in off and n <= 80 and AGENCY.search(p):
+        return "agency"
+    if not at_end and "meta" not in off and n <= 80 and META.search(p):
+        return "meta"
+    return None
+
+
+def classify_anywhere(p: str, off: frozenset[str]) -> str | None:
+    """Lines that are furniture wherever they stand."""
+    n = len(p)
+    if n > MAX_LINE_LEN:
+        return None
+    if "copyright" not in off and COPYRIGHT_OPEN.search(p) and n <= 160:
+        return "copyright"
+    if "readmore" not in off and READMORE_LABEL.search(p):
+        return "readmore"
+    if "credit" not in off and CREDIT.search(p) and len(_words(p)) <= 12:
+        return "credit"
+    if "embed" not in off and EMBED.search(p):
+        return "embed"
+    if "promo" not in off and n <= 160 and re.search(r"newsletter|nieuwsbrief|nyhetsbrev|nyhedsbrev", p, I) and (
+        re.search(r"sign up|subscribe|abonn|anmelden|registr|inscri|suscr|iscriv|meld je|inscreva|prenumer|zapisz|abone", p, I)
+    ):
+        return "promo"
+    return None
+
+
+def clean_paragraphs(
+    paragraphs: list[str],
+    *,
+    authors: Iterable[str] = (),
+    title: str | None = None,
+    disabled: frozenset[str] = frozenset(),
+    boilerplate: frozenset[str] = frozenset(),
+    drop_patterns: Iterable[re.Pattern[str]] = (),
+) -> tuple[list[str], list[tuple[str, str]], tuple[str, ...]]:
+    """Return (kept paragraphs, removed (rule, paragraph) pairs, author names found in bylines)."""
+    authors = tuple(authors)
+    removed: list[tuple[str, str]] = []
+    found: list[str] = []
+    kept: list[str] = []
+    drop_patterns = tuple(drop_patterns)
+    for p in paragraphs:
+        rule = None
+        if boilerplate and "learned" not in disabled and fingerprint(p) in boilerplate:
+            rule = "learned"
+        elif any(rx.search(p) for rx in drop_patterns):
+            rule = "site"
+        else:
+            rule = classify_anywhere(p, disabled)
+        if rule:
+            removed.append((rule, p))
+        else:
+            kept.append(p)
+
+    def strip_edge(at_end: bool) -> None:
+        while kept:
+            p = kept[-1] if at_end else kept[0]
+            rule = classify_edge(p, authors=authors + tuple(found), at_end=at_end, off=disabled)
+            if rule is None and not at_end and "meta" not in disabled and title and _same_text(p, title):
+                rule = "meta"
+            if rule is None:
+                return
+            if rule == "byline":
+                found.extend(n for n in byline_names(p, authors) or () if n not in found)
+            removed.append((rule, p))
+            kept.pop(-1 if at_end else 0)
+
+    strip_edge(at_end=False)
+    strip_edge(at_end=True)
+    return kept, removed, tuple(found)
+
+
+def _same_text(a: str, b: str) -> bool:
+    norm = lambda s: re.sub(r"\W+", " ", s).strip().lower()  # noqa: E731
+    return norm(a) == norm(b)

@@ -1,0 +1,198 @@
+"""HTML in, Article out: trafilatura for the body and metadata, then the cleaning."""
+
+from __future__ import annotations
+
+import gzip
+import re
+from functools import lru_cache
+from urllib.parse import urljoin, urlsplit
+
+import trafilatura
+from lxml import etree
+from trafilatura.utils import load_html
+
+from ._clean import clean_paragraphs
+from ._models import Article, ExtractOptions
+
+DEFAULT_OPTIONS = ExtractOptions()
+LANGID_CHARS = 2000  # characters of text enough for a stable language guess
+
+
+def _cls(*names: str) -> str:
+    return " or ".join(f"contains(@class,'{n}') or contains(@id,'{n}')" for n in names)
+
+
+# Containers that hold furniture, not story: removed when they are small (a container holding the
+# whole article may carry such a class too, so the size bound keeps it).
+PRUNE_XPATH = [
+    "//*[("
+    + _cls(
+        "author-bio", "author-box", "authorbox", "author-info", "author-card", "about-author", "autorenbox",
+        "byline", "newsletter", "social-share", "share-bar", "sharebar", "share-buttons", "sharing",
+        "related-articles", "related-posts", "related-stories", "read-more", "readmore", "copyright",
+        "subscribe", "paywall", "teaser-list",
+    )
+    + ") and string-length(normalize-space(.)) < 800]",
+    "//figcaption",
+]
+
+
+def _html_bytes(html: str | bytes) -> str | bytes:
+    if isinstance(html, bytes) and html[:2] == b"\x1f\x8b":
+        return gzip.decompress(html)
+    return html
+
+
+def _page_meta(tree) -> tuple[str | None, str | None]:
+    """(canonical URL, declared language) read from the head before trafilatura changes the tree."""
+    canonical = None
+    for link in tree.iter("link"):
+        if (link.get("rel") or "").lower().strip() == "canonical" and link.get("href"):
+            canonical = link.get("href").strip()
+            break
+    if canonical is None:
+        for meta in tree.iter("meta"):
+            if (meta.get("property") or "").lower() == "og:url" and meta.get("content"):
+                canonical = meta.get("content").strip()
+                break
+    lang = tree.get("lang") or tree.get("xml:lang")
+    return canonical, (lang.split("-")[0].split("_")[0].lower().strip() or None) if lang else None
+
+
+@lru_cache(maxsize=1)
+def _langid():
+    import py3langid
+
+    return py3langid
+
+
+def detect_language(text: str, declared: str | None) -> str | None:
+    if len(text) >= 40:
+        lang, _ = _langid().classify(text[:LANGID_CHARS])
+        return lang
+    return declared
+
+
+def _split_authors(raw: str | None) -> tuple[str, ...]:
+    if not raw:
+        return ()
+    parts = re.split(r"\s*(?:;|\||,| and | und | et | y )\s*", raw)
+    return tuple(dict.fromkeys(p.strip() for p in parts if p.strip() and len(p.strip()) < 80))
+
+
+def _paragraphs(text: str) -> list[str]:
+    return [p.strip() for p in re.split(r"\n+", text or "") if p.strip()]
+
+
+def extract(
+    html: str | bytes,
+    url: str | None = None,
+    options: ExtractOptions = DEFAULT_OPTIONS,
+    *,
+    hint_authors: tuple[str, ...] = (),
+) -> Article | None:
+    """The article in a page, or None when there is none. Never raises on a bad page."""
+    try:
+        tree = load_html(_html_bytes(html))
+    except (ValueError, etree.LxmlError, OSError, EOFError):
+        return None
+    if tree is None:
+        return None
+    canonical, declared_lang = _page_meta(tree)
+    host = (urlsplit(url).hostname or "").lower() if url else ""
+    site = options.site_rules.get(host) or options.site_rules.get(host.removeprefix("www."))
+    prune = list(PRUNE_XPATH) if options.clean and "structure" not in options.disabled_rules else []
+    if site:
+        prune.extend(site.drop_xpath)
+    try:
+        doc = trafilatura.bare_extraction(
+            tree,
+            url=url,
+            with_metadata=True,
+            favor_precision=options.favor_precision,
+            include_comments=False,
+            include_tables=True,
+            deduplicate=False,
+            prune_xpath=prune or None,
+        )
+    except Exception:  # trafilatura raises assorted errors on pathological markup
+        return None
+    if doc is None or not (doc.text or "").strip():
+        return None
+    authors = _split_authors(doc.author)
+    paragraphs = _paragraphs(doc.text)
+    removed: list[tuple[str, str]] = []
+    if options.clean:
+        patterns = [re.compile(p, re.I) for p in site.drop_patterns] if site else []
+        paragraphs, removed, found = clean_paragraphs(
+            paragraphs,
+            authors=authors + hint_authors,
+            title=doc.title,
+            disabled=options.disabled_rules,
+            boilerplate=options.boilerplate,
+            drop_patterns=patterns,
+        )
+        if not authors and found:
+            authors = found
+    if not authors and hint_authors:
+        authors = hint_authors
+    text = "\n\n".join(paragraphs)
+    if not text:
+        return None
+    return Article(
+        url=url or doc.url or "",
+        text=text,
+        title=doc.title,
+        authors=authors,
+        published=doc.date,
+        language=detect_language(text, declared_lang),
+        canonical_url=urljoin(url, canonical) if canonical and url else canonical,
+        removed=tuple(removed),
+    )
+
+
+def extract_fragment(
+    html: str,
+    url: str,
+    *,
+    title: str | None,
+    authors: tuple[str, ...],
+    published: str | None,
+    options: ExtractOptions = DEFAULT_OPTIONS,
+) -> Article | None:
+    """An article from a feed's own content (content:encoded, Atom content, summary)."""
+    if not html or not html.strip():
+        return None
+    try:
+        tree = load_html(f"<html><body><article>{html}</article></body></html>")
+        doc = trafilatura.bare_extraction(tree, favor_precision=False, include_comments=False, deduplicate=False)
+    except Exception:
+        doc = None
+    raw = doc.text if doc is not None and doc.text else _strip_tags(html)
+    paragraphs = _paragraphs(raw)
+    if options.clean:
+        paragraphs, _, _ = clean_paragraphs(
+            paragraphs, authors=authors, title=title, disabled=options.disabled_rules, boilerplate=options.boilerplate
+        )
+    text = "\n\n".join(paragraphs)
+    if not text:
+        return None
+    return Article(
+        url=url,
+        text=text,
+        title=title,
+        authors=authors,
+        published=published,
+        language=detect_language(text, None),
+        source="feed",
+    )
+
+
+def _strip_tags(html: str) -> str:
+    try:
+        root = load_html(f"<html><body><div>{html}</div></body></html>")
+    except Exception:
+        return ""
+    if root is None:
+        return ""
+    return "\n".join(t.strip() for t in root.itertext() if t.strip())

@@ -1,0 +1,226 @@
+"""HTTP for feeds and pages: limits, politeness and the address guard in one client.
+
+Exceptions never escape `Fetcher.get`: every failure comes back as a FetchResult with `error` set,
+one line saying what went wrong, and `transient` telling whether a later retry may help.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+import zlib
+from collections import defaultdict
+from urllib.parse import urljoin, urlsplit
+
+import brotli
+import httpx
+
+from ._guard import BlockedAddress, GuardedBackend
+from ._models import FetchResult, FetchSettings
+
+REDIRECTS = (301, 302, 303, 307, 308)
+TRANSIENT_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
+CHUNK = 64 * 1024  # decompressed bytes asked for at a time, so a bomb never inflates past the cap
+
+
+class TooLarge(Exception):
+    pass
+
+
+class _Decoder:
+    """Decompresses a Content-Encoding stream without ever producing more than `limit` bytes."""
+
+    def __init__(self, encoding: str, limit: int) -> None:
+        self.limit = limit
+        self.size = 0
+        self.kind = encoding.strip().lower()
+        if self.kind in ("gzip", "x-gzip"):
+            self._z = zlib.decompressobj(zlib.MAX_WBITS | 32)
+        elif self.kind == "deflate":
+            self._z = zlib.decompressobj(zlib.MAX_WBITS | 32)
+            self._raw_deflate_tried = False
+        elif self.kind == "br":
+            self._br = brotli.Decompressor()
+        elif self.kind in ("", "identity"):
+            self.kind = "identity"
+        else:
+            raise ValueError(f"unsupported content-encoding {encoding!r}")
+
+    def _count(self, out: bytes) -> bytes:
+        self.size += len(out)
+        if self.size > self.limit:
+            raise TooLarge
+        return out
+
+    def feed(self, data: bytes) -> bytes:
+        if self.kind == "identity":
+            return self._count(data)
+        parts: list[bytes] = []
+        if self.kind == "br":
+            out = self._br.process(data, output_buffer_limit=CHUNK)
+            parts.append(self._count(out))
+            while not self._br.can_accept_more_data():
+                parts.append(self._count(self._br.process(b"", output_buffer_limit=CHUNK)))
+            return b"".join(parts)
+        try:
+            out = self._z.decompress(data, CHUNK)
+        except zlib.error:
+            if self.kind == "deflate" and not self._raw_deflate_tried and self.size == 0:
+                self._raw_deflate_tried = True  # some servers send raw deflate without the zlib header
+                self._z = zlib.decompressobj(-zlib.MAX_WBITS)
+                out = self._z.decompress(data, CHUNK)
+            else:
+                raise
+        parts.append(self._count(out))
+        while self._z.unconsumed_tail:
+            parts.append(self._count(self._z.decompress(self._z.unconsumed_tail, CHUNK)))
+        return b"".join(parts)
+
+
+def _clean_url(url: str) -> str | None:
+    """The URL if paperboy may fetch it (http or https with a host), else None."""
+    parts = urlsplit(url.strip())
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    return url.strip()
+
+
+class Fetcher:
+    """One async client for a batch of requests; use as `async with Fetcher(settings) as f`."""
+
+    def __init__(self, settings: FetchSettings) -> None:
+        self.settings = settings
+        transport = httpx.AsyncHTTPTransport(
+            retries=0, limits=httpx.Limits(max_connections=settings.max_connections)
+        )
+        # The guard sits where connections are made: redirects and every DNS answer pass through it.
+        transport._pool._network_backend = GuardedBackend(  # noqa: SLF001
+            settings.allow_private_networks, settings.allowed_hosts
+        )
+        self.client = httpx.AsyncClient(
+            transport=transport,
+            follow_redirects=False,
+            trust_env=False,  # HTTP_PROXY must not route around the guard
+            timeout=httpx.Timeout(settings.deadline, connect=settings.connect_timeout),
+            headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate, br"},
+        )
+        self._overall = asyncio.Semaphore(settings.max_connections)
+        self._hosts: defaultdict[str, asyncio.Semaphore] = defaultdict(lambda: asyncio.Semaphore(settings.per_host))
+        self._last_start: dict[str, float] = {}
+
+    async def __aenter__(self) -> Fetcher:
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.client.aclose()
+
+    async def get(self, url: str, headers: dict[str, str] | None = None) -> FetchResult:
+        """GET with redirects followed by hand, retries on transient errors, and every limit."""
+        result = await self._get_once(url, headers)
+        for attempt in range(self.settings.retries):
+            if not result.transient or result.status == 429:
+                break
+            await asyncio.sleep(self.settings.retry_backoff * (2**attempt) * (1 + random.random() / 2))
+            result = await self._get_once(url, headers)
+        return result
+
+    async def _get_once(self, url: str, headers: dict[str, str] | None) -> FetchResult:
+        try:
+            async with asyncio.timeout(self.settings.deadline):
+                return await self._follow(url, headers or {})
+        except TimeoutError:
+            return FetchResult(url, url, error=f"no complete answer within {self.settings.deadline:g} s",
+                               transient=True)
+
+    async def _follow(self, url: str, headers: dict[str, str]) -> FetchResult:
+        hops: list[tuple[int, str]] = []
+        seen = {url}
+        current = url
+        while True:
+            if _clean_url(current) is None:
+                return FetchResult(url, current, error=f"refused: not an http(s) URL: {current[:200]}",
+                                   redirects=tuple(hops))
+            result = await self._request(url, current, headers, tuple(hops))
+            if result.status not in REDIRECTS or result.error:
+                return result
+            location = result.headers.get("location")
+            if not location:
+                return FetchResult(url, current, result.status, result.headers,
+                                   error=f"HTTP {result.status} without a Location", redirects=tuple(hops))
+            nxt = urljoin(current, location)
+            hops.append((result.status, nxt))
+            if nxt in seen:
+                return FetchResult(url, nxt, result.status, error=f"redirect loop at {nxt[:200]}",
+                                   redirects=tuple(hops))
+            if len(hops) > self.settings.max_redirects:
+                return FetchResult(url, nxt, result.status,
+                                   error=f"more than {self.settings.max_redirects} redirects",
+                                   redirects=tuple(hops))
+            seen.add(nxt)
+            current = nxt
+            headers = {k: v for k, v in headers.items() if k.lower() not in ("if-none-match", "if-modified-since")}
+
+    async def _polite_start(self, host: str) -> None:
+        gap = self.settings.min_interval
+        if gap <= 0:
+            return
+        now = time.monotonic()
+        wait = self._last_start.get(host, 0.0) + gap - now
+        self._last_start[host] = max(now, now + wait)
+        if wait > 0:
+            await asyncio.sleep(wait)
+
+    async def _request(self, url: str, current: str, headers: dict[str, str], hops) -> FetchResult:
+        host = (urlsplit(current).hostname or "").lower()
+        async with self._overall, self._hosts[host]:
+            await self._polite_start(host)
+            try:
+                async with self.client.stream("GET", current, headers=headers) as resp:
+                    head = {k.lower(): v for k, v in resp.headers.items()}
+                    if resp.status_code in REDIRECTS or resp.status_code == 304:
+                        return FetchResult(url, current, resp.status_code, head, redirects=hops)
+                    body = await self._read(resp, head)
+            except BlockedAddress as exc:
+                return FetchResult(url, current, error=f"refused: {exc}", redirects=hops)
+            except TooLarge:
+                return FetchResult(url, current, error=f"body larger than {self.settings.max_bytes} bytes",
+                                   redirects=hops)
+            except ValueError as exc:
+                return FetchResult(url, current, error=str(exc), redirects=hops)
+            except (zlib.error, brotli.error) as exc:
+                return FetchResult(url, current, error=f"bad compressed body: {exc}", redirects=hops)
+            except httpx.TimeoutException:
+                return FetchResult(url, current, error="timed out", transient=True, redirects=hops)
+            except httpx.HTTPError as exc:
+                cause = exc.__cause__ or exc.__context__
+                if isinstance(cause, BlockedAddress):
+                    return FetchResult(url, current, error=f"refused: {cause}", redirects=hops)
+                msg = str(exc) or type(exc).__name__
+                return FetchResult(url, current, error=f"{type(exc).__name__}: {msg}"[:300], transient=True,
+                                   redirects=hops)
+        status = resp.status_code
+        if status >= 400:
+            return FetchResult(url, current, status, head, body, error=f"HTTP {status}",
+                               transient=status in TRANSIENT_STATUS, redirects=hops)
+        return FetchResult(url, current, status, head, body, redirects=hops)
+
+    async def _read(self, resp: httpx.Response, head: dict[str, str]) -> bytes:
+        limit = self.settings.max_bytes
+        declared = head.get("content-length", "")
+        encodings = [e for e in head.get("content-encoding", "").split(",") if e.strip()]
+        if declared.isdigit() and not encodings and int(declared) > limit:
+            raise TooLarge
+        if len(encodings) > 1:
+            raise ValueError(f"unsupported content-encoding {head['content-encoding']!r}")
+        decoder = _Decoder(encodings[0] if encodings else "identity", limit)
+        parts: list[bytes] = []
+        async for chunk in resp.aiter_raw():
+            parts.append(decoder.feed(chunk))
+        return b"".join(parts)
+
+
+async def fetch_all(urls: list[str], settings: FetchSettings) -> list[FetchResult]:
+    """Fetch many pages concurrently within the limits; results in the order of `urls`."""
+    async with Fetcher(settings) as fetcher:
+        return list(await asyncio.gather(*(fetcher.get(u) for u in urls)))

@@ -1,0 +1,1 @@
+"""Prefect flows (ingest), the deployment, and the CLI that starts them. The only package that imports prefect."""

@@ -1,0 +1,291 @@
+"""The `paperboy` command: opens the database, calls the library, turns errors into one line."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+# Prefect reads these at import: no telemetry calls to a network we do not have, and quiet logs.
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
+
+from db import connect, store  # noqa: E402
+from flows.config import ConfigError, feeds_in, load_config, read_toml  # noqa: E402
+from flows.opml import OPMLError, read_opml, write_opml  # noqa: E402
+
+
+class Ctx:
+    def __init__(self, db_path: str, config: str | None) -> None:
+        self.db_path = db_path
+        self.config_path = config
+
+    def db(self):
+        try:
+            return connect(self.db_path)
+        except Exception as exc:  # sqlite3 errors, a path that is a folder, a file that is not a db
+            raise click.ClickException(f"cannot open database {self.db_path}: {exc}") from exc
+
+    def config(self):
+        try:
+            return load_config(self.config_path)
+        except ConfigError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--db", "db_path", default="paperboy.db", envvar="PAPERBOY_DB", show_default=True,
+              help="SQLite database file (env PAPERBOY_DB).")
+@click.option("--config", "config_path", default=None, envvar="PAPERBOY_CONFIG",
+              help="TOML config file (env PAPERBOY_CONFIG; default ./paperboy.toml when present).")
+@click.version_option("0.1.0", prog_name="paperboy")
+@click.pass_context
+def cli(ctx: click.Context, db_path: str, config_path: str | None) -> None:
+    """paperboy follows news feeds and keeps a clean, searchable archive of their articles."""
+    ctx.obj = Ctx(db_path, config_path)
+
+
+# --- feeds --------------------------------------------------------------------------------------
+
+
+@cli.group()
+def feeds() -> None:
+    """Add, list, remove, import and export the feeds followed."""
+
+
+def _check_url(url: str) -> str:
+    if not url.lower().startswith(("http://", "https://")):
+        raise click.ClickException(f"not an http(s) URL: {url}")
+    return url
+
+
+@feeds.command("add")
+@click.argument("url")
+@click.option("--name", help="A display name for the feed.")
+@click.pass_obj
+def feeds_add(obj: Ctx, url: str, name: str | None) -> None:
+    """Follow the feed at URL."""
+    added = store.add_feed(obj.db(), _check_url(url), name)
+    click.echo(f"added {url}" if added else f"already following {url}")
+
+
+@feeds.command("remove")
+@click.argument("url")
+@click.pass_obj
+def feeds_remove(obj: Ctx, url: str) -> None:
+    """Stop following URL (its stored articles stay)."""
+    if not store.remove_feed(obj.db(), url):
+        raise click.ClickException(f"no such feed: {url}")
+    click.echo(f"removed {url}")
+
+
+@feeds.command("list")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per feed.")
+@click.pass_obj
+def feeds_list(obj: Ctx, as_json: bool) -> None:
+    """The feeds with their health: last success, last error, errors in a row, articles, next poll."""
+    rows = store.list_feeds(obj.db())
+    if as_json:
+        for r in rows:
+            click.echo(json.dumps(r, default=str))
+        return
+    if not rows:
+        click.echo("no feeds yet: paperboy feeds add URL")
+        return
+    for r in rows:
+        state = "disabled" if r["disabled"] else ("ok" if not r["consecutive_errors"] else "failing")
+        click.echo(f"{r['url']}  [{state}] {r['articles']} articles")
+        click.echo(f"    name: {r['name'] or r['title'] or '-'}   last success: {r['last_success_at'] or 'never'}"
+                   f"   next poll: {r['next_poll_at'] or 'now'}")
+        if r["last_error"]:
+            click.echo(f"    last error ({r['consecutive_errors']} in a row, {r['last_error_at']}): {r['last_error']}")
+
+
+@feeds.command("import")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.pass_obj
+def feeds_import(obj: Ctx, file: str) -> None:
+    """Follow every feed in an OPML file (or a TOML file with [[feeds]])."""
+    try:
+        if file.endswith(".toml"):
+            items = feeds_in(read_toml(file), file)
+        else:
+            items = read_opml(Path(file).read_text(encoding="utf-8", errors="replace"))
+    except FileNotFoundError as exc:
+        raise click.ClickException(f"{file}: no such file") from exc
+    except (OPMLError, ConfigError) as exc:
+        raise click.ClickException(f"{file}: {exc}") from exc
+    db = obj.db()
+    added = sum(store.add_feed(db, url, name) for url, name in items if url.lower().startswith(("http://", "https://")))
+    click.echo(f"{added} feeds added, {len(items) - added} already followed or skipped ({file})")
+
+
+@feeds.command("export")
+@click.pass_obj
+def feeds_export(obj: Ctx) -> None:
+    """The feeds as OPML 2.0 on stdout."""
+    click.echo(write_opml(store.list_feeds(obj.db())), nl=False)
+
+
+# --- run and serve ------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--feed", "feed_urls", multiple=True, help="Only this feed (repeatable).")
+@click.option("--due", is_flag=True, help="Only the feeds whose next poll time has come.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.pass_obj
+def run(obj: Ctx, feed_urls: tuple[str, ...], due: bool, as_json: bool) -> None:
+    """One ingest pass (a Prefect flow run) over all feeds, the named ones, or the due ones."""
+    obj.config()  # a bad config is one line here, not a failed flow run
+    db = obj.db()
+    known = {r["url"] for r in store.list_feeds(db)}
+    for url in feed_urls:
+        if url not in known:
+            raise click.ClickException(f"no such feed: {url} (add it with: paperboy feeds add URL)")
+    if not known:
+        raise click.ClickException("no feeds yet: add one with `paperboy feeds add URL`")
+    from flows.runner import run_ingest
+
+    summary = run_ingest(obj.db_path, list(feed_urls), due, obj.config_path)
+    from flows.progress import render
+
+    click.echo(json.dumps(summary) if as_json else render(summary))
+
+
+@cli.command()
+@click.option("--cron", help="A cron expression instead of the interval.")
+@click.option("--interval", type=click.IntRange(min=10), default=600, show_default=True,
+              help="Seconds between ticks; each tick polls only the feeds that are due.")
+@click.pass_obj
+def serve(obj: Ctx, cron: str | None, interval: int) -> None:
+    """Serve the ingest flow as a Prefect deployment from this process (Ctrl-C stops it)."""
+    obj.config()
+    obj.db()
+    from flows.runner import serve_ingest
+
+    serve_ingest(obj.db_path, obj.config_path, cron=cron, interval=interval)
+
+
+# --- extract, search, export --------------------------------------------------------------------
+
+
+def _read_input(source: str, cfg) -> tuple[bytes, str | None]:
+    if source.lower().startswith(("http://", "https://")):
+        from flows.work import fetch_many, page_problem
+
+        [page] = fetch_many([source], cfg.fetch)
+        problem = page_problem(page)
+        if problem:
+            raise ValueError(problem)
+        return page.content, page.final_url
+    data = Path(source).read_bytes()
+    if source.endswith(".gz") or data[:2] == b"\x1f\x8b":
+        data = gzip.decompress(data)
+    return data, None
+
+
+@cli.command()
+@click.argument("sources", nargs=-1, required=True)
+@click.option("--url", help="The page's address, for files (used for relative links and the host).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "jsonl"]), default="text", show_default=True)
+@click.option("--raw", is_flag=True, help="trafilatura alone, without paperboy's cleaning.")
+@click.pass_obj
+def extract(obj: Ctx, sources: tuple[str, ...], url: str | None, fmt: str, raw: bool) -> None:
+    """Extract articles from HTML files (gzipped too) or URLs; no database."""
+    from dataclasses import replace
+
+    from extractors import extract as extract_article
+
+    cfg = obj.config()
+    options = replace(cfg.extract, clean=not raw)
+    failed = 0
+    for source in sources:
+        try:
+            html, fetched_url = _read_input(source, cfg)
+        except (OSError, ValueError, EOFError) as exc:
+            click.echo(f"paperboy: {source}: {exc}", err=True)
+            failed += 1
+            continue
+        page_url = url or fetched_url
+        article = extract_article(html, page_url, options)
+        record = {
+            "source": source,
+            "url": (article.canonical_url or article.url) if article else page_url,
+            "title": article.title if article else None,
+            "authors": list(article.authors) if article else [],
+            "published": article.published if article else None,
+            "language": article.language if article else None,
+            "text": article.text if article else "",
+        }
+        if article is None:
+            click.echo(f"paperboy: {source}: no article text found", err=True)
+            failed += 1
+        if fmt == "jsonl":
+            click.echo(json.dumps(record, ensure_ascii=False))
+        elif fmt == "json":
+            click.echo(json.dumps(record, ensure_ascii=False, indent=2))
+        elif article is not None:
+            if len(sources) > 1:
+                click.echo(f"==> {source} <==")
+            click.echo(f"{record['title'] or ''}\n\n{record['text']}\n")
+    if failed == len(sources):
+        sys.exit(1)
+
+
+@cli.command()
+@click.argument("query")
+@click.option("--limit", type=click.IntRange(min=1), default=10, show_default=True)
+@click.pass_obj
+def search(obj: Ctx, query: str, limit: int) -> None:
+    """Full-text search over stored articles, best first."""
+    rows = store.search(obj.db(), query, limit)
+    if not rows:
+        click.echo("no match", err=True)
+        sys.exit(1)
+    for r in rows:
+        click.echo(f"{r['title'] or '(no title)'}\n  {r['url']}  {r['published'] or ''}\n  {r['snippet']}\n")
+
+
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
+@click.option("--since", help="Only articles published (or fetched) on or after this date, YYYY-MM-DD.")
+@click.pass_obj
+def export(obj: Ctx, fmt: str, since: str | None) -> None:
+    """Stored articles on stdout."""
+    if since:
+        from datetime import date
+
+        try:
+            date.fromisoformat(since[:10])
+        except ValueError as exc:
+            raise click.ClickException(f"--since wants a date like 2024-05-01, not {since!r}") from exc
+    rows = store.export_articles(obj.db(), since)
+    if fmt == "jsonl":
+        for row in rows:
+            click.echo(json.dumps(row, ensure_ascii=False))
+        return
+    writer = None
+    for row in rows:
+        row["authors"] = "; ".join(row["authors"])
+        if writer is None:
+            writer = csv.DictWriter(sys.stdout, fieldnames=list(row))
+            writer.writeheader()
+        writer.writerow(row)
+
+
+def main() -> None:
+    try:
+        cli.main(standalone_mode=True)
+    except KeyboardInterrupt:
+        click.echo("paperboy: interrupted", err=True)
+        sys.exit(130)
+    except Exception as exc:  # the last line of defence: one line, never a traceback
+        click.echo(f"paperboy: error: {type(exc).__name__}: {exc}", err=True)
+        sys.exit(1)

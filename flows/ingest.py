@@ -1,0 +1,169 @@
+"""The ingest pass, top to bottom: poll feeds, find what is new, fetch pages, extract, store.
+
+Network I/O and extraction run in Prefect tasks, a batch of feeds or pages per task (a task run
+costs 10 to 35 ms here: one per article would cost as much as the extraction). The tasks take
+and return frozen values, so any task runner can run them; the database stays in the flow.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import replace
+
+from prefect import flow, task
+from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
+
+from db import Outcome, connect, store
+from extractors import Article, ExtractOptions, extract_fragment
+from fetchers import Entry, FeedPoll, FeedState, FetchResult, FetchSettings, host_of, url_key
+from flows import schedule
+from flows.config import load_config
+from flows.progress import Progress, Summary, markdown
+from flows.work import ExtractPool, PageJob, chunked, fetch_many, page_problem, poll_many, run_job
+
+FEEDS_PER_TASK = 50  # feeds polled concurrently inside one task
+PAGES_PER_TASK = 64  # pages fetched (and then extracted) per task
+PIPELINE_DEPTH = 3  # page batches fetched ahead while one is extracted: bounds memory
+
+
+@task(name="poll-feeds", cache_policy=NO_CACHE)
+def poll_feeds(states: list[FeedState], settings: FetchSettings) -> list[FeedPoll]:
+    """Conditional GET and parse for a batch of feeds. Failures come back as values."""
+    return poll_many(states, settings)
+
+
+@task(name="fetch-pages", cache_policy=NO_CACHE)
+def fetch_pages(urls: list[str], settings: FetchSettings) -> list[FetchResult]:
+    """Fetch a batch of article pages. Transient errors are retried per request, inside."""
+    return fetch_many(urls, settings)
+
+
+@task(name="extract-pages", cache_policy=NO_CACHE)
+def extract_pages(jobs: list[PageJob], pool: ExtractPool | None = None, expected_total: int = 0) -> list:
+    """trafilatura and the cleaning over a batch of pages, on every core when the pass is large."""
+    if pool is None:
+        return [run_job(j) for j in jobs]
+    return pool.map(jobs, expected_total)
+
+
+@flow(name="ingest", log_prints=False, validate_parameters=False)
+def ingest(
+    db_path: str = "paperboy.db",
+    feeds: list[str] | None = None,
+    due: bool = False,
+    config_path: str | None = None,
+    progress: bool = True,
+) -> dict:
+    cfg = load_config(config_path)
+    db = connect(db_path)
+    show = Progress(enabled=progress)
+    summary = Summary()
+    rows = store.feeds_to_poll(db, feeds or (), due_only=due)
+    by_url = {r["url"]: r for r in rows}
+
+    # 1. Poll the feeds: a conditional GET each, parsed from the bytes.
+    polls: list[FeedPoll] = []
+    futures = [poll_feeds.submit([store.feed_state(r) for r in chunk], cfg.fetch) for chunk in chunked(rows, FEEDS_PER_TASK)]
+    for future in futures:
+        polls.extend(future.result())
+        show.status(f"feeds {len(polls)}/{len(rows)}")
+
+    # 2. Remember each feed's state; storage says which entries are new.
+    work: list[tuple[int, Entry]] = []
+    for poll in polls:
+        row = by_url[poll.state.url]
+        todo, duplicates = store.new_entries(db, row["id"], row["url"], poll.entries, url_key)
+        summary.articles["duplicate"] += duplicates
+        summary.feeds[poll.status] += 1
+        record_feed(db, row, poll, new_items=len(todo))
+        if poll.status == "failed":
+            summary.errors.append(f"{row['url']}: {poll.error}")
+            show.line(f"feed failed: {row['url']}: {poll.error}")
+        work.extend((row["id"], e) for e in todo)
+
+    # 3. Fetch the pages, extract, store: batches in a short pipeline, one transaction per batch.
+    pool = ExtractPool(cfg.workers)
+    learned = store.learned_boilerplate(db, {host_of(e.link) for _, e in work if e.link})
+    try:
+        in_flight: deque = deque()
+        batches = chunked(work, PAGES_PER_TASK)
+        done = 0
+        for batch in batches:
+            in_flight.append((batch, fetch_pages.submit([e.link for _, e in batch if e.link], cfg.fetch)))
+            if len(in_flight) >= PIPELINE_DEPTH:
+                done += store_batch(db, *in_flight.popleft(), cfg.extract, learned, pool, len(work), summary)
+                show.status(f"articles {done}/{len(work)} · {summary.articles['new']} new")
+        while in_flight:
+            done += store_batch(db, *in_flight.popleft(), cfg.extract, learned, pool, len(work), summary)
+            show.status(f"articles {done}/{len(work)} · {summary.articles['new']} new")
+    finally:
+        pool.close()
+        show.done()
+
+    result = summary.as_dict()
+    create_markdown_artifact(markdown(result), key="ingest-summary", description="paperboy ingest pass")
+    return result
+
+
+def record_feed(db, row: dict, poll: FeedPoll, new_items: int) -> None:
+    """The feed's health and its next poll time."""
+    if poll.status == "failed":
+        interval = schedule.error_backoff(row["consecutive_errors"] or 0, poll.retry_after)
+    else:
+        interval = schedule.next_interval(row["interval_seconds"], new_items=new_items, hint=poll.ttl_hint)
+    # A permanent redirect moves the feed once it is seen on two polls in a row.
+    confirmed = bool(poll.moved_to) and poll.moved_to == row["moved_to"]
+    store.record_poll(db, row["id"], poll, next_poll_at=schedule.at(interval), interval=interval,
+                      moved_to_confirmed=confirmed)
+
+
+def store_batch(db, batch, future, options: ExtractOptions, learned, pool, total: int, summary: Summary) -> int:
+    """Extract one fetched batch and store it; an entry whose page fails falls back to its feed text."""
+    results = iter(future.result())
+    pages: list[tuple[int, Entry, FetchResult | None]] = [
+        (feed_id, e, next(results) if e.link else None) for feed_id, e in batch
+    ]
+    jobs, slots = [], []
+    for i, (_, e, page) in enumerate(pages):
+        if page is not None and page_problem(page) is None:
+            host = host_of(page.final_url)
+            opts = options if host not in learned else _with_learned(options, learned[host])
+            jobs.append(PageJob(page.final_url, page.content, opts, e.authors))
+            slots.append(i)
+    articles: list[Article | None] = [None] * len(pages)
+    for i, article in zip(slots, extract_pages(jobs, pool, total), strict=True):
+        articles[i] = article
+    outcomes: dict[int | None, list[Outcome]] = {}
+    for (feed_id, e, page), article in zip(pages, articles, strict=True):
+        outcomes.setdefault(feed_id, []).append(outcome_for(e, page, article, options))
+    for feed_id, items in outcomes.items():
+        counts = store.save_outcomes(db, feed_id, items, host_of)
+        summary.articles.update(counts)
+        summary.articles["fallback"] += sum(1 for o in items if o.article and o.article.source == "feed")
+    return len(pages)
+
+
+def outcome_for(e: Entry, page: FetchResult | None, article: Article | None, options: ExtractOptions) -> Outcome:
+    keys = [url_key(e.link)] if e.link else []
+    if article is not None and page is not None:
+        keys += [url_key(page.final_url)] + ([url_key(article.canonical_url)] if article.canonical_url else [])
+        return Outcome(e, article, page.content, tuple(keys))
+    if page is None:
+        error = "no link in the feed item"
+    else:
+        error = page_problem(page) or "no article text in the page"
+    fallback = extract_fragment(e.content or "", e.link or _entry_address(e), title=e.title,
+                                authors=e.authors, published=e.published, options=options)
+    return Outcome(e, fallback, None, tuple(keys) or (url_key(_entry_address(e)),), error)
+
+
+def _entry_address(e: Entry) -> str:
+    """An address for an item with no link: its guid when that is a URL, else a tag URI."""
+    if e.guid and e.guid.startswith(("http://", "https://")):
+        return e.guid
+    return f"tag:paperboy,2026:{url_key(e.feed_url)}/{e.key}"
+
+
+def _with_learned(options: ExtractOptions, fingerprints: frozenset[str]) -> ExtractOptions:
+    return replace(options, boilerplate=fingerprints)

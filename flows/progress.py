@@ -1,0 +1,98 @@
+"""Progress on stderr while a pass works, and the summary at its end."""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Summary:
+    feeds: Counter = field(default_factory=Counter)  # fetched, not_modified, unchanged, failed
+    articles: Counter = field(default_factory=Counter)  # new, updated, duplicate, unchanged, failed:<reason>
+    errors: list[str] = field(default_factory=list)  # one line per failed feed
+
+    def as_dict(self) -> dict:
+        failed = {k.split(":", 1)[1]: v for k, v in self.articles.items() if k.startswith("failed:")}
+        return {
+            "feeds": {k: self.feeds.get(k, 0) for k in ("fetched", "not_modified", "unchanged", "failed")},
+            "articles": {
+                "new": self.articles.get("new", 0),
+                "updated": self.articles.get("updated", 0),
+                "duplicate": self.articles.get("duplicate", 0),
+                "unchanged": self.articles.get("unchanged", 0),
+                "failed": sum(failed.values()),
+                "failed_by_reason": dict(sorted(failed.items(), key=lambda kv: -kv[1])),
+                "from_feed_text": self.articles.get("fallback", 0),
+            },
+            "errors": list(self.errors),
+        }
+
+
+def render(summary: dict) -> str:
+    f, a = summary["feeds"], summary["articles"]
+    lines = [
+        f"feeds: {f['fetched']} fetched, {f['not_modified'] + f['unchanged']} not modified, {f['failed']} failed",
+        f"articles: {a['new']} new, {a['updated']} updated, {a['duplicate']} duplicate, "
+        f"{a['unchanged']} unchanged, {a['failed']} failed",
+    ]
+    if a["from_feed_text"]:
+        lines.append(f"  {a['from_feed_text']} stored from the feed's own text (the page will be tried again)")
+    for reason, n in a["failed_by_reason"].items():
+        lines.append(f"  failed: {n} × {reason}")
+    return "\n".join(lines)
+
+
+def markdown(summary: dict) -> str:
+    f, a = summary["feeds"], summary["articles"]
+    rows = [("feeds fetched", f["fetched"]), ("feeds not modified", f["not_modified"] + f["unchanged"]),
+            ("feeds failed", f["failed"]), ("articles new", a["new"]), ("articles updated", a["updated"]),
+            ("articles duplicate", a["duplicate"]), ("articles failed", a["failed"])]  # fmt: skip
+    out = ["# paperboy ingest", "", "| | count |", "|---|---|"] + [f"| {k} | {v} |" for k, v in rows]
+    if a["failed_by_reason"]:
+        out += ["", "## Failed articles by reason", ""] + [f"- {k}: {v}" for k, v in a["failed_by_reason"].items()]
+    if summary["errors"]:
+        out += ["", "## Failed feeds", ""] + [f"- {e}" for e in summary["errors"]]
+    return "\n".join(out)
+
+
+class Progress:
+    """One status line, redrawn on a terminal and printed every few seconds elsewhere."""
+
+    EVERY = 5.0  # seconds between lines when stderr is not a terminal
+
+    def __init__(self, enabled: bool = True, stream=None) -> None:
+        self.stream = stream or sys.stderr
+        self.enabled = enabled
+        self.tty = getattr(self.stream, "isatty", lambda: False)()
+        self._last = 0.0
+        self.started = time.monotonic()
+
+    def line(self, text: str) -> None:
+        """A line that stays (a failed feed, a warning)."""
+        if not self.enabled:
+            return
+        if self.tty:
+            self.stream.write("\r\033[K")
+        self.stream.write(text + "\n")
+        self.stream.flush()
+
+    def status(self, text: str, force: bool = False) -> None:
+        if not self.enabled:
+            return
+        now = time.monotonic()
+        elapsed = f"[{now - self.started:5.1f}s] "
+        if self.tty:
+            self.stream.write("\r\033[K" + elapsed + text)
+            self.stream.flush()
+        elif force or now - self._last >= self.EVERY:
+            self.stream.write(elapsed + text + "\n")
+            self.stream.flush()
+            self._last = now
+
+    def done(self) -> None:
+        if self.enabled and self.tty:
+            self.stream.write("\r\033[K")
+            self.stream.flush()

@@ -1,0 +1,38 @@
+"""When to poll a feed next: the publisher's hints, our own experience, and backoff on errors."""
+
+from __future__ import annotations
+
+import random
+from datetime import UTC, datetime, timedelta
+
+MIN_INTERVAL = 10 * 60  # never poll a feed more often than this
+MAX_INTERVAL = 24 * 3600  # never leave a feed longer than this
+DEFAULT_INTERVAL = 30 * 60  # when nothing is known yet
+SHORTEN = 0.5  # a poll that brought something new halves the interval
+LENGTHEN = 1.5  # a poll that brought nothing lengthens it by half
+RETRY_AFTER_MIN, RETRY_AFTER_MAX = 60, 24 * 3600  # clamp on a server's Retry-After
+
+
+def clamp(seconds: float, lo: int = MIN_INTERVAL, hi: int = MAX_INTERVAL) -> int:
+    return int(min(hi, max(lo, seconds)))
+
+
+def next_interval(previous: int | None, *, new_items: int, hint: int | None) -> int:
+    """The adaptive interval, never below the publisher's own hint (ttl, sy:updatePeriod, max-age)."""
+    base = previous or DEFAULT_INTERVAL
+    base = base * SHORTEN if new_items else base * LENGTHEN
+    if previous is None:
+        base = DEFAULT_INTERVAL
+    return clamp(max(base, hint or 0))
+
+
+def error_backoff(consecutive_errors: int, retry_after: int | None = None) -> int:
+    """Exponential backoff with jitter, capped at a day; Retry-After wins when it is given."""
+    if retry_after is not None:
+        return clamp(retry_after, RETRY_AFTER_MIN, RETRY_AFTER_MAX)
+    delay = MIN_INTERVAL * (2 ** min(consecutive_errors, 10))
+    return clamp(delay * random.uniform(0.8, 1.2))
+
+
+def at(seconds: int, now: datetime | None = None) -> str:
+    return ((now or datetime.now(UTC)) + timedelta(seconds=seconds)).isoformat(timespec="seconds")

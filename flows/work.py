@@ -1,0 +1,90 @@
+"""The work inside the ingest tasks: plain functions on frozen values, so that any Prefect task
+runner (threads, a process pool, Dask) can run them. No database, no Prefect here."""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass
+from typing import TypeVar
+
+from extractors import Article, ExtractOptions, extract
+from fetchers import FeedPoll, FeedState, FetchResult, FetchSettings, Fetcher, fetch_all, poll_feed
+
+T = TypeVar("T")
+HTML_TYPES = ("text/html", "application/xhtml+xml", "")  # "" : the server named no type; try it
+POOL_MIN_PAGES = 40  # below this, starting worker processes costs more than it saves
+
+
+def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    batch: list[T] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+async def _poll_many(states: list[FeedState], settings: FetchSettings) -> list[FeedPoll]:
+    async with Fetcher(settings) as fetcher:
+        return list(await asyncio.gather(*(poll_feed(s, fetcher=fetcher) for s in states)))
+
+
+def poll_many(states: list[FeedState], settings: FetchSettings) -> list[FeedPoll]:
+    return asyncio.run(_poll_many(states, settings))
+
+
+def fetch_many(urls: list[str], settings: FetchSettings) -> list[FetchResult]:
+    return asyncio.run(fetch_all(urls, settings))
+
+
+@dataclass(frozen=True)
+class PageJob:
+    url: str
+    html: bytes
+    options: ExtractOptions
+    hint_authors: tuple[str, ...] = ()
+
+
+def page_problem(result: FetchResult) -> str | None:
+    """Why a fetched page cannot be extracted, or None."""
+    if result.error:
+        return result.error
+    if not result.ok:
+        return f"HTTP {result.status}"
+    if result.content_type not in HTML_TYPES:
+        return f"not HTML: {result.content_type}"
+    if not result.content.strip():
+        return "empty page"
+    return None
+
+
+def run_job(job: PageJob) -> Article | None:
+    return extract(job.html, job.url, job.options, hint_authors=job.hint_authors)
+
+
+class ExtractPool:
+    """Extraction on every core: a process pool started only when a pass has enough pages."""
+
+    def __init__(self, workers: int = 0) -> None:
+        self.workers = workers or os.cpu_count() or 1
+        self._pool: Executor | None = None
+
+    def map(self, jobs: list[PageJob], expected_total: int) -> list[Article | None]:
+        if self.workers > 1 and expected_total >= POOL_MIN_PAGES:
+            if self._pool is None:
+                ctx = multiprocessing.get_context("forkserver")
+                ctx.set_forkserver_preload(["extractors", "flows.work"])
+                self._pool = ProcessPoolExecutor(self.workers, mp_context=ctx)
+            return list(self._pool.map(run_job, jobs, chunksize=max(1, len(jobs) // (self.workers * 4))))
+        return [run_job(j) for j in jobs]
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None

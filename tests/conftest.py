@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+from tests.server import TestServer  # noqa: E402
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+SEED = SHARED / "corpus" / "seed"
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+@pytest.fixture(scope="session")
+def prefect_harness():
+    """One Prefect test server for the session (it takes about 20 s to start)."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture(scope="session")
+def _server():
+    server = TestServer()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def server(_server, monkeypatch):
+    """The local HTTP server, emptied for each test; paperboy may reach it and nothing else private."""
+    _server.reset()
+    monkeypatch.setenv("PAPERBOY_ALLOWED_HOSTS", f"127.0.0.1:{_server.port}")
+    monkeypatch.delenv("PAPERBOY_ALLOW_PRIVATE_NETWORKS", raising=False)
+    monkeypatch.delenv("PAPERBOY_CONFIG", raising=False)
+    return _server
+
+
+@pytest.fixture
+def db_path(tmp_path) -> str:
+    return str(tmp_path / "paperboy.db")
+
+
+def rss(items: list[dict], title: str = "Test feed", extra_channel: str = "") -> str:
+    """An RSS 2.0 feed; each item: title, link, guid, description, content, author, pubDate."""
+    parts = []
+    for it in items:
+        xml = [f"<title>{it.get('title', 'Untitled')}</title>"]
+        if it.get("link"):
+            xml.append(f"<link>{it['link']}</link>")
+        if it.get("guid"):
+            xml.append(f'<guid isPermaLink="false">{it["guid"]}</guid>')
+        if it.get("description"):
+            xml.append(f"<description><![CDATA[{it['description']}]]></description>")
+        if it.get("content"):
+            xml.append(f"<content:encoded><![CDATA[{it['content']}]]></content:encoded>")
+        if it.get("author"):
+            xml.append(f"<dc:creator>{it['author']}</dc:creator>")
+        xml.append(f"<pubDate>{it.get('pubDate', 'Mon, 05 Jul 2021 13:41:00 GMT')}</pubDate>")
+        parts.append("<item>" + "".join(xml) + "</item>")
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0" '
+        'xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:dc="http://purl.org/dc/elements/1.1/">'
+        f"<channel><title>{title}</title><link>http://example.org/</link><description>d</description>"
+        f"{extra_channel}{''.join(parts)}</channel></rss>"
+    )
+
+
+def article_page(title: str, paragraphs: list[str], *, canonical: str | None = None, tail: str = "") -> str:
+    """A news page with the usual furniture around the story."""
+    body = "".join(f"<p>{p}</p>" for p in paragraphs)
+    link = f'<link rel="canonical" href="{canonical}">' if canonical else ""
+    return (
+        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8"><title>{title}</title>{link}'
+        f'<meta property="og:title" content="{title}"></head><body>'
+        '<header><nav><a href="/">Home</a> <a href="/world">World</a> <a href="/politics">Politics</a></nav></header>'
+        f"<main><article><h1>{title}</h1>{body}{tail}</article></main>"
+        "<footer><p>Terms | Privacy | Contact</p></footer></body></html>"
+    )
+
+
+def story(n: int, words: int = 60) -> list[str]:
+    """Distinct, plausible paragraphs for article number n."""
+    base = (
+        "The council met on Tuesday to discuss the new budget for the coming year, and members argued "
+        "at length about the cost of repairing roads, schools and the old harbour bridge near the station"
+    ).split()
+    out = []
+    for i in range(5):
+        ws = [f"{w}" for w in base[: words // 5 + 5]]
+        out.append(f"Report {n} part {i}: " + " ".join(ws) + f" while item {n * 10 + i} was debated.")
+    return out

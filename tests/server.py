@@ -1,0 +1,87 @@
+"""A real HTTP server on 127.0.0.1 for the tests: routes set per test, every request recorded."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+@dataclass
+class Route:
+    body: bytes = b""
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    conditional: bool = True  # answer If-None-Match with 304 when the ETag matches
+
+
+@dataclass
+class Hit:
+    path: str
+    headers: dict[str, str]
+    status: int
+
+
+class TestServer:
+    def __init__(self) -> None:
+        self.routes: dict[str, Route] = {}
+        self.hits: list[Hit] = []
+        self._lock = threading.Lock()
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args) -> None:  # keep test output clean
+                pass
+
+            def do_GET(self) -> None:  # noqa: N802
+                route = server.routes.get(self.path) or server.routes.get(self.path.split("?")[0])
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                if route is None:
+                    status, body, extra = 404, b"not found", {"Content-Type": "text/plain"}
+                else:
+                    status, body, extra = route.status, route.body, dict(route.headers)
+                    if route.conditional and status == 200:
+                        etag = '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
+                        extra.setdefault("ETag", etag)
+                        if headers.get("if-none-match") == etag:
+                            status, body = 304, b""
+                with server._lock:
+                    server.hits.append(Hit(self.path, headers, status))
+                self.send_response(status)
+                for k, v in extra.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+        self.base = f"http://127.0.0.1:{self.port}"
+        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self._thread.start()
+
+    def url(self, path: str) -> str:
+        return self.base + path
+
+    def add(self, path: str, body: str | bytes, content_type: str = "text/html; charset=utf-8", **kw) -> str:
+        data = body.encode() if isinstance(body, str) else body
+        headers = {"Content-Type": content_type, **kw.pop("headers", {})}
+        self.routes[path] = Route(data, headers=headers, **kw)
+        return self.url(path)
+
+    def requests_to(self, path: str) -> list[Hit]:
+        with self._lock:
+            return [h for h in self.hits if h.path == path]
+
+    def reset(self) -> None:
+        self.routes.clear()
+        with self._lock:
+            self.hits.clear()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()

@@ -1,0 +1,219 @@
+"""The ingest pass end to end: a real server on 127.0.0.1, a real SQLite file, real Prefect flow runs."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import pytest
+
+from db import MAX_ATTEMPTS, connect, store
+from tests.conftest import SEED, article_page, rss, story
+
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+
+
+def run(db_path, **kw) -> dict:
+    from flows.ingest import ingest
+
+    return ingest(db_path=db_path, progress=False, **kw)
+
+
+def rows(db_path, sql, params=()):
+    conn = sqlite3.connect(db_path)
+    try:
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()
+
+
+def serve_feed(server, n: int, path: str = "/feed.xml", prefix: str = "/a") -> list[str]:
+    links = []
+    for i in range(n):
+        links.append(server.add(f"{prefix}{i}.html", article_page(f"Story {i}", story(i))))
+    server.add(path, rss([{"title": f"Story {i}", "link": link, "guid": f"{prefix}-{i}"}
+                          for i, link in enumerate(links)]), content_type="application/rss+xml")
+    return links
+
+
+def test_first_pass_stores_every_article_and_second_pass_uses_conditional_get(server, db_path):
+    serve_feed(server, 4)
+    store.add_feed(connect(db_path), server.url("/feed.xml"))
+
+    first = run(db_path)
+    assert first["articles"]["new"] == 4
+    assert rows(db_path, "select count(*) from articles")[0][0] == 4
+    texts = [r[0] for r in rows(db_path, "select text from articles")]
+    assert all("council met on Tuesday" in t for t in texts)
+    assert not any("Privacy" in t or "Politics" in t for t in texts)
+
+    second = run(db_path)
+    assert second["articles"]["new"] == 0
+    assert second["feeds"]["not_modified"] == 1
+    feed_hits = server.requests_to("/feed.xml")
+    assert feed_hits[-1].headers.get("if-none-match") and feed_hits[-1].status == 304
+    assert len(server.requests_to("/a0.html")) == 1  # no article fetched twice
+    assert rows(db_path, "select count(*) from articles")[0][0] == 4
+
+
+def test_a_new_item_is_picked_up_on_the_next_pass(server, db_path):
+    links = serve_feed(server, 2)
+    store.add_feed(connect(db_path), server.url("/feed.xml"))
+    run(db_path)
+    links.append(server.add("/a2.html", article_page("Story 2", story(2))))
+    server.add("/feed.xml", rss([{"title": f"Story {i}", "link": link, "guid": f"/a-{i}"}
+                                 for i, link in enumerate(links)]), content_type="application/rss+xml")
+    summary = run(db_path)
+    assert summary["articles"]["new"] == 1
+    assert rows(db_path, "select count(*) from articles")[0][0] == 3
+    assert len(server.requests_to("/a0.html")) == 1
+
+
+def test_a_failing_page_is_recorded_and_retried_on_a_later_pass(server, db_path):
+    serve_feed(server, 2)
+    server.add("/a1.html", "oops", status=500)
+    store.add_feed(connect(db_path), server.url("/feed.xml"))
+
+    summary = run(db_path)
+    assert summary["articles"]["new"] == 1
+    assert summary["articles"]["failed"] == 1
+    assert "HTTP 500" in summary["articles"]["failed_by_reason"]
+    status, attempts, error = rows(db_path, "select status, attempts, last_error from entries where key = '/a-1'")[0]
+    assert (status, attempts, error) == ("failed", 1, "HTTP 500")
+
+    server.add("/a1.html", article_page("Story 1", story(1)))  # the page recovers; the feed is unchanged
+    summary = run(db_path)
+    assert summary["articles"]["new"] == 1
+    assert rows(db_path, "select status from entries where key = '/a-1'")[0][0] == "stored"
+
+
+def test_a_page_that_keeps_failing_is_given_up_after_a_bounded_number_of_tries(server, db_path):
+    serve_feed(server, 1)
+    server.add("/a0.html", "gone", status=404)
+    store.add_feed(connect(db_path), server.url("/feed.xml"))
+    for _ in range(MAX_ATTEMPTS + 2):
+        run(db_path)
+    assert len(server.requests_to("/a0.html")) == MAX_ATTEMPTS
+    assert rows(db_path, "select status from entries")[0][0] == "gave_up"
+
+
+def test_a_broken_feed_does_not_stop_the_others(server, db_path):
+    serve_feed(server, 2)
+    server.add("/broken.xml", "<html><body>this is no feed</body></html>")
+    db = connect(db_path)
+    store.add_feed(db, server.url("/broken.xml"))
+    store.add_feed(db, "http://127.0.0.1:1/dead.xml")  # nothing listens there
+    store.add_feed(db, server.url("/feed.xml"))
+
+    summary = run(db_path)
+    assert summary["articles"]["new"] == 2
+    assert summary["feeds"]["failed"] == 2
+    assert len(summary["errors"]) == 2
+    health = {r["url"]: r for r in store.list_feeds(connect(db_path))}
+    assert "not a feed" in health[server.url("/broken.xml")]["last_error"]
+    assert health["http://127.0.0.1:1/dead.xml"]["consecutive_errors"] == 1
+    assert health[server.url("/feed.xml")]["last_success_at"]
+
+
+def test_the_same_article_under_other_addresses_is_stored_once(server, db_path):
+    canonical = server.url("/story.html")
+    page = article_page("One story", story(7), canonical=canonical)
+    server.add("/story.html", page)
+    server.add("/amp/story.html", page)  # another address, same canonical
+    server.add("/feed.xml", rss([
+        {"title": "One story", "link": canonical + "?utm_source=rss&utm_medium=feed", "guid": "g1"},
+        {"title": "One story (amp)", "link": server.url("/amp/story.html"), "guid": "g2"},
+    ]), content_type="application/rss+xml")  # fmt: skip
+    server.add("/other.xml", rss([{"title": "Same", "link": canonical, "guid": "x"}]),
+               content_type="application/rss+xml")
+    db = connect(db_path)
+    store.add_feed(db, server.url("/feed.xml"))
+    store.add_feed(db, server.url("/other.xml"))
+
+    summary = run(db_path)
+    assert rows(db_path, "select count(*) from articles")[0][0] == 1
+    assert summary["articles"]["new"] == 1
+    assert summary["articles"]["duplicate"] == 2, json.dumps(summary)
+    run(db_path)
+    assert rows(db_path, "select count(*) from articles")[0][0] == 1
+
+
+def test_an_item_whose_page_fails_keeps_the_feed_text_until_the_page_works(server, db_path):
+    content = "<p>" + " ".join(story(3)) + "</p><p>© 2024 Example Media. All rights reserved.</p>"
+    server.add("/feed.xml", rss([{"title": "Story 3", "link": server.url("/a3.html"), "guid": "g3",
+                                  "content": content}]), content_type="application/rss+xml")
+    server.add("/a3.html", "down", status=503)
+    store.add_feed(connect(db_path), server.url("/feed.xml"))
+
+    summary = run(db_path)
+    assert summary["articles"]["new"] == 1 and summary["articles"]["from_feed_text"] == 1
+    source, text = rows(db_path, "select text_source, text from articles")[0]
+    assert source == "feed" and "council met" in text and "rights reserved" not in text
+
+    server.add("/a3.html", article_page("Story 3", story(3) + ["A paragraph only the page has, about the harbour."]))
+    summary = run(db_path)
+    assert summary["articles"]["updated"] == 1
+    source, text = rows(db_path, "select text_source, text from articles")[0]
+    assert source == "page" and "only the page has" in text
+    assert rows(db_path, "select count(*) from articles")[0][0] == 1
+
+
+def test_raw_html_is_kept_compressed_and_search_finds_the_article(server, db_path):
+    serve_feed(server, 1)
+    store.add_feed(connect(db_path), server.url("/feed.xml"))
+    run(db_path)
+    import zlib
+
+    raw = rows(db_path, "select html_zlib from raw_pages")[0][0]
+    assert b"council met on Tuesday" in zlib.decompress(raw)
+    hits = store.search(connect(db_path), "council budget")
+    assert hits and hits[0]["title"] == "Story 0" and "[budget]" in hits[0]["snippet"]
+
+
+def test_a_private_address_is_refused_unless_allowed(server, db_path, monkeypatch):
+    serve_feed(server, 1)
+    monkeypatch.delenv("PAPERBOY_ALLOWED_HOSTS")
+    store.add_feed(connect(db_path), server.url("/feed.xml"))
+    summary = run(db_path)
+    assert summary["feeds"]["failed"] == 1
+    assert "non-public address" in summary["errors"][0]
+    assert server.requests_to("/feed.xml") == []
+    monkeypatch.setenv("PAPERBOY_ALLOW_PRIVATE_NETWORKS", "1")
+    assert run(db_path)["articles"]["new"] == 1
+
+
+@pytest.mark.skipif(not SEED.exists(), reason="../shared/corpus/seed is not beside this checkout")
+def test_the_seed_article_is_stored_as_its_nine_paragraphs_only(server, db_path):
+    server.add("/article.html", (SEED / "article.html").read_bytes())
+    feed = (SEED / "feed.xml").read_text().replace("{base}", server.base)
+    server.add("/feed.xml", feed, content_type="application/rss+xml")
+    store.add_feed(connect(db_path), server.url("/feed.xml"))
+    run(db_path)
+    expected = json.loads((SEED / "manifest.jsonl").read_text().splitlines()[0])
+    text, authors, title = rows(db_path, "select text, authors, title from articles")[0]
+    assert text.split("\n\n") == expected["body"].split("\n\n")
+    assert len(text.split("\n\n")) == 9
+    assert "Sandy Fitzgerald" in json.loads(authors)
+    assert "All rights reserved" not in text and "three decades" not in text
+    assert title == expected["title"]
+
+
+def test_the_summary_is_published_as_a_markdown_artifact(server, db_path):
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    serve_feed(server, 1)
+    store.add_feed(connect(db_path), server.url("/feed.xml"))
+    run(db_path)
+
+    async def latest():
+        async with get_client() as client:
+            found = await client.read_artifacts(
+                artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["ingest-summary"])), limit=50
+            )
+            return found
+
+    import asyncio
+
+    artifacts = asyncio.run(latest())
+    assert artifacts and any("| articles new | 1 |" in (a.data or "") for a in artifacts)
