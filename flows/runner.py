@@ -4,6 +4,14 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 from flows.ingest import ingest
@@ -24,10 +32,64 @@ def run_ingest(db_path: str, feeds: list[str], due: bool, config_path: str | Non
         _quiet_shutdown()
 
 
+SERVER_START_TIMEOUT = 90  # seconds: the server migrates its database on first start
+
+
+@contextmanager
+def prefect_server() -> Iterator[None]:
+    """A Prefect API with a scheduler: the user's (PREFECT_API_URL), else one started here.
+
+    The ephemeral server that `prefect` starts on its own runs no scheduler, so a served
+    deployment would never tick; a real `prefect server start` on a free local port does.
+    """
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    if PREFECT_API_URL.value():
+        yield
+        return
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_LOGGING_LEVEL": "WARNING"}
+    cmd = [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/api"
+    try:
+        deadline = time.monotonic() + SERVER_START_TIMEOUT
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"the Prefect server exited at start (code {proc.returncode})")
+            try:
+                with urllib.request.urlopen(url + "/health", timeout=2) as resp:
+                    if resp.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the Prefect server did not answer within {SERVER_START_TIMEOUT} s")
+            time.sleep(0.5)
+        print(f"paperboy: Prefect server with scheduler at http://127.0.0.1:{port}", file=sys.stderr)
+        with temporary_settings(updates={PREFECT_API_URL: url}):
+            yield
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
 def serve_ingest(db_path: str, config_path: str | None, *, cron: str | None, interval: int) -> None:
     from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
 
     schedule = {"cron": cron} if cron else {"interval": timedelta(seconds=interval)}
+    with prefect_server():
+        _serve(db_path, config_path, schedule, ConcurrencyLimitConfig, ConcurrencyLimitStrategy)
+
+
+def _serve(db_path, config_path, schedule, ConcurrencyLimitConfig, ConcurrencyLimitStrategy) -> None:  # noqa: N803
+    # Prefect's runner leaves a coroutine unawaited when stopped by a signal: noise, not news.
+    warnings.filterwarnings("ignore", message="coroutine 'Runner.astop' was never awaited")
     try:
         ingest.serve(
             name=DEPLOYMENT,

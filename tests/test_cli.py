@@ -1,0 +1,196 @@
+"""The `paperboy` command as a user meets it: help everywhere, one-line errors, real files."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from flows.cli import cli
+from tests.conftest import SEED, article_page, rss, story
+
+
+def commands(group: click.Group, prefix=()):
+    for name, cmd in group.commands.items():
+        yield (*prefix, name)
+        if isinstance(cmd, click.Group):
+            yield from commands(cmd, (*prefix, name))
+
+
+ALL_COMMANDS = sorted(commands(cli))
+
+
+def test_the_command_list_is_complete():
+    expected = {("feeds", "add"), ("feeds", "list"), ("feeds", "remove"), ("feeds", "import"), ("feeds", "export"),
+                ("run",), ("serve",), ("extract",), ("search",), ("export",)}  # fmt: skip
+    assert expected <= set(ALL_COMMANDS)
+
+
+@pytest.mark.parametrize("path", ALL_COMMANDS, ids=" ".join)
+def test_every_command_has_help(path):
+    result = CliRunner().invoke(cli, [*path, "--help"])
+    assert result.exit_code == 0
+    assert "Usage:" in result.output
+    cmd = cli
+    for name in path:
+        cmd = cmd.commands[name]
+    assert cmd.help and cmd.help.strip()
+
+
+def invoke(db_path, *args, input=None):
+    return CliRunner().invoke(cli, ["--db", db_path, *args], input=input, catch_exceptions=False)
+
+
+def test_opml_round_trip(db_path, tmp_path):
+    opml = tmp_path / "in.opml"
+    opml.write_text(
+        '<?xml version="1.0"?><opml version="2.0"><head><title>x</title></head><body>'
+        '<outline text="News"><outline text="One" xmlUrl="https://one.example.com/feed.xml"/>'
+        '<outline text="Two &amp; more" xmlUrl="https://two.example.com/rss?a=1&amp;b=2"/></outline>'
+        "</body></opml>"
+    )
+    assert "2 feeds added" in invoke(db_path, "feeds", "import", str(opml)).output
+    assert "0 feeds added" in invoke(db_path, "feeds", "import", str(opml)).output
+    exported = invoke(db_path, "feeds", "export").output
+    again = tmp_path / "out.opml"
+    again.write_text(exported)
+    other = str(tmp_path / "other.db")
+    assert "2 feeds added" in invoke(other, "feeds", "import", str(again)).output
+    urls = [json.loads(line)["url"] for line in invoke(other, "feeds", "list", "--json").output.splitlines()]
+    assert urls == ["https://one.example.com/feed.xml", "https://two.example.com/rss?a=1&b=2"]
+    names = [json.loads(line)["name"] for line in invoke(other, "feeds", "list", "--json").output.splitlines()]
+    assert names == ["One", "Two & more"]
+
+
+def test_feeds_add_list_remove(db_path):
+    assert "added" in invoke(db_path, "feeds", "add", "https://x.example.com/feed", "--name", "X").output
+    assert "already following" in invoke(db_path, "feeds", "add", "https://x.example.com/feed").output
+    listing = invoke(db_path, "feeds", "list").output
+    assert "https://x.example.com/feed" in listing and "last success: never" in listing
+    assert "removed" in invoke(db_path, "feeds", "remove", "https://x.example.com/feed").output
+    assert "no feeds yet" in invoke(db_path, "feeds", "list").output
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["feeds", "add", "ftp://x.example.com/feed"], "not an http(s) URL"),
+        (["feeds", "remove", "https://nope.example.com/"], "no such feed"),
+        (["feeds", "import", "/nonexistent/feeds.opml"], "no such file"),
+        (["run"], "no feeds yet"),
+        (["export", "--since", "yesterday"], "--since wants a date"),
+        (["--config", "/nonexistent.toml", "run"], "no such file"),
+    ],
+    ids=["bad scheme", "unknown feed", "missing file", "no feeds", "bad date", "missing config"],
+)
+def test_errors_are_one_line_and_a_non_zero_exit(db_path, args, message):
+    result = CliRunner().invoke(cli, ["--db", db_path, *args])
+    assert result.exit_code != 0
+    assert message in result.output
+    assert "Traceback" not in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_a_bad_config_is_one_line(db_path, tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[settings]\nmax_bytes = \n")
+    result = CliRunner().invoke(cli, ["--db", db_path, "--config", str(bad), "feeds", "add", "https://a.example/f"])
+    assert result.exit_code == 0  # feeds add needs no config
+    result = CliRunner().invoke(cli, ["--db", db_path, "--config", str(bad), "run"])
+    assert result.exit_code != 0 and "not valid TOML" in result.output
+
+
+def test_extract_jsonl_over_files(tmp_path):
+    import gzip
+
+    page = article_page("A title", story(1), tail="<p>© 2024 Example Media. All rights reserved.</p>")
+    (tmp_path / "a.html").write_text(page)
+    (tmp_path / "b.html.gz").write_bytes(gzip.compress(page.encode()))
+    (tmp_path / "empty.html").write_text("<html><body></body></html>")
+    result = CliRunner().invoke(cli, ["extract", "--format", "jsonl", str(tmp_path / "a.html"),
+                                      str(tmp_path / "b.html.gz"), str(tmp_path / "empty.html")])  # fmt: skip
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["source"] for r in lines] == [str(tmp_path / n) for n in ("a.html", "b.html.gz", "empty.html")]
+    assert set(lines[0]) == {"source", "url", "title", "authors", "published", "language", "text"}
+    assert lines[0]["title"] == "A title" and lines[0]["language"] == "en"
+    assert "council met" in lines[0]["text"] and "rights reserved" not in lines[0]["text"]
+    assert lines[1]["text"] == lines[0]["text"]
+    assert lines[2]["text"] == ""
+    assert "empty.html: no article text found" in result.stderr
+
+
+@pytest.mark.skipif(not SEED.exists(), reason="../shared/corpus/seed is not beside this checkout")
+def test_extract_the_seed_page():
+    result = CliRunner().invoke(cli, ["extract", "--format", "json", str(SEED / "article.html")])
+    record = json.loads(result.stdout)
+    assert record["authors"] == ["Sandy Fitzgerald"]
+    assert len(record["text"].split("\n\n")) == 9
+
+
+def test_cli_run_against_a_local_server_then_search_and_export(server, tmp_path):
+    """The 'done when' of the pipeline issue, as a user runs it: a real process, its own Prefect."""
+    for i in range(3):
+        server.add(f"/p{i}.html", article_page(f"Harbour story {i}", story(i)))
+    server.add("/feed.xml", rss([{"title": f"Harbour story {i}", "link": server.url(f"/p{i}.html"), "guid": f"p{i}"}
+                                 for i in range(3)]), content_type="application/rss+xml")  # fmt: skip
+    db = str(tmp_path / "cli.db")
+    env = {**os.environ, "PAPERBOY_DB": db, "PREFECT_HOME": str(tmp_path / "prefect")}
+    env.pop("PREFECT_API_URL", None)
+
+    def paperboy(*args):
+        return subprocess.run([sys.executable, "-m", "flows", *args], env=env, capture_output=True, text=True,
+                              timeout=300)
+
+    assert paperboy("feeds", "add", server.url("/feed.xml")).returncode == 0
+    first = paperboy("run")
+    assert first.returncode == 0, first.stderr
+    assert "articles: 3 new" in first.stdout
+    assert "Traceback" not in first.stderr and "ERROR" not in first.stderr
+    second = paperboy("run")
+    assert "articles: 0 new" in second.stdout and "1 not modified" in second.stdout
+    assert len(server.requests_to("/p0.html")) == 1
+    found = paperboy("search", "harbour story 2")
+    assert "Harbour story 2" in found.stdout.splitlines()[0]
+    exported = [json.loads(line) for line in paperboy("export").stdout.splitlines()]
+    assert len(exported) == 3 and all(r["text"] for r in exported)
+    csv_out = paperboy("export", "--format", "csv").stdout.splitlines()
+    assert csv_out[0].startswith("id,url,feed") and len(csv_out) >= 4
+
+
+def test_serve_ticks_on_its_schedule_polls_due_feeds_and_stops_cleanly(server, tmp_path):
+    """`paperboy serve` starts its own Prefect server (the ephemeral one runs no scheduler)."""
+    import signal
+    import sqlite3
+    import time
+
+    server.add("/s.html", article_page("Served story", story(5)))
+    server.add("/feed.xml", rss([{"title": "Served story", "link": server.url("/s.html"), "guid": "s"}]),
+               content_type="application/rss+xml")
+    db = str(tmp_path / "serve.db")
+    home = tmp_path / "prefect"
+    env = {**os.environ, "PAPERBOY_DB": db, "PREFECT_HOME": str(home)}
+    env.pop("PREFECT_API_URL", None)
+    subprocess.run([sys.executable, "-m", "flows", "feeds", "add", server.url("/feed.xml")], env=env, check=True)
+    proc = subprocess.Popen([sys.executable, "-m", "flows", "serve", "--interval", "10"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline and not server.requests_to("/s.html"):
+            time.sleep(1)
+        assert server.requests_to("/s.html"), "no scheduled run fetched the feed within 180 s"
+        time.sleep(25)  # two more ticks: the feed is not due again, so it is not polled again
+    finally:
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=60)
+    assert len(server.requests_to("/feed.xml")) == 1
+    conn = sqlite3.connect(db)
+    assert conn.execute("select count(*) from articles").fetchone()[0] == 1
+    prefect_db = sqlite3.connect(home / "prefect.db")
+    paused = prefect_db.execute("select paused from deployment where name = 'paperboy-ingest'").fetchone()
+    assert paused == (0,)
+    assert "Traceback" not in err
