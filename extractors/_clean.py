@@ -34,7 +34,7 @@ _RESERVED = (
     r"may not be (?:published|reproduced|broadcast|rewritten|redistributed)|"
     r"für die kommerzielle nutzung|nachdruck (?:nur|verboten)|reproduction (?:interdite|prohibited)"
 )
-COPYRIGHT_OPEN = re.compile(r"^\W{0,3}(?:©|℗|\(c\)\s*\d{4}|copyright\s*(?:©|\(c\)|\d{4}))", I)
+COPYRIGHT_OPEN = re.compile(r"^\W{0,3}(?:©|℗|\(c\)\s*\d{4}|copyright\s*(?:©|\(c\)|\d{4}|:))", I)
 COPYRIGHT_ANY = re.compile(rf"©|\bcopyright\b|{_RESERVED}|\b[a-z]{{2,6}}:\d{{6}}-\d{{2}}-\d{{4,}}/\d+", I)
 
 # --- bylines ------------------------------------------------------------------------------------
@@ -60,6 +60,7 @@ BIO = re.compile(
     r"|\bhas (?:more than|over|nearly|almost|about|some)\b.{0,40}\b(?:years?|decades?)\b"
     r"|\b(?:has|have) (?:covered|reported|written)\b|\bcovers\b.{0,80}\bfor\b"
     r"|\bfollow (?:him|her|them) on\b|\byou can (?:reach|contact|follow|email) (?:him|her|them)\b"
+    r"|\bmakes (?:frequent |regular )?appearances\b|\bhas appeared (?:on|in)\b|\bis a regular (?:contributor|guest)\b"
     r"|\bcontributed (?:to )?this report\b|\bis the author of\b|\bis based in\b"
     r"|\b(?:ist|war) (?:\w+ ){0,4}(?:redakteur|korrespondent|reporter|journalist|autor|volontär|ressortleiter|"
     r"redaktionsleiter|chefredakteur|kolumnist)(?:in)?\b|\bhat an diesem (?:artikel|bericht) mitgewirkt\b"
@@ -76,20 +77,35 @@ BIO = re.compile(
     I,
 )
 
+# A paragraph that opens with a name (and maybe a birth year) and "is a ...": a contributor's note.
+_COPULA = r"(?:is|was|ist|war|est|es|è|är|er|jest|is een|é|era|var)"
+_WIDE_ROLE = (
+    rf"{_ROLE}|researcher|professor|lecturer|fellow|director|scientist|economist|historian|consultant|"
+    r"forscher(?:in)?|professor(?:in)?|direktor(?:in)?|chercheu(?:r|se)|profes+or[ae]?|investigador[a]?|"
+    r"ricercat(?:ore|rice)|onderzoeker|pesquisador[a]?|forsker|badacz(?:ką|em)?|araştırmacı|gründer(?:in)?|founder"
+)
+BIO_NAMED = re.compile(
+    rf"^[A-ZÀ-ÖØ-Þ][\w’'.-]+(?:\s+[A-ZÀ-ÖØ-Þ][\w’'.-]+){{0,3}}\s*(?:\([^)]{{0,30}}\))?,?\s+{_COPULA}\b"
+    rf"(?:\s+[\w’'-]+){{0,6}}?\s+(?:{_WIDE_ROLE})",
+    re.UNICODE,
+)
+
 # --- contact and promo prompts ------------------------------------------------------------------
 CONTACT = re.compile(
     r"\bgot an? (?:news )?(?:story|tip)\b|\bget in touch with (?:our|the)\b|\bsend (?:us )?(?:a |your )?(?:news )?tips?\b"
     r"|\be-?mail us at\b|\bcontact (?:us|the author|our newsroom|the newsroom)\b|\be-?mail the author\b"
     r"|\bhaben sie (?:fragen|anregungen|hinweise)\b|\bschreiben sie uns\b|\bsie erreichen (?:die|unsere) redaktion\b"
     r"|\bcontactez(?:-nous| la rédaction)\b|\bescríbenos\b|\bscrivici\b|\btips? (?:aan|naar) de redactie\b"
-    r"|\btips? oss\b|\btip os\b|\btipsa oss\b|\bnapisz do nas\b|\bbize ulaşın\b|✉",
+    r"|\btips? oss\b|\btip os\b|\btipsa oss\b|\bnapisz do nas\b|\bbize ulaşın\b|✉"
+    r"|\b(?:do you )?have a story\b|\bstory to tell\b|\bfehler gefunden\b|\b(?:found|spotted|report) an? (?:error|mistake|typo)\b"
+    r"|\bmelden sie (?:sich )?(?:vertraulich|bei uns)\b|\bhinweise (?:an|zum)\b.{0,40}\b(?:melden|schicken)\b",
     I,
 )
 PROMO = re.compile(
     r"newsletter|nieuwsbrief|nyhetsbrev|nyhedsbrev|bülten|boletín|lettre d.information"
     r"|\bsign up\b|\bsubscribe\b|\bsubscription\b|\bsubscribers?\b|\bregister (?:now|for free|here)\b"
     r"|abonnieren|\babonniere\b|\bjetzt (?:anmelden|registrieren|lesen|testen)\b|\bplus-?abo\b"
-    r"|\babonnez-vous\b|\binscrivez-vous\b|\babonnement\b|suscr[ií]b|\biscriviti\b|\babbonati\b|\babbonamento\b"
+    r"|\babonnez-vous\b|\binscrivez-vous\b|\babonnement\b|suscr[ií]|\babone(?:lik|lere|ler)?\b|\biscriviti\b|\babbonati\b|\babbonamento\b"
     r"|\babonneer\b|\bmeld je aan\b|\binscreva-se\b|\bassine\b|\bprenumerera\b|\bprenumeration\b|\babonner\b"
     r"|\bzapisz się\b|\bsubskrybuj\b|\babone ol\b"
     r"|\bfollow us\b|\bfolgen sie uns\b|\bsuivez-nous\b|\bsíguenos\b|\bseguici\b|\bvolg ons\b|\bsiga-nos\b"
@@ -102,6 +118,10 @@ PROMO = re.compile(
     r"|\blire (?:aussi|la suite|plus)\b|\bleer más\b|\blee también\b|\bte puede interesar\b|\bleggi anche\b"
     r"|\blees (?:ook|meer)\b|\bleia (?:também|mais)\b|\bläs (?:också|mer)\b|\bles (?:også|mer)\b|\blæs (?:også|mere)\b"
     r"|\bczytaj (?:też|także|więcej|również)\b|\bayrıca (?:oku|bakınız)\b|\bilgili haber\b|\bhaberin devamı\b"
+    r"|\bcomment(?:s|ing)? (?:policy|forum|section)\b|\bbefore commenting\b|\bjoin (?:the|our) (?:conversation|discussion|commenting)\b"
+    r"|\b(?:log|sign) ?in\b|\blogout\b|\bfor more (?:stories|news|articles) like this\b|\bfolgst du\b|\bfolge uns\b"
+    r"|\bfollow\b.{0,40}\bon (?:google news|whatsapp|telegram|instagram|facebook|tiktok|x|twitter|bluesky|threads)\b"
+    r"|\bpreferred source\b|\bnur für (?:abonnenten|abonnentinnen)\b"
     r"|\badvertisement\b|\banzeige\b|\bpublicité\b|\bpublicidad\b|\bpubblicità\b|\breklame\b|\bannons\b|\breklama\b",
     I,
 )
@@ -111,7 +131,7 @@ READMORE_LABEL = re.compile(
     r"|recommended(?: reading)?|lesen sie (?:auch|mehr)|mehr zum thema|auch interessant|weiterlesen|siehe auch"
     r"|lire aussi|à lire aussi|à lire également|leer más|lee también|te puede interesar|ver también|leggi anche"
     r"|lees ook|lees meer|leia (?:também|mais)|veja também|les også|læs også|läs också|läs mer|czytaj (?:też|także|więcej)"
-    r"|ayrıca (?:oku|bakınız)|ilgili haber|watch|video|podcast|listen|more|mehr|plus)\s*(?::|»|>>|›|→)",
+    r"|ayrıca (?:oku|bakınız)|ilgili haber|also read|see more|watch|video|podcast|listen|more|mehr|plus)\s*(?::|»|>>|›|→|\|)",
     I,
 )
 
@@ -119,7 +139,15 @@ READMORE_LABEL = re.compile(
 CREDIT = re.compile(
     r"^\W{0,3}(?:photos?|images?|pictures?|pics?|fotos?|bild(?:er)?|credits?|illustrations?|grafik|quelle|source|"
     r"fuente|fonte|kilde|källa|źródło|kaynak|crédits?|crédito|créditos|fotografía|fotografia|zdjęcie|zdjęcia|"
-    r"fotoğraf|afbeelding|beeld|foto ?credit|photo credit|bildquelle|bildnachweis|video)\s*(?::|/|\||©)",
+    r"fotoğraf|afbeelding|beeld|foto ?credit|photo credit|bildquelle|bildnachweis|video|фото)\s*(?::|/|\||©)",
+    I,
+)
+# Who did what, at the end of a story: "Redaktion: …", "Übersetzung: …", "Edited by …".
+STAFF = re.compile(
+    r"^\W{0,3}(?:redaktion|faktencheck|übersetzung|schlussredaktion|mitarbeit|recherche|produktion|grafik|"
+    r"sendung|dieses thema im programm|edited by|editing by|translation|translated by|traducción|redacción|"
+    r"edición|rédaction|traduction|redazione|traduzione|redactie|vertaling|redação|tradução|redigering|"
+    r"översättning|oversettelse|oversættelse|redakcja|tłumaczenie|çeviri|editör)\b\s*(?::|by|von|\b)",
     I,
 )
 CREDIT_TAIL = re.compile(r"(?:\(|\b)(?:photo|foto|bild|image|credit|picture)s?\s*:\s*[^.]{1,60}\)?\s*$", I)
@@ -133,7 +161,8 @@ EMBED = re.compile(
 
 # --- agency tags and report credits ------------------------------------------------------------
 AGENCY = re.compile(
-    r"^\W{0,2}[A-Za-z]{2,6}(?:\s*[/,]\s*[A-Za-z]{2,6}){0,3}\W{0,2}$"
+    r"^\W{0,2}[A-Za-z]{2,6}(?:\s*[/,]\s*[A-Za-z]{2,6}){0,3}\W{0,2}$|^[A-Z]{2,6}\s*\([^)]{1,60}\)$|^\W+$"
+    r"|^(?:with (?:additional )?reports? (?:from|by)|additional reporting (?:from|by))\b"
     r"|^(?:mit material (?:von|der|des)|with (?:additional )?reporting (?:by|from)|additional reporting by"
     r"|reporting by|editing by|edited by|compiled by|con información de|com informações d[aoe]s?"
     r"|avec l.afp|met dank aan|z agencji)\b",
@@ -144,11 +173,46 @@ AGENCY = re.compile(
 META = re.compile(
     r"^\s*\d{1,3}\s*(?:min(?:ute)?s?\.?|minuten|minutter|minuter|dakika|minuty)\b(?:\s*(?:read|lesezeit|lesen|"
     r"lecture|lectura|lettura|leestijd|leitura|lästid|lesetid|læsetid|okuma))?\W*$"
-    r"|^\s*(?:lesezeit|reading time|temps de lecture|tiempo de lectura)\b.{0,20}$"
+    r"|^\s*(?:lesezeit|lesedauer|reading time|temps de lecture|tiempo de lectura|tempo di lettura|leestijd)\b.{0,20}$"
     r"|^\s*(?:listen to (?:this )?(?:article|story)|artikel anhören|écouter (?:cet )?article|escuchar (?:este )?artículo)\b.{0,30}$"
     r"|^\s*(?:updated|published|posted|aktualisiert|veröffentlicht|stand|mis à jour|publié|actualizado|publicado"
     r"|aggiornato|pubblicato|bijgewerkt|gepubliceerd|oppdatert|publisert|uppdaterad|publicerad|opdateret"
     r"|zaktualizowano|opublikowano|güncelleme|yayınlanma)\b\W{0,3}\s*(?:on|am|le|el|il|op|den|:)?\s*[\d\w ,.:/-]{0,40}$",
+    I,
+)
+
+# A line that is nothing but a furniture label, wherever it stands.
+LABEL_ONLY = re.compile(
+    r"^\W{0,3}(?:advertisement|anzeige|werbung|publicidad|publicité|pubblicità|annons|reklame|reklama|reklam"
+    r"|lesen sie (?:auch|mehr)|read (?:more|next|also)|related(?: (?:articles?|stories|content|news))?|see also"
+    r"|czytaj (?:też|także|więcej|również)|noticia relacionada|noticias relacionadas|lee también|leer más"
+    r"|lire aussi|à lire aussi|leggi anche|lees ook|leia também|les også|læs også|läs också|ilgili haberler?"
+    r"|recommended(?: videos| reading| for you| stories)?|empfohlener redaktioneller inhalt|mehr zum thema"
+    r"|article content|hauptinhalt|zum inhalt|skip to (?:main )?content|comments|kommentare|popular|most read"
+    r"|meistgelesen|trending|share(?: this)?(?: article)?|teilen|artikel teilen|partager|compartir|condividi|del"
+    r"|story continues below|advertisement story continues below|weiterlesen|mehr lesen)\W{0,3}$",
+    I,
+)
+# A line that opens by telling the reader to do something: sign up, follow, download, click.
+IMPERATIVE_PROMO = re.compile(
+    r"^\W{0,3}(?:sign up|subscribe|follow (?:us|\w+) on|join (?:our|the) (?:newsletter|community|conversation)"
+    r"|download (?:our|the)|get (?:our|the) (?:newsletter|app)|click here|tap here|hier (?:anmelden|klicken|abonnieren)"
+    r"|jetzt (?:abonnieren|anmelden|registrieren|kostenlos)|abonnieren sie|melden sie sich (?:jetzt )?(?:hier )?an"
+    r"|abonnez-vous|inscrivez-vous|suscríbete|iscriviti|abonneer|meld je aan|inscreva-se|assine|prenumerera"
+    r"|abonner på|zapisz się|abone ol)\b",
+    I,
+)
+_MONTHS = (
+    r"jan|feb|mar|apr|may|mai|jun|jul|aug|sep|oct|okt|nov|dec|dez|janv|févr|avr|juin|juil|août|sept|déc|ene|abr"
+    r"|ago|dic|gen|mag|giu|lug|set|ott|maj|mei|ocak|şubat|mart|nisan|mayıs|haziran|temmuz|ağustos|eylül|ekim|kasım"
+    r"|aralık|sty|lut|kwi|cze|lip|sie|wrz|paź|lis|gru|januar|februar|märz|april|juni|juli|august|september"
+    r"|oktober|november|dezember|january|february|march|june|july|october|december|janvier|février|avril|juillet"
+    r"|septembre|octobre|novembre|décembre|enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|octubre"
+    r"|noviembre|diciembre"
+)
+_DATE_TOKEN = re.compile(
+    rf"^(?:\d+\w{{0,2}}|(?:{_MONTHS})\w*|uhr|am|pm|jst|utc|gmt|cet|cest|est|edt|pst|bst|updated|aktualisiert|"
+    r"güncelleme|published|veröffentlicht|stand|le|el|den|der|de|di|on|at|um|kl|klo|à|a|mis|à jour|publié)$",
     I,
 )
 
@@ -226,12 +290,31 @@ def _known_name_in(paragraph: str, authors: Iterable[str]) -> bool:
     return False
 
 
+def _core(p: str) -> str:
+    """The paragraph without a list bullet."""
+    return re.sub(r"^\s*[-–•*·]\s+", "", p)
+
+
+def is_date_line(p: str) -> bool:
+    """"30. Januar 2024", "17:41 JST, October 13, 2024", "10.11.2025 17:59", "Updated 3 May 2024"."""
+    if len(p) > 60 or not re.search(r"\d", p):
+        return False
+    tokens = [t for t in re.split(r"[\s,.:/|•·()-]+", p) if t]
+    return bool(tokens) and all(_DATE_TOKEN.match(t) for t in tokens)
+
+
+def _doubled(p: str) -> bool:
+    """A teaser card's title printed twice: "Some title Some title"."""
+    half = len(p) // 2
+    return len(p) >= 20 and p[:half].strip() == p[half:].strip()
+
+
 def classify_edge(p: str, *, authors: Iterable[str], at_end: bool, off: frozenset[str]) -> str | None:
     """The rule family that makes `p` furniture when it stands at the start or end of the body."""
+    p = _core(p)
     n = len(p)
     if "copyright" not in off and n <= MAX_EDGE_LEN and COPYRIGHT_ANY.search(p) and len(_words(p)) <= 45:
-        if COPYRIGHT_OPEN.search(p) or re.search(_RESERVED, p, I) or re.search(r"©|\bcopyright\b", p, I):
-            return "copyright"
+        return "copyright"
     if "byline" not in off and byline_names(p, authors) is not None:
         return "byline"
     if "contact" not in off and n <= MAX_EDGE_LEN and CONTACT.search(p):
@@ -240,34 +323,52 @@ def classify_edge(p: str, *, authors: Iterable[str], at_end: bool, off: frozense
         return "promo"
     if "credit" not in off and n <= MAX_LINE_LEN and (CREDIT.search(p) or CREDIT_TAIL.search(p) and n < 90):
         return "credit"
-    if at_end and "bio" not in off and n <= MAX_BIO_LEN and BIO.search(p):
-        if _known_name_in(p, authors) or n <= 400:
-            return "bio"
-    if at_end and "agency" not in off and n <= 80 and AGENCY.search(p):
-        return "agency"
-    if not at_end and "meta" not in off and n <= 80 and META.search(p):
+    if "meta" not in off and is_date_line(p):
+        return "meta"
+    if at_end:
+        if "bio" not in off and n <= MAX_BIO_LEN and (BIO.search(p) or BIO_NAMED.search(p)):
+            if _known_name_in(p, authors) or n <= 400 or BIO_NAMED.search(p):
+                return "bio"
+        if "agency" not in off and n <= 80 and AGENCY.search(p):
+            return "agency"
+        if "credit" not in off and n <= 250 and STAFF.search(p):
+            return "credit"
+    elif "meta" not in off and n <= 80 and META.search(p):
         return "meta"
     return None
 
 
 def classify_anywhere(p: str, off: frozenset[str]) -> str | None:
     """Lines that are furniture wherever they stand."""
+    p = _core(p)
     n = len(p)
+    if n > 250:
+        return None
+    if "credit" not in off and CREDIT_TAIL.search(p) and not p.rstrip().endswith("."):
+        return "credit"
     if n > MAX_LINE_LEN:
         return None
     if "copyright" not in off and COPYRIGHT_OPEN.search(p) and n <= 160:
         return "copyright"
-    if "readmore" not in off and READMORE_LABEL.search(p):
+    if "readmore" not in off and (READMORE_LABEL.search(p) or LABEL_ONLY.match(p) or _doubled(p)):
         return "readmore"
     if "credit" not in off and CREDIT.search(p) and len(_words(p)) <= 12:
         return "credit"
     if "embed" not in off and EMBED.search(p):
         return "embed"
+    if "promo" not in off and n <= 200 and IMPERATIVE_PROMO.search(p):
+        return "promo"
     if "promo" not in off and n <= 160 and re.search(r"newsletter|nieuwsbrief|nyhetsbrev|nyhedsbrev", p, I) and (
         re.search(r"sign up|subscribe|abonn|anmelden|registr|inscri|suscr|iscriv|meld je|inscreva|prenumer|zapisz|abone", p, I)
     ):
         return "promo"
     return None
+
+
+EDGE_WINDOW = 6  # paragraphs at each end where furniture is looked for
+EDGE_SKIP_LEN = 120  # a short unmatched paragraph may sit among furniture (a caption, a stray label)
+EDGE_SKIPS = 2  # how many such paragraphs the search steps over
+BYLINE_ZONE = 4  # a byline may follow the lead: searched in the first paragraphs, not only the first
 
 
 def clean_paragraphs(
@@ -286,7 +387,6 @@ def clean_paragraphs(
     kept: list[str] = []
     drop_patterns = tuple(drop_patterns)
     for p in paragraphs:
-        rule = None
         if boilerplate and "learned" not in disabled and fingerprint(p) in boilerplate:
             rule = "learned"
         elif any(rx.search(p) for rx in drop_patterns):
@@ -298,22 +398,65 @@ def clean_paragraphs(
         else:
             kept.append(p)
 
-    def strip_edge(at_end: bool) -> None:
-        while kept:
-            p = kept[-1] if at_end else kept[0]
-            rule = classify_edge(p, authors=authors + tuple(found), at_end=at_end, off=disabled)
-            if rule is None and not at_end and "meta" not in disabled and title and _same_text(p, title):
-                rule = "meta"
-            if rule is None:
-                return
-            if rule == "byline":
-                found.extend(n for n in byline_names(p, authors) or () if n not in found)
-            removed.append((rule, p))
-            kept.pop(-1 if at_end else 0)
+    def rule_at(i: int, at_end: bool) -> str | None:
+        p = kept[i]
+        rule = classify_edge(p, authors=authors + tuple(found), at_end=at_end, off=disabled)
+        if rule == "byline":
+            found.extend(n for n in byline_names(_core(p), authors) or () if n not in found)
+        return rule
 
-    strip_edge(at_end=False)
-    strip_edge(at_end=True)
+    def drop(indices: list[int], rules: dict[int, str]) -> None:
+        for i in sorted(indices, reverse=True):
+            removed.append((rules[i], kept.pop(i)))
+
+    # The start: title repeated, kicker, date lines, bylines (also just after the lead).
+    rules: dict[int, str] = {}
+    skips = 0
+    for i in range(min(EDGE_WINDOW, len(kept))):
+        p = kept[i]
+        rule = rule_at(i, at_end=False)
+        if rule is None and "meta" not in disabled and title and _same_text(p, title):
+            rule = "meta"
+        if rule is None and i == 0 and "meta" not in disabled and _kicker(p, kept):
+            rule = "meta"
+        if rule is None and i < BYLINE_ZONE and "byline" not in disabled:
+            names = byline_names(_core(p), authors) if len(p) <= 120 else None
+            if names is not None:
+                found.extend(n for n in names if n not in found)
+                rule = "byline"
+        if rule:
+            rules[i] = rule
+        elif len(p) <= EDGE_SKIP_LEN and skips < EDGE_SKIPS and i < BYLINE_ZONE:
+            skips += 1
+        else:
+            break
+    drop(list(rules), rules)
+
+    # The end: bios, copyright, prompts, credits, agency tags, with short strays stepped over.
+    rules = {}
+    skips = 0
+    for i in range(len(kept) - 1, max(-1, len(kept) - 1 - EDGE_WINDOW), -1):
+        rule = rule_at(i, at_end=True)
+        if rule:
+            rules[i] = rule
+        elif len(kept[i]) <= EDGE_SKIP_LEN and skips < EDGE_SKIPS:
+            skips += 1
+        else:
+            break
+    if len(rules) < len(kept):  # never empty a body through its edges
+        drop(list(rules), rules)
     return kept, removed, tuple(found)
+
+
+def _kicker(p: str, kept: list[str]) -> bool:
+    """A section label above the story: a few words, no sentence, before a real paragraph."""
+    return (
+        len(kept) > 2
+        and len(p) <= 40
+        and len(_words(p)) <= 4
+        and not re.search(r"[.!?:;,\d]$", p.strip())
+        and len(kept[1]) > 80
+    )
 
 
 def _same_text(a: str, b: str) -> bool:

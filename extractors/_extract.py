@@ -15,6 +15,7 @@ from ._clean import clean_paragraphs
 from ._models import Article, ExtractOptions
 
 DEFAULT_OPTIONS = ExtractOptions()
+
 LANGID_CHARS = 2000  # characters of text enough for a stable language guess
 
 
@@ -23,18 +24,39 @@ def _cls(*names: str) -> str:
 
 
 # Containers that hold furniture, not story: removed when they are small (a container holding the
-# whole article may carry such a class too, so the size bound keeps it).
+# whole article may carry such a class too, so the size bound keeps it). A wider list (byline,
+# read-more, paywall, teaser) cost 1.3 points of recall on the dev corpus for no gain in precision.
 PRUNE_XPATH = [
     "//*[("
     + _cls(
-        "author-bio", "author-box", "authorbox", "author-info", "author-card", "about-author", "autorenbox",
-        "byline", "newsletter", "social-share", "share-bar", "sharebar", "share-buttons", "sharing",
-        "related-articles", "related-posts", "related-stories", "read-more", "readmore", "copyright",
-        "subscribe", "paywall", "teaser-list",
+        "author-bio", "author-box", "authorbox", "about-author", "newsletter", "social-share", "share-bar",
+        "sharebar", "share-buttons", "related-articles", "related-posts", "copyright",
     )
-    + ") and string-length(normalize-space(.)) < 800]",
+    + ") and string-length(normalize-space(.)) < 400]",
+    # Captions and their credits: on the dev corpus, dropping them raised precision 0.4 points, recall
+    # unchanged.
     "//figcaption",
 ]
+
+
+LINK_LIST_DENSITY = 0.8  # a list whose items are this much link text is navigation or "more stories"
+
+
+def drop_link_lists(tree) -> None:
+    """Remove lists whose every item is (almost) all link: breadcrumbs, tags, "more on this" blocks."""
+    for lst in list(tree.iter("ul", "ol")):
+        items = [li for li in lst if li.tag == "li"]
+        if len(items) < 2:
+            continue
+        for li in items:
+            text = " ".join(li.itertext()).strip()
+            linked = sum(len(" ".join(a.itertext()).strip()) for a in li.iter("a"))
+            if not text or linked < LINK_LIST_DENSITY * len(text):
+                break
+        else:
+            parent = lst.getparent()
+            if parent is not None:
+                parent.remove(lst)
 
 
 def _html_bytes(html: str | bytes) -> str | bytes:
@@ -99,6 +121,8 @@ def extract(
     if tree is None:
         return None
     canonical, declared_lang = _page_meta(tree)
+    if options.clean and "structure" not in options.disabled_rules:
+        drop_link_lists(tree)
     host = (urlsplit(url).hostname or "").lower() if url else ""
     site = options.site_rules.get(host) or options.site_rules.get(host.removeprefix("www."))
     prune = list(PRUNE_XPATH) if options.clean and "structure" not in options.disabled_rules else []
@@ -117,10 +141,11 @@ def extract(
         )
     except Exception:  # trafilatura raises assorted errors on pathological markup
         return None
-    if doc is None or not (doc.text or "").strip():
+    text = doc.text if doc is not None and doc.text else ""
+    if not text.strip():
         return None
     authors = _split_authors(doc.author)
-    paragraphs = _paragraphs(doc.text)
+    paragraphs = _paragraphs(text)
     removed: list[tuple[str, str]] = []
     if options.clean:
         patterns = [re.compile(p, re.I) for p in site.drop_patterns] if site else []

@@ -16,7 +16,7 @@ class SiteRules:
 
 @dataclass(frozen=True)
 class ExtractOptions:
-    favor_precision: bool = True
+    favor_precision: bool = False  # measured: trafilatura's precision mode costs more recall than it saves
     clean: bool = True  # the cleaning of extractors/_clean.py; off gives trafilatura's text as is
     disabled_rules: frozenset[str] = frozenset()  # rule families switched off, e.g. {"bio"}
     site_rules: Mapping[str, SiteRules] = field(default_factory=dict)  # host -> rules

@@ -1,0 +1,133 @@
+"""Extraction quality: paperboy beside trafilatura alone, measured in the same run.
+
+    make eval            (python bench/eval.py --shared ../shared)
+
+Runs `paperboy extract --format jsonl` over ../shared/corpus/dev and ../shared/corpus/seed, scores both
+with ../shared/tools/score.py, and prints the table with metadata match rates and ms/page.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import trafilatura
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def load(manifest: Path) -> list[dict]:
+    return [json.loads(line) for line in manifest.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def html_of(manifest: Path, entry: dict) -> bytes:
+    data = (manifest.parent / entry["html_file"]).read_bytes()
+    return gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data
+
+
+def norm(s: str | None) -> str:
+    return re.sub(r"\s+", " ", s or "").strip().lower()
+
+
+def meta_rates(entries: list[dict], preds: dict[str, dict]) -> dict[str, float]:
+    title = date = authors = n_auth = 0
+    for e in entries:
+        p = preds.get(e["id"], {})
+        title += norm(p.get("title")) == norm(e["title"])
+        date += bool(e.get("published")) and (p.get("published") or "")[:10] == (e["published"] or "")[:10]
+        if e["authors"]:
+            n_auth += 1
+            got = norm(" ".join(p.get("authors") or []))
+            authors += any(norm(a).split()[-1] in got for a in e["authors"] if norm(a))
+    dated = sum(1 for e in entries if e.get("published")) or 1
+    return {"title": title / len(entries), "date": date / dated, "authors": authors / (n_auth or 1)}
+
+
+def score(score_py: Path, manifest: Path, preds_path: Path, per_page: bool = False) -> dict | str:
+    args = [sys.executable, str(score_py), str(manifest), str(preds_path)]
+    out = subprocess.run(args + (["--per-page"] if per_page else ["--json"]), capture_output=True, text=True,
+                         check=True).stdout
+    return out if per_page else json.loads(out.strip().splitlines()[-1])
+
+
+def run_trafilatura(manifest: Path, entries: list[dict], out: Path) -> float:
+    start = time.perf_counter()
+    with out.open("w", encoding="utf-8") as fh:
+        for e in entries:
+            html = html_of(manifest, e)
+            text = trafilatura.extract(html) or ""
+            meta = trafilatura.extract_metadata(html)
+            fh.write(json.dumps({"id": e["id"], "text": text, "title": meta.title if meta else None,
+                                 "authors": [meta.author] if meta and meta.author else [],
+                                 "published": meta.date if meta else None}) + "\n")
+    return (time.perf_counter() - start) * 1000 / len(entries)
+
+
+def run_paperboy(manifest: Path, entries: list[dict], out: Path) -> float:
+    """The CLI as users run it, over every page in one process; its time, less start-up, per page."""
+    files = [str(manifest.parent / e["html_file"]) for e in entries]
+    cmd = [sys.executable, "-m", "flows", "extract", "--format", "jsonl"]
+    t0 = time.perf_counter()
+    subprocess.run(cmd + ["--help"], capture_output=True, check=True)  # start-up alone
+    startup = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    result = subprocess.run(cmd + files, capture_output=True, text=True, cwd=ROOT)
+    elapsed = time.perf_counter() - t0 - startup
+    by_source = {json.loads(line)["source"]: json.loads(line) for line in result.stdout.splitlines() if line.strip()}
+    with out.open("w", encoding="utf-8") as fh:
+        for e, f in zip(entries, files, strict=True):
+            rec = by_source.get(f, {"text": ""})
+            fh.write(json.dumps({**rec, "id": e["id"]}) + "\n")
+    return max(0.0, elapsed) * 1000 / len(entries)
+
+
+def row(name: str, s: dict, ms: float, meta: dict) -> str:
+    return (f"| {name} | {s['f1']:.3f} | {s['precision']:.3f} | {s['recall']:.3f} | {s['junk_paras']:.2f} | "
+            f"{s['missed_paras']:.2f} | {s['leak_rate']:.3f} | {s['empty_rate']:.3f} | {ms:.0f} | "
+            f"{meta['title']:.2f} | {meta['date']:.2f} | {meta['authors']:.2f} |")
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--shared", default=str(ROOT.parent / "shared"))
+    ap.add_argument("--per-page", type=int, default=0, help="also list the N worst pages for paperboy")
+    args = ap.parse_args()
+    shared = Path(args.shared)
+    score_py = shared / "tools" / "score.py"
+    if not score_py.exists():
+        print(f"eval: {shared} has no tools/score.py (the corpus is not beside this checkout)", file=sys.stderr)
+        return 2
+    header = ("| corpus / extractor | F1 | precision | recall | junk paras/page | missed paras/page | leak rate | "
+              "empty | ms/page | title | date | authors |\n|---|---|---|---|---|---|---|---|---|---|---|---|")
+    print(header)
+    with tempfile.TemporaryDirectory() as tmp:
+        for corpus in ("dev", "seed"):
+            manifest = shared / "corpus" / corpus / "manifest.jsonl"
+            entries = load(manifest)
+            results = {}
+            for name, runner in (("trafilatura alone", run_trafilatura), ("paperboy", run_paperboy)):
+                out = Path(tmp) / f"{corpus}-{name.split()[0]}.jsonl"
+                ms = runner(manifest, entries, out)
+                preds = {json.loads(line)["id"]: json.loads(line) for line in out.read_text().splitlines()}
+                results[name] = (score(score_py, manifest, out), ms, meta_rates(entries, preds))
+                print(row(f"{corpus} ({len(entries)}) {name}", *results[name]), flush=True)
+            if corpus == "dev":
+                base_ms, ours_ms = results["trafilatura alone"][1], results["paperboy"][1]
+                dev_out = Path(tmp) / "dev-paperboy.jsonl"
+                worst = score(score_py, manifest, dev_out, per_page=True) if args.per_page else ""
+        print(f"\ntime ratio paperboy / trafilatura on dev: {ours_ms / base_ms:.2f}")
+        if args.per_page:
+            print("\nworst pages (paperboy, dev):")
+            print("\n".join(worst.splitlines()[: args.per_page]))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
