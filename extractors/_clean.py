@@ -30,12 +30,15 @@ _RESERVED = (
     r"all rights reserved|alle rechte vorbehalten|tous droits réservés|todos los derechos reservados|"
     r"tutti i diritti riservati|alle rechten voorbehouden|todos os direitos reservados|"
     r"alla rättigheter förbehållna|alle rettigheder forbeholdes|alle rettigheter (?:forbeholdt|reservert)|"
-    r"wszelkie prawa zastrzeżone|tüm hakları saklıdır|all rights are reserved|"
+    r"wszelkie prawa zastrzeżone|tüm hakları saklıdır|all rights are reserved|riproduzione riservata|"
     r"may not be (?:published|reproduced|broadcast|rewritten|redistributed)|"
     r"für die kommerzielle nutzung|nachdruck (?:nur|verboten)|reproduction (?:interdite|prohibited)"
 )
 COPYRIGHT_OPEN = re.compile(r"^\W{0,3}(?:©|℗|\(c\)\s*\d{4}|copyright\s*(?:©|\(c\)|\d{4}|:))", I)
-COPYRIGHT_ANY = re.compile(rf"©|\bcopyright\b|{_RESERVED}|\b[a-z]{{2,6}}:\d{{6}}-\d{{2}}-\d{{4,}}/\d+", I)
+# At an edge: the sign, a reserved-rights phrase, "copyright" with a year, or an agency's item code.
+COPYRIGHT_EDGE = re.compile(
+    rf"©|℗|{_RESERVED}|\bcopyright\b\W{{0,3}}(?:\(c\)|(?:19|20)\d\d|:)|\b[a-z]{{2,6}}:\d{{6}}-\d{{2}}-\d{{4,}}/\d+", I
+)
 
 # --- bylines ------------------------------------------------------------------------------------
 BYLINE_PREFIX = re.compile(
@@ -86,7 +89,7 @@ _WIDE_ROLE = (
 )
 BIO_NAMED = re.compile(
     rf"^[A-ZÀ-ÖØ-Þ][\w’'.-]+(?:\s+[A-ZÀ-ÖØ-Þ][\w’'.-]+){{0,3}}\s*(?:\([^)]{{0,30}}\))?,?\s+{_COPULA}\b"
-    rf"(?:\s+[\w’'-]+){{0,6}}?\s+(?:{_WIDE_ROLE})",
+    rf"(?:\s+[\w’'-]+){{0,6}}?\s+(?i:{_WIDE_ROLE})",
     re.UNICODE,
 )
 
@@ -103,9 +106,9 @@ CONTACT = re.compile(
 )
 PROMO = re.compile(
     r"newsletter|nieuwsbrief|nyhetsbrev|nyhedsbrev|bülten|boletín|lettre d.information"
-    r"|\bsign up\b|\bsubscribe\b|\bsubscription\b|\bsubscribers?\b|\bregister (?:now|for free|here)\b"
+    r"|\bsign up\b|\bsubscribe\b|\bregister (?:now|for free|here)\b"
     r"|abonnieren|\babonniere\b|\bjetzt (?:anmelden|registrieren|lesen|testen)\b|\bplus-?abo\b"
-    r"|\babonnez-vous\b|\binscrivez-vous\b|\babonnement\b|suscr[ií]|\babone(?:lik|lere|ler)?\b|\biscriviti\b|\babbonati\b|\babbonamento\b"
+    r"|\babonnez-vous\b|\binscrivez-vous\b|\bsuscr[ií]b|\babone ol|\biscriviti\b|\babbonati\b|\babbonamento\b"
     r"|\babonneer\b|\bmeld je aan\b|\binscreva-se\b|\bassine\b|\bprenumerera\b|\bprenumeration\b|\babonner\b"
     r"|\bzapisz się\b|\bsubskrybuj\b|\babone ol\b"
     r"|\bfollow us\b|\bfolgen sie uns\b|\bsuivez-nous\b|\bsíguenos\b|\bseguici\b|\bvolg ons\b|\bsiga-nos\b"
@@ -216,6 +219,14 @@ _DATE_TOKEN = re.compile(
     I,
 )
 
+# Words that name subscriptions without asking for one: furniture only in a short line at an edge.
+WEAK_PROMO = re.compile(
+    r"\bsubscri(?:ber|ption)s?\b|\bsuscrip(?:tor|ción)|\babonnement\b|\babonnent(?:en|innen)\b|\babone(?:lik|lere|ler)\b"
+    r"|\babbonat[oi]\b|\bassinantes?\b|\bprenumeranter\b|\babonnenter\b|\bprenumeratorów\b",
+    I,
+)
+WEAK_PROMO_LEN = 80
+
 MAX_EDGE_LEN = 350  # characters: edge furniture is short; a longer paragraph is story text
 MAX_BIO_LEN = 600  # bios run to a few sentences, never longer
 MAX_LINE_LEN = 220  # "unmistakable" mid-body lines (credits, labels) are one short line
@@ -272,7 +283,7 @@ def byline_names(paragraph: str, known: Iterable[str] = ()) -> tuple[str, ...] |
         return None
     names = [segments[0]]
     for seg in segments[1:]:
-        if _namelike(seg, 3) and not any(ch.isdigit() for ch in seg):
+        if _namelike(seg, 3) and len(_words(seg)) >= 2 and not any(ch.isdigit() for ch in seg):  # not a place
             names.append(seg)
         elif not _harmless_segment(seg):
             return None
@@ -313,13 +324,13 @@ def classify_edge(p: str, *, authors: Iterable[str], at_end: bool, off: frozense
     """The rule family that makes `p` furniture when it stands at the start or end of the body."""
     p = _core(p)
     n = len(p)
-    if "copyright" not in off and n <= MAX_EDGE_LEN and COPYRIGHT_ANY.search(p) and len(_words(p)) <= 45:
+    if "copyright" not in off and n <= MAX_EDGE_LEN and len(_words(p)) <= 45 and COPYRIGHT_EDGE.search(p):
         return "copyright"
     if "byline" not in off and byline_names(p, authors) is not None:
         return "byline"
     if "contact" not in off and n <= MAX_EDGE_LEN and CONTACT.search(p):
         return "contact"
-    if "promo" not in off and n <= MAX_EDGE_LEN and PROMO.search(p):
+    if "promo" not in off and (n <= MAX_EDGE_LEN and PROMO.search(p) or n <= WEAK_PROMO_LEN and WEAK_PROMO.search(p)):
         return "promo"
     if "credit" not in off and n <= MAX_LINE_LEN and (CREDIT.search(p) or CREDIT_TAIL.search(p) and n < 90):
         return "credit"
@@ -409,7 +420,15 @@ def clean_paragraphs(
         for i in sorted(indices, reverse=True):
             removed.append((rules[i], kept.pop(i)))
 
-    # The start: title repeated, kicker, date lines, bylines (also just after the lead).
+    # A byline may follow the lead paragraph: look for it in the first few short paragraphs.
+    if "byline" not in disabled:
+        for i in range(min(BYLINE_ZONE, len(kept)) - 1, -1, -1):
+            names = byline_names(_core(kept[i]), authors) if len(kept[i]) <= EDGE_SKIP_LEN else None
+            if names is not None and len(kept) > 1:
+                found[:0] = [n for n in names if n not in found]
+                removed.append(("byline", kept.pop(i)))
+
+    # The start: title repeated, kicker, date lines, reading time.
     rules: dict[int, str] = {}
     skips = 0
     for i in range(min(EDGE_WINDOW, len(kept))):
@@ -419,11 +438,6 @@ def clean_paragraphs(
             rule = "meta"
         if rule is None and i == 0 and "meta" not in disabled and _kicker(p, kept):
             rule = "meta"
-        if rule is None and i < BYLINE_ZONE and "byline" not in disabled:
-            names = byline_names(_core(p), authors) if len(p) <= 120 else None
-            if names is not None:
-                found.extend(n for n in names if n not in found)
-                rule = "byline"
         if rule:
             rules[i] = rule
         elif len(p) <= EDGE_SKIP_LEN and skips < EDGE_SKIPS and i < BYLINE_ZONE:

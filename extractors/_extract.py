@@ -65,6 +65,40 @@ def _html_bytes(html: str | bytes) -> str | bytes:
     return html
 
 
+_TITLE_SEP = re.compile(r"\s+[|–—-]\s+|\s*\|\s*")
+
+
+def _site_suffix(segment: str) -> bool:
+    """" Site Name", " example.com", " 13.06.2023": what sites append to their <title>."""
+    words = segment.split()
+    if not 1 <= len(words) <= 3:
+        return False
+    return all(w[0].isupper() or w[0].isdigit() for w in words) or "." in segment
+
+
+def clean_title(title: str | None) -> str | None:
+    """The headline without the site's name (and date) appended after a separator."""
+    if not title:
+        return title
+    title = title.replace("\xad", "").strip()
+    for _ in range(2):
+        parts = _TITLE_SEP.split(title)
+        if len(parts) < 2 or not _site_suffix(parts[-1]) or len(" ".join(parts[:-1]).split()) < 3:
+            break
+        title = title[: title.rfind(parts[-1])].rstrip(" |–—-")
+    return title
+
+
+def _headline(tree) -> str | None:
+    """The page's first h1, when it reads like a headline."""
+    for h1 in tree.iter("h1"):
+        text = re.sub(r"\s+", " ", " ".join(h1.itertext())).strip()
+        if 3 <= len(text.split()) <= 40:
+            return text
+        break
+    return None
+
+
 def _page_meta(tree) -> tuple[str | None, str | None]:
     """(canonical URL, declared language) read from the head before trafilatura changes the tree."""
     canonical = None
@@ -121,6 +155,7 @@ def extract(
     if tree is None:
         return None
     canonical, declared_lang = _page_meta(tree)
+    headline = _headline(tree)
     if options.clean and "structure" not in options.disabled_rules:
         drop_link_lists(tree)
     host = (urlsplit(url).hostname or "").lower() if url else ""
@@ -167,7 +202,7 @@ def extract(
     return Article(
         url=url or doc.url or "",
         text=text,
-        title=doc.title,
+        title=clean_title(doc.title) or headline,
         authors=authors,
         published=doc.date,
         language=detect_language(text, declared_lang),

@@ -92,7 +92,7 @@ def load_config(path: str | None = None) -> Config:
         for host, rules in data.get("sites", {}).items()
     }
     extract = ExtractOptions(
-        favor_precision=settings.get("favor_precision", True),
+        favor_precision=settings.get("favor_precision", ExtractOptions.favor_precision),
         disabled_rules=frozenset(settings.get("disabled_rules", ())),
         site_rules=sites,
     )

@@ -1,0 +1,93 @@
+"""The cleaning, table-driven: fixtures/cleaning/*.json (paragraph cases) and
+fixtures/articles/<case>.html + <case>.json (whole pages through trafilatura and the cleaning)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from extractors import ExtractOptions, clean_paragraphs, extract
+
+FIXTURES = Path(__file__).parent / "fixtures"
+STORY = [
+    "The council met on Tuesday to discuss the new budget for the coming year, and members argued at length "
+    "about the cost of repairing roads, schools and the old harbour bridge.",
+    "Several residents spoke during the public session, asking why the repairs had been delayed for so long "
+    "and whether the work would close the bridge during the summer months.",
+    "The mayor said the first contracts would be signed in March, and that the work would be finished before "
+    "the winter, if the weather allowed it and the suppliers kept their promises.",
+]
+
+
+def paragraph_cases():
+    for path in sorted((FIXTURES / "cleaning").glob("*.json")):
+        for name, case in json.loads(path.read_text(encoding="utf-8")).items():
+            yield pytest.param(case, id=f"{path.stem}: {name}")
+
+
+def expand(paragraphs: list[str]) -> list[str]:
+    out: list[str] = []
+    for p in paragraphs:
+        out.extend(STORY if p == "@story" else [p])
+    return out
+
+
+@pytest.mark.parametrize("case", paragraph_cases())
+def test_cleaning_case(case):
+    kept, removed, found = clean_paragraphs(
+        expand(case["paragraphs"]), authors=case.get("known_authors", ()), title=case.get("title")
+    )
+    removed_text = [p for _, p in removed]
+    for p in case.get("removed", []):
+        assert p in removed_text, f"kept: {p!r}"
+    for p in case.get("kept", []):
+        assert p in kept, f"removed: {p!r} by {[r for r, q in removed if q == p]}"
+    assert all(s in kept for s in STORY), f"story text removed: {removed}"
+    if "authors" in case:
+        assert list(found) == case["authors"]
+
+
+def article_cases():
+    for path in sorted((FIXTURES / "articles").glob("*.html")):
+        yield pytest.param(path, id=path.stem)
+
+
+@pytest.mark.parametrize("path", article_cases())
+def test_article_fixture(path):
+    expected = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+    article = extract(path.read_bytes(), expected.get("url", "https://news.example.org/story"))
+    assert article is not None
+    for snippet in expected.get("with", []):
+        assert snippet in article.text, f"missing: {snippet!r}"
+    for snippet in expected.get("without", []):
+        assert snippet not in article.text, f"leaked: {snippet!r}"
+    if "paragraphs" in expected:
+        assert len(article.text.split("\n\n")) == expected["paragraphs"]
+    for field in ("title", "language", "published", "canonical_url"):
+        if field in expected:
+            assert getattr(article, field) == expected[field], field
+    if "authors" in expected:
+        assert list(article.authors) == expected["authors"]
+
+
+def test_a_rule_family_can_be_switched_off():
+    paragraphs = expand(["@story", "© 2024 Example Media. All rights reserved."])
+    kept, _, _ = clean_paragraphs(paragraphs, disabled=frozenset({"copyright"}))
+    assert kept[-1] == "© 2024 Example Media. All rights reserved."
+
+
+def test_learned_boilerplate_is_removed_anywhere():
+    from extractors import fingerprint
+
+    promo = "Our journalism is funded by readers like you, every single day of the year."
+    paragraphs = expand(["@story", promo, "@story"])
+    kept, removed, _ = clean_paragraphs(paragraphs, boilerplate=frozenset({fingerprint(promo)}))
+    assert promo not in kept and ("learned", promo) in removed
+
+
+def test_cleaning_off_gives_trafilatura_text():
+    page = (FIXTURES / "articles" / "en_footer_and_bio.html").read_bytes()
+    raw = extract(page, "https://news.example.org/story", ExtractOptions(clean=False))
+    assert raw is not None and "All rights reserved" in raw.text
