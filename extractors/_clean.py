@@ -376,6 +376,7 @@ def classify_anywhere(p: str, off: frozenset[str]) -> str | None:
     return None
 
 
+LEARNED_MAX_SHARE = 2  # learned boilerplate may take at most half of an article's paragraphs
 EDGE_WINDOW = 6  # paragraphs at each end where furniture is looked for
 EDGE_SKIP_LEN = 120  # a short unmatched paragraph may sit among furniture (a caption, a stray label)
 EDGE_SKIPS = 2  # how many such paragraphs the search steps over
@@ -397,6 +398,12 @@ def clean_paragraphs(
     found: list[str] = []
     kept: list[str] = []
     drop_patterns = tuple(drop_patterns)
+    if boilerplate and "learned" not in disabled:
+        # An article that is mostly "known" text is a templated series (weather, markets), not
+        # furniture: learned removal is for the odd recurring paragraph, never for the story.
+        hits = sum(1 for p in paragraphs if fingerprint(p) in boilerplate)
+        if hits * LEARNED_MAX_SHARE > len(paragraphs):
+            boilerplate = frozenset()
     for p in paragraphs:
         if boilerplate and "learned" not in disabled and fingerprint(p) in boilerplate:
             rule = "learned"

@@ -141,6 +141,8 @@ def store_batch(db, batch, future, options: ExtractOptions, learned, pool, total
         counts = store.save_outcomes(db, feed_id, items, host_of)
         summary.articles.update(counts)
         summary.articles["fallback"] += sum(1 for o in items if o.article and o.article.source == "feed")
+    # What this batch taught about each host's boilerplate serves the batches after it.
+    learned.update(store.learned_boilerplate(db, {host_of(p.final_url) for _, _, p in pages if p is not None}))
     return len(pages)
 
 

@@ -84,14 +84,21 @@ def article_page(title: str, paragraphs: list[str], *, canonical: str | None = N
     )
 
 
-def story(n: int, words: int = 60) -> list[str]:
-    """Distinct, plausible paragraphs for article number n."""
-    base = (
-        "The council met on Tuesday to discuss the new budget for the coming year, and members argued "
-        "at length about the cost of repairing roads, schools and the old harbour bridge near the station"
-    ).split()
+WORDS = (
+    "council budget harbour bridge station school road repair mayor residents contract summer winter "
+    "weather supplier traffic ferry cyclist engineer bearing closure river market library museum park "
+    "tram tunnel hospital nurse teacher pupil farmer harvest festival concert theatre stadium election"
+).split()
+
+
+def story(n: int) -> list[str]:
+    """Five distinct, plausible paragraphs for article number n (their words differ, not only numbers)."""
     out = []
     for i in range(5):
-        ws = [f"{w}" for w in base[: words // 5 + 5]]
-        out.append(f"Report {n} part {i}: " + " ".join(ws) + f" while item {n * 10 + i} was debated.")
+        picked = [WORDS[(n * 7 + i * 3 + k * 5) % len(WORDS)] for k in range(8)]
+        out.append(
+            f"The council met on Tuesday to discuss the {picked[0]} and the {picked[1]}, and members argued at "
+            f"length about the {picked[2]}, the {picked[3]} and the old {picked[4]} near the {picked[5]}, "
+            f"before the {picked[6]} and the {picked[7]} were put to a vote."
+        )
     return out
