@@ -58,16 +58,19 @@ def score(score_py: Path, manifest: Path, preds_path: Path, per_page: bool = Fal
 
 
 def run_trafilatura(manifest: Path, entries: list[dict], out: Path) -> float:
-    start = time.perf_counter()
+    """trafilatura.extract with its defaults; only that call is timed (its metadata is read apart)."""
+    spent = 0.0
     with out.open("w", encoding="utf-8") as fh:
         for e in entries:
             html = html_of(manifest, e)
+            t0 = time.perf_counter()
             text = trafilatura.extract(html) or ""
+            spent += time.perf_counter() - t0
             meta = trafilatura.extract_metadata(html)
             fh.write(json.dumps({"id": e["id"], "text": text, "title": meta.title if meta else None,
                                  "authors": [meta.author] if meta and meta.author else [],
                                  "published": meta.date if meta else None}) + "\n")
-    return (time.perf_counter() - start) * 1000 / len(entries)
+    return spent * 1000 / len(entries)
 
 
 def run_paperboy(manifest: Path, entries: list[dict], out: Path) -> float:

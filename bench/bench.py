@@ -1,0 +1,277 @@
+"""paperboy's speed, against a baseline measured in the same run.
+
+    make bench           (python bench/bench.py --shared ../shared)
+
+A local server on 127.0.0.1 serves the pages of ../shared/corpus/dev, repeated under new addresses
+(each copy made unique, so that none is a duplicate) through FEEDS feeds. Printed:
+  1. baseline: trafilatura.extract over the same HTML in one process, pages per second
+  2. `paperboy run` from an empty db: articles per second end to end, and the ratio to (1)
+  3. a second pass with nothing new: seconds, and requests made
+  4. peak RSS (the paperboy process tree) during (2), and again with twice the articles
+  5. storing 10,000 articles into the db: rows per second
+  6. Prefect's share: a flow run's start-up and the cost of one task run
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import hashlib
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+ENV = {**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_LOGGING_LEVEL": "WARNING"}
+
+
+class CorpusServer:
+    """Feeds /f/<i>.xml, pages /p/<i>/<j>.html: page (i*per+j) of the corpus, made unique."""
+
+    def __init__(self, pages: list[bytes], feeds: int, per_feed: int) -> None:
+        self.pages, self.feeds, self.per_feed = pages, feeds, per_feed
+        self.requests = 0
+        self.lock = threading.Lock()
+        srv = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *a):
+                pass
+
+            def do_GET(self):  # noqa: N802
+                with srv.lock:
+                    srv.requests += 1
+                body, ctype = srv.route(self.path)
+                status = 200 if body is not None else 404
+                body = body or b"not found"
+                etag = '"' + hashlib.md5(body).hexdigest() + '"'
+                if status == 200 and self.headers.get("If-None-Match") == etag:
+                    status, body = 304, b""
+                self.send_response(status)
+                self.send_header("Content-Type", ctype)
+                self.send_header("ETag", etag)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def page(self, i: int, j: int) -> bytes:
+        n = i * self.per_feed + j
+        html = self.pages[n % len(self.pages)]
+        url = f"{self.base}/p/{i}/{j}.html".encode()
+        html = re.sub(rb'(rel="canonical"[^>]*href=")[^"]*', rb"\g<1>" + url, html)
+        html = re.sub(rb'(property="og:url"[^>]*content=")[^"]*', rb"\g<1>" + url, html)
+        return re.sub(rb"<p(\s|>)", b"<p\\1[" + str(n).encode() + b"] ", html)
+
+    def route(self, path: str) -> tuple[bytes | None, str]:
+        m = re.fullmatch(r"/f/(\d+)\.xml", path)
+        if m:
+            i = int(m.group(1))
+            items = "".join(
+                f"<item><title>Story {i}-{j}</title><link>{self.base}/p/{i}/{j}.html</link>"
+                f"<guid isPermaLink=\"false\">s-{i}-{j}</guid></item>"
+                for j in range(self.per_feed)
+            )
+            feed = f'<?xml version="1.0"?><rss version="2.0"><channel><title>Feed {i}</title>{items}</channel></rss>'
+            return feed.encode(), "application/rss+xml"
+        m = re.fullmatch(r"/p/(\d+)/(\d+)\.html", path)
+        if m:
+            return self.page(int(m.group(1)), int(m.group(2))), "text/html; charset=utf-8"
+        return None, "text/plain"
+
+
+class TreeRSS:
+    """Peak resident memory of a process and all its descendants, sampled every 0.1 s."""
+
+    def __init__(self, pid: int) -> None:
+        self.pid, self.peak, self._stop = pid, 0, False
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _tree(self) -> list[int]:
+        children: dict[int, list[int]] = {}
+        for d in os.listdir("/proc"):
+            if d.isdigit():
+                try:
+                    ppid = int(Path(f"/proc/{d}/stat").read_text().rsplit(")", 1)[1].split()[1])
+                except (OSError, IndexError, ValueError):
+                    continue
+                children.setdefault(ppid, []).append(int(d))
+        out, todo = [], [self.pid]
+        while todo:
+            p = todo.pop()
+            out.append(p)
+            todo.extend(children.get(p, []))
+        return out
+
+    def _run(self) -> None:
+        while not self._stop:
+            total = 0
+            for p in self._tree():
+                try:
+                    for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                        if line.startswith("VmRSS:"):
+                            total += int(line.split()[1]) * 1024
+                except OSError:
+                    pass
+            self.peak = max(self.peak, total)
+            time.sleep(0.1)
+
+    def stop(self) -> int:
+        self._stop = True
+        self.thread.join()
+        return self.peak
+
+
+def paperboy(db: str, *args: str, home: str) -> tuple[float, int, str]:
+    cmd = [sys.executable, "-m", "flows", "--db", db, *args]
+    env = {**ENV, "PAPERBOY_ALLOW_PRIVATE_NETWORKS": "1", "PREFECT_HOME": home}
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    rss = TreeRSS(proc.pid)
+    out, err = proc.communicate()
+    elapsed = time.perf_counter() - t0
+    peak = rss.stop()
+    if proc.returncode:
+        raise SystemExit(f"bench: paperboy {' '.join(args)} failed: {err.strip()[-500:]}")
+    return elapsed, peak, out
+
+
+def ingest_run(server: CorpusServer, feeds: int, home: str, tmp: str, tag: str) -> dict:
+    db = str(Path(tmp) / f"{tag}.db")
+    opml = Path(tmp) / f"{tag}.opml"
+    opml.write_text("<opml version='2.0'><body>" + "".join(
+        f"<outline text='f{i}' xmlUrl='{server.base}/f/{i}.xml'/>" for i in range(feeds)) + "</body></opml>")
+    paperboy(db, "feeds", "import", str(opml), home=home)
+    empty_t, _, _ = paperboy(db, "run", "--due", "--feed", f"{server.base}/f/0.xml", home=home)  # warm-up
+    before = server.requests
+    elapsed, peak, out = paperboy(db, "run", "--json", home=home)
+    summary = json.loads(out)
+    return {"db": db, "elapsed": elapsed, "peak": peak, "new": summary["articles"]["new"],
+            "failed": summary["articles"]["failed"], "requests": server.requests - before}
+
+
+def prefect_costs(home: str) -> tuple[float, float]:
+    """(flow run start-up with the ephemeral server, seconds per task run), in a fresh process."""
+    code = """
+import time, json
+t0 = time.perf_counter()
+from prefect import flow, task
+@task
+def noop(i): return i
+@flow
+def empty(): return 0
+@flow
+def many(n):
+    for i in range(n): noop(i)
+empty()
+t1 = time.perf_counter()
+many(5)
+t2 = time.perf_counter()
+many(105)
+t3 = time.perf_counter()
+print(json.dumps({"startup": t1 - t0, "per_task": ((t3 - t2) - (t2 - t1)) / 100}))
+"""
+    out = subprocess.run([sys.executable, "-c", code], env={**ENV, "PREFECT_HOME": home}, capture_output=True,
+                         text=True, check=True).stdout
+    data = json.loads(out.strip().splitlines()[-1])
+    return data["startup"], data["per_task"]
+
+
+def store_rate(tmp: str, n: int = 10_000) -> float:
+    from db import Outcome, connect, store
+    from extractors import Article
+    from fetchers import Entry, host_of
+
+    db = connect(str(Path(tmp) / "store.db"))
+    store.add_feed(db, "https://bench.example/feed.xml")
+    feed_id = db.execute("select id from feeds").fetchone()[0]
+    text = "\n\n".join(f"Paragraph {k} of a story about the harbour bridge and the council budget." for k in range(12))
+    outcomes = [
+        Outcome(Entry("https://bench.example/feed.xml", f"k{i}", f"k{i}", f"https://bench.example/a/{i}", f"T{i}"),
+                Article(f"https://bench.example/a/{i}", f"Story {i}.\n\n{text}", title=f"Story {i}"),
+                b"<html>" + os.urandom(16).hex().encode() * 200 + b"</html>", (f"bench.example/a/{i}",))
+        for i in range(n)
+    ]
+    store.new_entries(db, feed_id, "https://bench.example/feed.xml", [o.entry for o in outcomes], lambda u: u)
+    t0 = time.perf_counter()
+    for k in range(0, n, 64):
+        store.save_outcomes(db, feed_id, outcomes[k : k + 64], host_of)
+    return n / (time.perf_counter() - t0)
+
+
+def baseline_rate(pages: list[bytes]) -> float:
+    import trafilatura
+
+    t0 = time.perf_counter()
+    for html in pages:
+        trafilatura.extract(html)
+    return len(pages) / (time.perf_counter() - t0)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--shared", default=str(ROOT.parent / "shared"))
+    ap.add_argument("--feeds", type=int, default=100)
+    ap.add_argument("--per-feed", type=int, default=20)
+    ap.add_argument("--no-double", action="store_true", help="skip the run with twice the articles")
+    args = ap.parse_args()
+    manifest = Path(args.shared) / "corpus" / "dev" / "manifest.jsonl"
+    if not manifest.exists():
+        print(f"bench: {manifest} not found (the corpus is not beside this checkout)", file=sys.stderr)
+        return 2
+    entries = [json.loads(line) for line in manifest.read_text().splitlines() if line.strip()]
+    pages = [gzip.decompress((manifest.parent / e["html_file"]).read_bytes()) for e in entries]
+    n = args.feeds * args.per_feed
+    server = CorpusServer(pages, args.feeds * 2, args.per_feed)
+    print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}; {n} articles through {args.feeds} feeds")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        home = str(Path(tmp) / "prefect")
+        sample = [server.page(i // args.per_feed, i % args.per_feed) for i in range(min(n, 2 * len(pages)))]
+        base = baseline_rate(sample)
+        print(f"1. baseline trafilatura.extract, one process: {base:.1f} pages/s ({len(sample)} pages)")
+
+        startup, per_task = prefect_costs(home)
+        run = ingest_run(server, args.feeds, home, tmp, "a")
+        work = run["elapsed"] - startup
+        rate = run["new"] / work
+        print(f"2. paperboy run, empty db: {run['new']} new, {run['failed']} failed in {run['elapsed']:.1f} s "
+              f"({work:.1f} s beyond Prefect's start-up): {rate:.1f} articles/s, ratio to (1) {rate / base:.2f}")
+
+        before = server.requests
+        t2, _, out = paperboy(run["db"], "run", "--json", home=home)
+        second = json.loads(out)
+        print(f"3. second pass, nothing new: {t2:.1f} s ({max(0.0, t2 - startup):.1f} s beyond start-up), "
+              f"{server.requests - before} requests for {args.feeds} feeds, "
+              f"{second['feeds']['not_modified']} not modified, {second['articles']['new']} new")
+
+        line = f"4. peak RSS during (2): {run['peak'] / 2**20:.0f} MB"
+        if not args.no_double:
+            double = ingest_run(server, args.feeds * 2, home, tmp, "b")
+            line += (f"; with {double['new']} articles: {double['peak'] / 2**20:.0f} MB "
+                     f"(x{double['peak'] / run['peak']:.2f} for x{double['new'] / max(1, run['new']):.1f} articles)")
+        print(line)
+
+        print(f"5. storing 10,000 articles: {store_rate(tmp):.0f} rows/s")
+        print(f"6. Prefect: flow start-up {startup:.1f} s, {per_task * 1000:.0f} ms per task run "
+              f"(a pass of {args.feeds} feeds and {n} articles runs about {args.feeds // 50 + 2 * (n // 64 + 1)} tasks)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
