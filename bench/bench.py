@@ -36,8 +36,8 @@ ENV = {**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_LOGGI
 class CorpusServer:
     """Feeds /f/<i>.xml, pages /p/<i>/<j>.html: page (i*per+j) of the corpus, made unique."""
 
-    def __init__(self, pages: list[bytes], feeds: int, per_feed: int) -> None:
-        self.pages, self.feeds, self.per_feed = pages, feeds, per_feed
+    def __init__(self, pages: list[bytes], leads: list[bytes], feeds: int, per_feed: int) -> None:
+        self.pages, self.leads, self.feeds, self.per_feed = pages, leads, feeds, per_feed
         self.requests = 0
         self.lock = threading.Lock()
         srv = self
@@ -70,12 +70,18 @@ class CorpusServer:
         threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
     def page(self, i: int, j: int) -> bytes:
+        """Copy n of a corpus page: its own canonical URL, and a marker before the story's first words
+        (and in every <p>), so that no copy is a duplicate of another."""
         n = i * self.per_feed + j
-        html = self.pages[n % len(self.pages)]
+        k = n % len(self.pages)
+        html, lead = self.pages[k], self.leads[k]
         url = f"{self.base}/p/{i}/{j}.html".encode()
         html = re.sub(rb'(rel="canonical"[^>]*href=")[^"]*', rb"\g<1>" + url, html)
         html = re.sub(rb'(property="og:url"[^>]*content=")[^"]*', rb"\g<1>" + url, html)
-        return re.sub(rb"<p(\s|>)", b"<p\\1[" + str(n).encode() + b"] ", html)
+        mark = b"[copy " + str(n).encode() + b"] "
+        if lead and lead in html:
+            html = html.replace(lead, mark + lead)
+        return re.sub(rb"<p(\s|>)", b"<p\\1" + mark, html)
 
     def route(self, path: str) -> tuple[bytes | None, str]:
         m = re.fullmatch(r"/f/(\d+)\.xml", path)
@@ -237,7 +243,8 @@ def main() -> int:
     entries = [json.loads(line) for line in manifest.read_text().splitlines() if line.strip()]
     pages = [gzip.decompress((manifest.parent / e["html_file"]).read_bytes()) for e in entries]
     n = args.feeds * args.per_feed
-    server = CorpusServer(pages, args.feeds * 2, args.per_feed)
+    leads = [e["body"].split("\n\n")[0][:30].encode() for e in entries]
+    server = CorpusServer(pages, leads, args.feeds * 2, args.per_feed)
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}; {n} articles through {args.feeds} feeds")
 
     with tempfile.TemporaryDirectory() as tmp:

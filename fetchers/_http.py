@@ -132,6 +132,8 @@ class Fetcher:
         except TimeoutError:
             return FetchResult(url, url, error=f"no complete answer within {self.settings.deadline:g} s",
                                transient=True)
+        except Exception as exc:  # noqa: BLE001 - a URL from a stranger must never crash a pass
+            return FetchResult(url, url, error=f"{type(exc).__name__}: {exc}"[:300])
 
     async def _follow(self, url: str, headers: dict[str, str]) -> FetchResult:
         hops: list[tuple[int, str]] = []
@@ -183,6 +185,8 @@ class Fetcher:
                     body = await self._read(resp, head)
             except BlockedAddress as exc:
                 return FetchResult(url, current, error=f"refused: {exc}", redirects=hops)
+            except httpx.InvalidURL as exc:
+                return FetchResult(url, current, error=f"refused: invalid URL: {exc}", redirects=hops)
             except TooLarge:
                 return FetchResult(url, current, error=f"body larger than {self.settings.max_bytes} bytes",
                                    redirects=hops)

@@ -14,6 +14,7 @@ class Route:
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     conditional: bool = True  # answer If-None-Match with 304 when the ETag matches
+    raw: object = None  # a callable(handler) that writes the whole response itself (fault injection)
 
 
 @dataclass
@@ -24,9 +25,13 @@ class Hit:
 
 
 class TestServer:
+    __test__ = False  # a helper, not a test class
+
     def __init__(self) -> None:
         self.routes: dict[str, Route] = {}
         self.hits: list[Hit] = []
+        self.active = 0
+        self.max_active = 0  # most requests in progress at once
         self._lock = threading.Lock()
         server = self
 
@@ -50,6 +55,18 @@ class TestServer:
                             status, body = 304, b""
                 with server._lock:
                     server.hits.append(Hit(self.path, headers, status))
+                    server.active += 1
+                    server.max_active = max(server.max_active, server.active)
+                try:
+                    if route is not None and route.raw is not None:
+                        route.raw(self)
+                        return
+                    self._answer(status, body, extra)
+                finally:
+                    with server._lock:
+                        server.active -= 1
+
+            def _answer(self, status, body, extra) -> None:
                 self.send_response(status)
                 for k, v in extra.items():
                     self.send_header(k, v)
@@ -81,6 +98,7 @@ class TestServer:
         self.routes.clear()
         with self._lock:
             self.hits.clear()
+            self.max_active = 0
 
     def close(self) -> None:
         self.httpd.shutdown()

@@ -1,0 +1,320 @@
+"""The hostile web, at the fetcher: address guard, limits, deadlines, redirects, encodings.
+
+Every test runs against the real server on 127.0.0.1 (tests/server.py) with fault-injecting routes.
+"""
+
+from __future__ import annotations
+
+import gzip
+import subprocess
+import sys
+import threading
+import time
+import zlib
+from pathlib import Path
+
+import brotli
+import pytest
+
+from fetchers import FeedState, FetchSettings, address_is_public
+from flows.work import fetch_many, page_problem, poll_many
+from tests.server import TestServer
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def canary():
+    """A second server that paperboy must never reach: it is not in the allowed hosts."""
+    server = TestServer()
+    server.add("/secret", "internal data")
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def settings(server) -> FetchSettings:
+    return FetchSettings(allowed_hosts=frozenset({f"127.0.0.1:{server.port}"}), deadline=5.0, retries=0)
+
+
+def fetch(url: str, settings: FetchSettings):
+    return fetch_many([url], settings)[0]
+
+
+# --- the address guard --------------------------------------------------------------------------
+
+BLOCKED_ADDRESSES = [
+    "127.0.0.1", "127.1.2.3", "10.0.0.1", "172.16.5.4", "192.168.1.1", "169.254.169.254", "100.64.0.1",
+    "0.0.0.0", "::1", "fc00::1", "fd12:3456::1", "fe80::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1",
+    "::127.0.0.1", "64:ff9b::7f00:1", "2002:7f00:1::1", "224.0.0.1", "255.255.255.255",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("ip", BLOCKED_ADDRESSES)
+def test_non_public_addresses_are_not_public(ip):
+    assert not address_is_public(ip)
+
+
+@pytest.mark.parametrize("ip", ["93.184.216.34", "1.1.1.1", "2606:4700:4700::1111"])
+def test_public_addresses_are_public(ip):
+    assert address_is_public(ip)
+
+
+@pytest.mark.parametrize(
+    "template",
+    [
+        "http://127.0.0.1:{port}/secret",
+        "http://localhost:{port}/secret",
+        "http://2130706433:{port}/secret",  # 127.0.0.1 as one decimal number
+        "http://0x7f000001:{port}/secret",  # and in hex
+        "http://0177.0.0.1:{port}/secret",  # and in octal
+        "http://[::1]:{port}/secret",
+        "http://[::ffff:127.0.0.1]:{port}/secret",
+    ],
+    ids=["loopback", "localhost", "decimal", "hex", "octal", "ipv6 loopback", "ipv4-mapped"],
+)
+def test_private_targets_are_refused_and_the_canary_hears_nothing(template, canary, settings):
+    canary.reset()
+    canary.add("/secret", "internal data")
+    result = fetch(template.format(port=canary.port), settings)
+    assert result.error and result.error.startswith("refused")
+    assert canary.hits == []
+
+
+def test_a_redirect_to_a_private_address_is_refused(server, canary, settings):
+    canary.reset()
+    server.add("/go", "", status=302, headers={"Location": f"http://127.0.0.1:{canary.port}/secret"})
+    result = fetch(server.url("/go"), settings)
+    assert result.error and "refused" in result.error
+    assert canary.hits == []
+
+
+@pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://example.com/feed.xml", "/etc/passwd", "gopher://x/"])
+def test_only_http_and_https_are_fetched(url, settings):
+    result = fetch(url, settings)
+    assert result.error and "not an http(s) URL" in result.error
+
+
+def test_a_proxy_in_the_environment_cannot_route_around_the_guard(canary, settings, monkeypatch):
+    canary.reset()
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{canary.port}")
+    monkeypatch.setenv("http_proxy", f"http://127.0.0.1:{canary.port}")
+    result = fetch("http://10.1.2.3/feed.xml", FetchSettings(deadline=3.0, retries=0))
+    assert result.error and "refused" in result.error
+    assert canary.hits == []
+
+
+def test_allowed_hosts_open_only_the_named_port(server, canary):
+    only_server = FetchSettings(allowed_hosts=frozenset({f"127.0.0.1:{server.port}"}), retries=0)
+    server.add("/ok", "fine")
+    assert fetch(server.url("/ok"), only_server).ok
+    assert fetch(f"http://127.0.0.1:{canary.port}/secret", only_server).error.startswith("refused")
+    everything = FetchSettings(allow_private_networks=True, retries=0)
+    canary.add("/secret", "internal data")
+    assert fetch(f"http://127.0.0.1:{canary.port}/secret", everything).ok
+
+
+# --- size, time and redirect limits -------------------------------------------------------------
+
+
+def _bomb_route(data: bytes, encoding: str):
+    def raw(handler):
+        handler.send_response(200)
+        handler.send_header("Content-Type", "text/html")
+        handler.send_header("Content-Encoding", encoding)
+        handler.send_header("Content-Length", str(len(data)))
+        handler.end_headers()
+        try:
+            handler.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    return raw
+
+
+def _zeros_compressed(kind: str, size: int) -> bytes:
+    chunk = b"\0" * (1 << 20)
+    if kind == "gzip":
+        z = zlib.compressobj(9, zlib.DEFLATED, 31)
+        return b"".join(z.compress(chunk) for _ in range(size >> 20)) + z.flush()
+    c = brotli.Compressor(quality=1)
+    return b"".join(c.process(chunk) for _ in range(size >> 20)) + c.finish()
+
+
+PEAK_RSS = """
+import resource, sys
+from fetchers import FetchSettings
+from flows.work import fetch_many
+settings = FetchSettings(allowed_hosts=frozenset({sys.argv[2]}), retries=0)
+fetch_many(["http://127.0.0.1:1/warm-up"], settings)  # imports and a first event loop, outside the figure
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+result = fetch_many([sys.argv[1]], settings)[0]
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print(result.error, (after - before) // 1024)
+"""
+
+
+@pytest.mark.parametrize("kind, size", [("gzip", 1 << 30), ("br", 1 << 30)], ids=["1 GiB gzip", "1 GiB brotli"])
+def test_a_decompression_bomb_is_cut_at_the_cap_with_memory_bounded(server, kind, size):
+    from tests.server import Route
+
+    server.routes["/bomb"] = Route(raw=_bomb_route(_zeros_compressed(kind, size), kind))
+    out = subprocess.run([sys.executable, "-c", PEAK_RSS, server.url("/bomb"), f"127.0.0.1:{server.port}"],
+                         capture_output=True, text=True, cwd=ROOT, timeout=120)
+    line = out.stdout.strip()
+    assert "body larger than 10485760 bytes" in line, out.stderr
+    grown_mb = int(line.rsplit(" ", 1)[1])
+    assert grown_mb < 50, f"peak RSS grew by {grown_mb} MB"
+
+
+def test_a_slow_drip_server_is_given_up_at_the_deadline(server):
+    from tests.server import Route
+
+    stop = threading.Event()
+
+    def drip(handler):
+        handler.send_response(200)
+        handler.send_header("Content-Type", "text/html")
+        handler.send_header("Content-Length", "1000")
+        handler.end_headers()
+        for _ in range(60):  # bounded: at most 30 s
+            if stop.is_set():
+                return
+            try:
+                handler.wfile.write(b"x")
+                handler.wfile.flush()
+            except (BrokenPipeError, ConnectionResetError):
+                return
+            time.sleep(0.5)
+
+    server.routes["/drip"] = Route(raw=drip)
+    settings = FetchSettings(allowed_hosts=frozenset({f"127.0.0.1:{server.port}"}), deadline=2.0, retries=0)
+    try:
+        result = fetch(server.url("/drip"), settings)
+    finally:
+        stop.set()
+    assert result.error == "no complete answer within 2 s"
+
+
+def test_redirects_are_limited_and_loops_reported(server, settings):
+    for i in range(8):
+        server.add(f"/r{i}", "", status=301, headers={"Location": f"/r{i + 1}"})
+    server.add("/r8", "arrived")
+    assert "more than 5 redirects" in fetch(server.url("/r0"), settings).error
+    assert fetch(server.url("/r3"), settings).ok  # five hops
+    server.add("/loop-a", "", status=302, headers={"Location": "/loop-b"})
+    server.add("/loop-b", "", status=302, headers={"Location": "/loop-a"})
+    assert "redirect loop" in fetch(server.url("/loop-a"), settings).error
+
+
+def test_a_declared_oversize_body_is_not_read(server):
+    from tests.server import Route
+
+    def huge(handler):
+        handler.send_response(200)
+        handler.send_header("Content-Type", "text/html")
+        handler.send_header("Content-Length", str(50 * 1024 * 1024))
+        handler.end_headers()
+
+    server.routes["/huge"] = Route(raw=huge)
+    settings = FetchSettings(allowed_hosts=frozenset({f"127.0.0.1:{server.port}"}), retries=0, max_bytes=1024)
+    assert "body larger than 1024 bytes" in fetch(server.url("/huge"), settings).error
+
+
+@pytest.mark.parametrize(
+    "content_type, problem",
+    [("application/pdf", "not HTML: application/pdf"), ("image/png", "not HTML: image/png"),
+     ("application/json", "not HTML: application/json")],
+)  # fmt: skip
+def test_pages_that_are_not_html_are_skipped_with_a_reason(server, settings, content_type, problem):
+    server.add("/file", b"%PDF-1.4 binary", content_type=content_type)
+    assert page_problem(fetch(server.url("/file"), settings)) == problem
+
+
+def test_the_user_agent_names_paperboy(server, settings):
+    server.add("/ua", "hi")
+    fetch(server.url("/ua"), settings)
+    assert server.requests_to("/ua")[0].headers["user-agent"].startswith("paperboy/")
+
+
+def test_requests_to_one_host_are_limited(server):
+    from tests.server import Route
+
+    def slow(handler):
+        time.sleep(0.3)
+        handler._answer(200, b"<html><body><p>ok</p></body></html>", {"Content-Type": "text/html"})
+
+    for i in range(8):
+        server.routes[f"/slow{i}"] = Route(raw=slow)
+    settings = FetchSettings(allowed_hosts=frozenset({f"127.0.0.1:{server.port}"}), retries=0, per_host=2)
+    results = fetch_many([server.url(f"/slow{i}") for i in range(8)], settings)
+    assert all(r.ok for r in results)
+    assert server.max_active == 2
+
+
+# --- feed XML -----------------------------------------------------------------------------------
+
+
+def _poll(server, settings, body: bytes, content_type="application/rss+xml"):
+    server.add("/f.xml", body, content_type=content_type)
+    return poll_many([FeedState(server.url("/f.xml"))], settings)[0]
+
+
+def test_quadratic_blowup_is_harmless(server, settings):
+    big = "a" * 20_000
+    refs = "&big;" * 20_000
+    feed = (f'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY big "{big}">]>'
+            f'<rss version="2.0"><channel><title>T</title><item><title>x{refs}</title>'
+            f"<link>http://example.com/1</link></item></channel></rss>").encode()  # fmt: skip
+    poll = _poll(server, settings, feed)
+    assert poll.status == "fetched"
+    assert len(poll.entries[0].title) < 200_000  # the entity was never expanded 20,000 times
+
+
+LATIN1_FEED = (
+    '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Caf\xe9</title>'
+    "<item><title>Cr\xe8me br\xfbl\xe9e</title><link>http://e.com/1</link></item></channel></rss>"
+).encode("latin-1")
+UTF16_FEED = (
+    '<?xml version="1.0" encoding="utf-16"?><rss version="2.0"><channel><title>Café</title>'
+    "<item><title>Crème brûlée</title><link>http://e.com/1</link></item></channel></rss>"
+).encode("utf-16")
+NUL_FEED = (
+    b'<?xml version="1.0"?><rss version="2.0"><channel><title>Nul\x00l</title>'
+    b"<item><title>Bad \xff\xfe bytes</title><link>http://e.com/1</link></item></channel></rss>"
+)
+
+
+@pytest.mark.parametrize(
+    "body, content_type",
+    [
+        (LATIN1_FEED, "application/rss+xml; charset=utf-8"),
+        (UTF16_FEED, "application/rss+xml"),
+        (NUL_FEED, "application/rss+xml"),
+    ],
+    ids=["charset that lies", "utf-16", "NUL and invalid utf-8"],
+)
+def test_bad_encodings_give_valid_text_or_a_clear_error(server, settings, body, content_type):
+    poll = _poll(server, settings, body, content_type)
+    if poll.status == "failed":
+        assert poll.error
+        return
+    for entry in poll.entries:
+        (entry.title or "").encode("utf-8")  # valid text: no lone surrogates
+        assert "\x00" not in (entry.title or "")
+
+
+def test_xxe_reads_no_local_file(server, settings):
+    feed = (b'<?xml version="1.0"?><!DOCTYPE rss [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+            b'<rss version="2.0"><channel><title>T</title><item><title>a&x;b</title>'
+            b"<link>http://e.com/1</link></item></channel></rss>")  # fmt: skip
+    poll = _poll(server, settings, feed)
+    assert all("root:" not in (e.title or "") for e in poll.entries)
+
+
+def test_a_gzip_body_is_decoded(server, settings):
+    from tests.server import Route
+
+    html = b"<html><body><p>compressed page</p></body></html>"
+    server.routes["/gz"] = Route(raw=_bomb_route(gzip.compress(html), "gzip"))
+    assert fetch(server.url("/gz"), settings).content == html
