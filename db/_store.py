@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 import sqlite_utils
 
-from extractors import Article, fingerprint
+from extractors import Article, fingerprint, plain_text
 from fetchers import Entry, FeedPoll, FeedState
 
 MAX_ATTEMPTS = 5  # page fetches tried for an entry before it is given up (its feed text stays)
@@ -214,7 +214,7 @@ def text_hash(text: str) -> str:
 def _article_row(feed_id: int | None, entry: Entry | None, a: Article, now: str) -> dict:
     return {
         "url": a.canonical_url or a.url, "feed_id": feed_id, "guid": entry.guid if entry else None,
-        "title": a.title or (entry.title if entry else None), "authors": json.dumps(list(a.authors)),
+        "title": a.title or plain_text(entry.title if entry else None), "authors": json.dumps(list(a.authors)),
         "published": a.published or (entry.published if entry else None), "language": a.language,
         "text": a.text, "text_source": a.source, "fetched_at": now, "updated_at": now,
         "content_hash": text_hash(a.text), "extractor_version": a.extractor_version,

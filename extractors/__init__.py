@@ -1,6 +1,6 @@
 """HTML in, article out: trafilatura and the cleaning. Pure functions, no I/O."""
 
-from ._clean import clean_paragraphs, fingerprint
+from ._clean import clean_paragraphs, fingerprint, plain_text
 from ._extract import extract, extract_fragment
 from ._models import EXTRACTOR_VERSION, Article, ExtractOptions, SiteRules
 
@@ -13,4 +13,5 @@ __all__ = [
     "extract",
     "extract_fragment",
     "fingerprint",
+    "plain_text",
 ]

@@ -232,6 +232,18 @@ MAX_BIO_LEN = 600  # bios run to a few sentences, never longer
 MAX_LINE_LEN = 220  # "unmistakable" mid-body lines (credits, labels) are one short line
 
 
+_TAG = re.compile(r"</?[a-zA-Z][^<>]{0,500}>")
+_SCRIPT_URL = re.compile(r"\b(?:java|vb)script\s*:", re.I)
+
+
+def plain_text(text: str | None) -> str | None:
+    """Extracted text is plain text: markup that survived extraction (a tag inside a <title>, an
+    escaped snippet in a feed) is removed, so nothing stored can be rendered as HTML by a reader."""
+    if text is None:
+        return None
+    return _SCRIPT_URL.sub("", _TAG.sub("", text)).replace("\x00", "")
+
+
 def fingerprint(paragraph: str) -> str:
     """A paragraph's identity for learned boilerplate: case, spacing and digits folded."""
     norm = re.sub(r"\d+", "0", re.sub(r"\s+", " ", unicodedata.normalize("NFKC", paragraph).lower())).strip()

@@ -21,7 +21,7 @@ from trafilatura.metadata import (
 from trafilatura.settings import Document
 from trafilatura.utils import load_html
 
-from ._clean import clean_paragraphs
+from ._clean import clean_paragraphs, plain_text
 from ._models import Article, ExtractOptions
 
 DEFAULT_OPTIONS = ExtractOptions()
@@ -221,7 +221,7 @@ def _split_authors(raw: str | None) -> tuple[str, ...]:
 
 
 def _paragraphs(text: str) -> list[str]:
-    return [p.strip() for p in re.split(r"\n+", text or "") if p.strip()]
+    return [p.strip() for p in re.split(r"\n+", plain_text(text) or "") if p.strip()]
 
 
 def extract(
@@ -285,7 +285,7 @@ def extract(
     return Article(
         url=url or meta.url or "",
         text=text,
-        title=clean_title(meta.title) or headline,
+        title=plain_text(clean_title(meta.title) or headline),
         authors=authors,
         published=meta.date,
         language=detect_language(text, declared_lang),
@@ -323,7 +323,7 @@ def extract_fragment(
     return Article(
         url=url,
         text=text,
-        title=title,
+        title=plain_text(title),
         authors=authors,
         published=published,
         language=detect_language(text, None),

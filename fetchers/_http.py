@@ -15,12 +15,14 @@ from urllib.parse import urljoin, urlsplit
 
 import brotli
 import httpx
+from protego import Protego
 
 from ._guard import BlockedAddress, GuardedBackend
 from ._models import FetchResult, FetchSettings
 
 REDIRECTS = (301, 302, 303, 307, 308)
 TRANSIENT_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
+RETRY_AFTER_MIN, RETRY_AFTER_MAX = 60, 24 * 3600  # a server's Retry-After, clamped to this range
 CHUNK = 64 * 1024  # decompressed bytes asked for at a time, so a bomb never inflates past the cap
 
 
@@ -108,6 +110,9 @@ class Fetcher:
         self._overall = asyncio.Semaphore(settings.max_connections)
         self._hosts: defaultdict[str, asyncio.Semaphore] = defaultdict(lambda: asyncio.Semaphore(settings.per_host))
         self._last_start: dict[str, float] = {}
+        self._robots: dict[str, object] = {}  # origin -> Protego, or True (allow all) / False (deny all)
+        self._robots_locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._wait_until: dict[str, float] = {}  # host -> monotonic time its Retry-After ends
 
     async def __aenter__(self) -> Fetcher:
         return self
@@ -115,14 +120,52 @@ class Fetcher:
     async def __aexit__(self, *exc) -> None:
         await self.client.aclose()
 
+    async def robots_allow(self, url: str) -> bool:
+        """robots.txt for `url`'s origin, read once per client, with RFC 9309's rules for failures:
+        4xx means no rules (allowed); 5xx or unreachable means disallowed."""
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        async with self._robots_locks[origin]:
+            if origin not in self._robots:
+                result = await self._get_once(origin + "/robots.txt", {})
+                if result.ok:
+                    text = result.content.decode("utf-8", errors="replace")
+                    self._robots[origin] = Protego.parse(text)
+                elif (result.error or "").startswith("refused"):
+                    self._robots[origin] = True  # the guard refuses the page itself, with its own reason
+                else:
+                    self._robots[origin] = 400 <= result.status < 500
+        rules = self._robots[origin]
+        if isinstance(rules, bool):
+            return rules
+        return rules.can_fetch(url, "paperboy")
+
+    async def get_page(self, url: str) -> FetchResult:
+        """An article page: as `get`, after robots.txt says yes."""
+        if _clean_url(url) is not None and not await self.robots_allow(url):
+            return FetchResult(url, url, error="disallowed by robots.txt")
+        return await self.get(url)
+
     async def get(self, url: str, headers: dict[str, str] | None = None) -> FetchResult:
         """GET with redirects followed by hand, retries on transient errors, and every limit."""
-        result = await self._get_once(url, headers)
+        host = (urlsplit(url).hostname or "").lower()
+        result = self._note(host, await self._get_once(url, headers))
         for attempt in range(self.settings.retries):
-            if not result.transient or result.status == 429:
+            if not result.transient or host in self._wait_until:
                 break
             await asyncio.sleep(self.settings.retry_backoff * (2**attempt) * (1 + random.random() / 2))
-            result = await self._get_once(url, headers)
+            result = self._note(host, await self._get_once(url, headers))
+        return result
+
+    def _note(self, host: str, result: FetchResult) -> FetchResult:
+        """Honour a 429/503 Retry-After for the rest of this client's work on that host."""
+        if result.status in (429, 503) and result.headers.get("retry-after"):
+            from ._feeds import retry_after_seconds
+
+            seconds = retry_after_seconds(result.headers["retry-after"])
+            if seconds is not None:
+                seconds = min(max(seconds, RETRY_AFTER_MIN), RETRY_AFTER_MAX)
+                self._wait_until[host] = time.monotonic() + seconds
         return result
 
     async def _get_once(self, url: str, headers: dict[str, str] | None) -> FetchResult:
@@ -176,6 +219,10 @@ class Fetcher:
     async def _request(self, url: str, current: str, headers: dict[str, str], hops) -> FetchResult:
         host = (urlsplit(current).hostname or "").lower()
         async with self._overall, self._hosts[host]:
+            wait = self._wait_until.get(host, 0.0) - time.monotonic()
+            if wait > 0:  # another request to this host was told to wait while this one queued
+                return FetchResult(url, current, error=f"host asked us to wait (Retry-After, {wait:.0f} s left)",
+                                   transient=True, redirects=hops)
             await self._polite_start(host)
             try:
                 async with self.client.stream("GET", current, headers=headers) as resp:
@@ -225,6 +272,6 @@ class Fetcher:
 
 
 async def fetch_all(urls: list[str], settings: FetchSettings) -> list[FetchResult]:
-    """Fetch many pages concurrently within the limits; results in the order of `urls`."""
+    """Fetch many article pages concurrently within the limits (robots.txt obeyed); in order of `urls`."""
     async with Fetcher(settings) as fetcher:
-        return list(await asyncio.gather(*(fetcher.get(u) for u in urls)))
+        return list(await asyncio.gather(*(fetcher.get_page(u) for u in urls)))
