@@ -89,7 +89,7 @@ class CorpusServer:
             i = int(m.group(1))
             items = "".join(
                 f"<item><title>Story {i}-{j}</title><link>{self.base}/p/{i}/{j}.html</link>"
-                f"<guid isPermaLink=\"false\">s-{i}-{j}</guid></item>"
+                f'<guid isPermaLink="false">s-{i}-{j}</guid></item>'
                 for j in range(self.per_feed)
             )
             feed = f'<?xml version="1.0"?><rss version="2.0"><channel><title>Feed {i}</title>{items}</channel></rss>'
@@ -160,15 +160,24 @@ def paperboy(db: str, *args: str, home: str) -> tuple[float, int, str]:
 def ingest_run(server: CorpusServer, feeds: int, home: str, tmp: str, tag: str) -> dict:
     db = str(Path(tmp) / f"{tag}.db")
     opml = Path(tmp) / f"{tag}.opml"
-    opml.write_text("<opml version='2.0'><body>" + "".join(
-        f"<outline text='f{i}' xmlUrl='{server.base}/f/{i}.xml'/>" for i in range(feeds)) + "</body></opml>")
+    opml.write_text(
+        "<opml version='2.0'><body>"
+        + "".join(f"<outline text='f{i}' xmlUrl='{server.base}/f/{i}.xml'/>" for i in range(feeds))
+        + "</body></opml>"
+    )
     paperboy(db, "feeds", "import", str(opml), home=home)
     empty_t, _, _ = paperboy(db, "run", "--due", "--feed", f"{server.base}/f/0.xml", home=home)  # warm-up
     before = server.requests
     elapsed, peak, out = paperboy(db, "run", "--json", home=home)
     summary = json.loads(out)
-    return {"db": db, "elapsed": elapsed, "peak": peak, "new": summary["articles"]["new"],
-            "failed": summary["articles"]["failed"], "requests": server.requests - before}
+    return {
+        "db": db,
+        "elapsed": elapsed,
+        "peak": peak,
+        "new": summary["articles"]["new"],
+        "failed": summary["articles"]["failed"],
+        "requests": server.requests - before,
+    }
 
 
 def prefect_costs(home: str) -> tuple[float, float]:
@@ -192,8 +201,13 @@ many(105)
 t3 = time.perf_counter()
 print(json.dumps({"startup": t1 - t0, "per_task": ((t3 - t2) - (t2 - t1)) / 100}))
 """
-    out = subprocess.run([sys.executable, "-c", code], env={**ENV, "PREFECT_HOME": home}, capture_output=True,
-                         text=True, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**ENV, "PREFECT_HOME": home},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     data = json.loads(out.strip().splitlines()[-1])
     return data["startup"], data["per_task"]
 
@@ -208,9 +222,12 @@ def store_rate(tmp: str, n: int = 10_000) -> float:
     feed_id = db.execute("select id from feeds").fetchone()[0]
     text = "\n\n".join(f"Paragraph {k} of a story about the harbour bridge and the council budget." for k in range(12))
     outcomes = [
-        Outcome(Entry("https://bench.example/feed.xml", f"k{i}", f"k{i}", f"https://bench.example/a/{i}", f"T{i}"),
-                Article(f"https://bench.example/a/{i}", f"Story {i}.\n\n{text}", title=f"Story {i}"),
-                b"<html>" + os.urandom(16).hex().encode() * 200 + b"</html>", (f"bench.example/a/{i}",))
+        Outcome(
+            Entry("https://bench.example/feed.xml", f"k{i}", f"k{i}", f"https://bench.example/a/{i}", f"T{i}"),
+            Article(f"https://bench.example/a/{i}", f"Story {i}.\n\n{text}", title=f"Story {i}"),
+            b"<html>" + os.urandom(16).hex().encode() * 200 + b"</html>",
+            (f"bench.example/a/{i}",),
+        )
         for i in range(n)
     ]
     store.new_entries(db, feed_id, "https://bench.example/feed.xml", [o.entry for o in outcomes], lambda u: u)
@@ -257,26 +274,34 @@ def main() -> int:
         run = ingest_run(server, args.feeds, home, tmp, "a")
         work = run["elapsed"] - startup
         rate = run["new"] / work
-        print(f"2. paperboy run, empty db: {run['new']} new, {run['failed']} failed in {run['elapsed']:.1f} s "
-              f"({work:.1f} s beyond Prefect's start-up): {rate:.1f} articles/s, ratio to (1) {rate / base:.2f}")
+        print(
+            f"2. paperboy run, empty db: {run['new']} new, {run['failed']} failed in {run['elapsed']:.1f} s "
+            f"({work:.1f} s beyond Prefect's start-up): {rate:.1f} articles/s, ratio to (1) {rate / base:.2f}"
+        )
 
         before = server.requests
         t2, _, out = paperboy(run["db"], "run", "--json", home=home)
         second = json.loads(out)
-        print(f"3. second pass, nothing new: {t2:.1f} s ({max(0.0, t2 - startup):.1f} s beyond start-up), "
-              f"{server.requests - before} requests for {args.feeds} feeds, "
-              f"{second['feeds']['not_modified']} not modified, {second['articles']['new']} new")
+        print(
+            f"3. second pass, nothing new: {t2:.1f} s ({max(0.0, t2 - startup):.1f} s beyond start-up), "
+            f"{server.requests - before} requests for {args.feeds} feeds, "
+            f"{second['feeds']['not_modified']} not modified, {second['articles']['new']} new"
+        )
 
         line = f"4. peak RSS during (2): {run['peak'] / 2**20:.0f} MB"
         if not args.no_double:
             double = ingest_run(server, args.feeds * 2, home, tmp, "b")
-            line += (f"; with {double['new']} articles: {double['peak'] / 2**20:.0f} MB "
-                     f"(x{double['peak'] / run['peak']:.2f} for x{double['new'] / max(1, run['new']):.1f} articles)")
+            line += (
+                f"; with {double['new']} articles: {double['peak'] / 2**20:.0f} MB "
+                f"(x{double['peak'] / run['peak']:.2f} for x{double['new'] / max(1, run['new']):.1f} articles)"
+            )
         print(line)
 
         print(f"5. storing 10,000 articles: {store_rate(tmp):.0f} rows/s")
-        print(f"6. Prefect: flow start-up {startup:.1f} s, {per_task * 1000:.0f} ms per task run "
-              f"(a pass of {args.feeds} feeds and {n} articles runs about {args.feeds // 50 + 2 * (n // 64 + 1)} tasks)")
+        print(
+            f"6. Prefect: flow start-up {startup:.1f} s, {per_task * 1000:.0f} ms per task run "
+            f"(a pass of {args.feeds} feeds and {n} articles runs about {args.feeds // 50 + 2 * (n // 64 + 1)} tasks)"
+        )
     return 0
 
 

@@ -52,8 +52,9 @@ def meta_rates(entries: list[dict], preds: dict[str, dict]) -> dict[str, float]:
 
 def score(score_py: Path, manifest: Path, preds_path: Path, per_page: bool = False) -> dict | str:
     args = [sys.executable, str(score_py), str(manifest), str(preds_path)]
-    out = subprocess.run(args + (["--per-page"] if per_page else ["--json"]), capture_output=True, text=True,
-                         check=True).stdout
+    out = subprocess.run(
+        args + (["--per-page"] if per_page else ["--json"]), capture_output=True, text=True, check=True
+    ).stdout
     return out if per_page else json.loads(out.strip().splitlines()[-1])
 
 
@@ -67,9 +68,18 @@ def run_trafilatura(manifest: Path, entries: list[dict], out: Path) -> float:
             text = trafilatura.extract(html) or ""
             spent += time.perf_counter() - t0
             meta = trafilatura.extract_metadata(html)
-            fh.write(json.dumps({"id": e["id"], "text": text, "title": meta.title if meta else None,
-                                 "authors": [meta.author] if meta and meta.author else [],
-                                 "published": meta.date if meta else None}) + "\n")
+            fh.write(
+                json.dumps(
+                    {
+                        "id": e["id"],
+                        "text": text,
+                        "title": meta.title if meta else None,
+                        "authors": [meta.author] if meta and meta.author else [],
+                        "published": meta.date if meta else None,
+                    }
+                )
+                + "\n"
+            )
     return spent * 1000 / len(entries)
 
 
@@ -95,9 +105,11 @@ def run_paperboy(manifest: Path, entries: list[dict], out: Path) -> float:
 
 
 def row(name: str, s: dict, ms: float, meta: dict) -> str:
-    return (f"| {name} | {s['f1']:.3f} | {s['precision']:.3f} | {s['recall']:.3f} | {s['junk_paras']:.2f} | "
-            f"{s['missed_paras']:.2f} | {s['leak_rate']:.3f} | {s['empty_rate']:.3f} | {ms:.0f} | "
-            f"{meta['title']:.2f} | {meta['date']:.2f} | {meta['authors']:.2f} |")
+    return (
+        f"| {name} | {s['f1']:.3f} | {s['precision']:.3f} | {s['recall']:.3f} | {s['junk_paras']:.2f} | "
+        f"{s['missed_paras']:.2f} | {s['leak_rate']:.3f} | {s['empty_rate']:.3f} | {ms:.0f} | "
+        f"{meta['title']:.2f} | {meta['date']:.2f} | {meta['authors']:.2f} |"
+    )
 
 
 def main() -> int:
@@ -110,8 +122,10 @@ def main() -> int:
     if not score_py.exists():
         print(f"eval: {shared} has no tools/score.py (the corpus is not beside this checkout)", file=sys.stderr)
         return 2
-    header = ("| corpus / extractor | F1 | precision | recall | junk paras/page | missed paras/page | leak rate | "
-              "empty | ms/page | title | date | authors |\n|---|---|---|---|---|---|---|---|---|---|---|---|")
+    header = (
+        "| corpus / extractor | F1 | precision | recall | junk paras/page | missed paras/page | leak rate | "
+        "empty | ms/page | title | date | authors |\n|---|---|---|---|---|---|---|---|---|---|---|---|"
+    )
     print(header)
     with tempfile.TemporaryDirectory() as tmp:
         for corpus in ("dev", "seed"):

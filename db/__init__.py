@@ -2,6 +2,6 @@
 
 from . import _store as store
 from ._schema import connect
-from ._store import MAX_ATTEMPTS, Outcome
+from ._store import MAX_ATTEMPTS, Outcome, StoredPage
 
-__all__ = ["MAX_ATTEMPTS", "Outcome", "connect", "store"]
+__all__ = ["MAX_ATTEMPTS", "Outcome", "StoredPage", "connect", "store"]

@@ -67,7 +67,8 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
         # The page as fetched, compressed, so that it can be re-extracted without a request.
         db["raw_pages"].create(
             {"article_id": int, "url": str, "fetched_at": str, "html_zlib": bytes},
-            pk="article_id", if_not_exists=True,
+            pk="article_id",
+            if_not_exists=True,
         )
         # Learned boilerplate: how many articles of a host carry the same paragraph.
         db["boilerplate"].create(

@@ -91,8 +91,15 @@ def feed_state(row: dict) -> FeedState:
     return FeedState(row["url"], row["etag"], row["last_modified"], row["content_hash"])
 
 
-def record_poll(db: sqlite_utils.Database, feed_id: int, poll: FeedPoll, *, next_poll_at: str,
-                interval: int, moved_to_confirmed: bool = False) -> None:
+def record_poll(
+    db: sqlite_utils.Database,
+    feed_id: int,
+    poll: FeedPoll,
+    *,
+    next_poll_at: str,
+    interval: int,
+    moved_to_confirmed: bool = False,
+) -> None:
     """Store a poll's outcome: state when it succeeded, health either way."""
     now = now_iso()
     update: dict = {"last_polled_at": now, "next_poll_at": next_poll_at, "interval_seconds": interval}
@@ -106,8 +113,9 @@ def record_poll(db: sqlite_utils.Database, feed_id: int, poll: FeedPoll, *, next
         return
     update.update(last_success_at=now, consecutive_errors=0, ttl_hint=poll.ttl_hint, moved_to=poll.moved_to)
     if poll.status == "fetched":
-        update.update(etag=poll.state.etag, last_modified=poll.state.last_modified,
-                      content_hash=poll.state.content_hash)
+        update.update(
+            etag=poll.state.etag, last_modified=poll.state.last_modified, content_hash=poll.state.content_hash
+        )
         if poll.title:
             update["title"] = poll.title
         if poll.site_url:
@@ -149,8 +157,9 @@ def article_for_keys(db: sqlite_utils.Database, keys: Iterable[str]) -> int | No
     return row[0] if row else None
 
 
-def new_entries(db: sqlite_utils.Database, feed_id: int, feed_url: str, entries: Iterable[Entry],
-                link_key) -> tuple[list[Entry], int]:
+def new_entries(
+    db: sqlite_utils.Database, feed_id: int, feed_url: str, entries: Iterable[Entry], link_key
+) -> tuple[list[Entry], int]:
     """Record unseen entries; return (entries whose page should be fetched, count of duplicates).
 
     Storage says what is new: an entry already seen is not returned, unless an earlier fetch of its
@@ -184,8 +193,7 @@ def new_entries(db: sqlite_utils.Database, feed_id: int, feed_url: str, entries:
         # Earlier failures, feed-text fallbacks and entries a killed pass left pending get another try.
         fresh = {e.key for e in todo}
         for row in db.query(
-            "select * from entries where feed_id = ? and status in ('failed', 'fallback', 'pending') "
-            "and attempts < ?",
+            "select * from entries where feed_id = ? and status in ('failed', 'fallback', 'pending') and attempts < ?",
             [feed_id, MAX_ATTEMPTS],
         ):
             if row["key"] not in fresh:
@@ -213,7 +221,7 @@ def text_hash(text: str) -> str:
 
 def _article_row(feed_id: int | None, entry: Entry | None, a: Article, now: str) -> dict:
     return {
-        "url": a.canonical_url or a.url, "feed_id": feed_id, "guid": entry.guid if entry else None,
+        "url": a.canonical_url or a.url, "feed_id": feed_id or None, "guid": entry.guid if entry else None,
         "title": a.title or plain_text(entry.title if entry else None), "authors": json.dumps(list(a.authors)),
         "published": a.published or (entry.published if entry else None), "language": a.language,
         "text": a.text, "text_source": a.source, "fetched_at": now, "updated_at": now,
@@ -221,8 +229,7 @@ def _article_row(feed_id: int | None, entry: Entry | None, a: Article, now: str)
     }  # fmt: skip
 
 
-def save_outcomes(db: sqlite_utils.Database, feed_id: int | None, outcomes: Iterable[Outcome],
-                  host_of) -> Counter:
+def save_outcomes(db: sqlite_utils.Database, feed_id: int | None, outcomes: Iterable[Outcome], host_of) -> Counter:
     """Store one batch in one transaction. Counts: new, updated, duplicate, failed:<reason>."""
     counts: Counter = Counter()
     now = now_iso()
@@ -234,8 +241,9 @@ def save_outcomes(db: sqlite_utils.Database, feed_id: int | None, outcomes: Iter
 
 def _save_one(db, feed_id, o: Outcome, now: str, host_of) -> list[str]:
     e = o.entry
-    entry_row = db.execute("select status, attempts, article_id from entries where feed_id = ? and key = ?",
-                           [feed_id, e.key]).fetchone()
+    entry_row = db.execute(
+        "select status, attempts, article_id from entries where feed_id = ? and key = ?", [feed_id, e.key]
+    ).fetchone()
     attempts = (entry_row[1] if entry_row else 0) + (1 if e.link else 0)
     prior_article = entry_row[2] if entry_row else None
 
@@ -286,7 +294,12 @@ def _save_one(db, feed_id, o: Outcome, now: str, host_of) -> list[str]:
     _add_keys(db, article_id, keys)
     if o.raw_html is not None:
         db["raw_pages"].upsert(
-            {"article_id": article_id, "url": a.url, "fetched_at": now, "html_zlib": zlib.compress(o.raw_html, 6)},
+            {
+                "article_id": article_id,
+                "url": a.url,
+                "fetched_at": now,
+                "html_zlib": zlib.compress(o.raw_html, 6),
+            },
             pk="article_id",
         )
     _learn(db, host_of(a.url), a.text)
@@ -381,3 +394,64 @@ def export_articles(db: sqlite_utils.Database, since: str | None = None) -> Iter
 
 def counts(db: sqlite_utils.Database) -> dict[str, int]:
     return {t: db[t].count for t in ("feeds", "articles", "entries")}
+
+
+# --- re-extraction (backfill --reprocess) -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoredPage:
+    article_id: int
+    url: str
+    html: bytes
+    text_hash: str
+
+
+def stored_pages(
+    db: sqlite_utils.Database, feed_urls: Iterable[str] = (), since: str | None = None, until: str | None = None
+) -> Iterator[list[StoredPage]]:
+    """Stored raw pages, in batches of 64, oldest first; filtered by feed and by published date."""
+    sql = (
+        "select a.id, r.url, r.html_zlib, a.content_hash from articles a join raw_pages r on r.article_id = a.id "
+        "left join feeds f on f.id = a.feed_id where 1"
+    )
+    params: list = []
+    feed_urls = list(feed_urls)
+    if feed_urls:
+        sql += f" and f.url in ({','.join('?' * len(feed_urls))})"
+        params += feed_urls
+    if since:
+        sql += " and substr(coalesce(a.published, a.fetched_at), 1, 10) >= ?"
+        params.append(since[:10])
+    if until:
+        sql += " and substr(coalesce(a.published, a.fetched_at), 1, 10) <= ?"
+        params.append(until[:10])
+    last = 0
+    while True:
+        rows = db.execute(sql + " and a.id > ? order by a.id limit 64", [*params, last]).fetchall()
+        if not rows:
+            return
+        yield [StoredPage(r[0], r[1], zlib.decompress(r[2]), r[3]) for r in rows]
+        last = rows[-1][0]
+
+
+def replace_texts(db: sqlite_utils.Database, updates: Iterable[tuple[int, Article]]) -> int:
+    """Store re-extracted articles whose text changed; returns how many changed."""
+    now = now_iso()
+    changed = 0
+    with write(db):
+        for article_id, a in updates:
+            new_hash = text_hash(a.text)
+            row = db.execute("select content_hash from articles where id = ?", [article_id]).fetchone()
+            if row is None or row[0] == new_hash:
+                continue
+            db["articles"].update(
+                article_id,
+                {
+                    "text": a.text, "title": a.title, "authors": json.dumps(list(a.authors)),
+                    "language": a.language, "content_hash": new_hash, "extractor_version": a.extractor_version,
+                    "updated_at": now,
+                },
+            )  # fmt: skip
+            changed += 1
+    return changed

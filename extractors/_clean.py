@@ -37,7 +37,8 @@ _RESERVED = (
 COPYRIGHT_OPEN = re.compile(r"^\W{0,3}(?:©|℗|\(c\)\s*\d{4}|copyright\s*(?:©|\(c\)|\d{4}|:))", I)
 # At an edge: the sign, a reserved-rights phrase, "copyright" with a year, or an agency's item code.
 COPYRIGHT_EDGE = re.compile(
-    rf"©|℗|{_RESERVED}|\bcopyright\b\W{{0,3}}(?:\(c\)|(?:19|20)\d\d|:)|\b[a-z]{{2,6}}:\d{{6}}-\d{{2}}-\d{{4,}}/\d+", I
+    rf"©|℗|{_RESERVED}|\bcopyright\b\W{{0,3}}(?:\(c\)|(?:19|20)\d\d|:)|\b[a-z]{{2,6}}:\d{{6}}-\d{{2}}-\d{{4,}}/\d+",
+    I,
 )
 
 # --- bylines ------------------------------------------------------------------------------------
@@ -49,9 +50,7 @@ BYLINE_PREFIX = re.compile(
 )
 _JOINERS = r"and|und|et|y|e|og|och|i|ve|en|&|,|;|\||/|–|—|·|•"
 _SPLIT = re.compile(rf"\s+(?:{_JOINERS})\s+|\s*[,;|/–—·•]\s*", I)
-_PARTICLES = frozenset(
-    "von van der den de del della di da du dos das la le al el bin ibn ter ten zu af av y".split()
-)
+_PARTICLES = frozenset("von van der den de del della di da du dos das la le al el bin ibn ter ten zu af av y".split())
 
 # --- bios ---------------------------------------------------------------------------------------
 _ROLE = (
@@ -319,7 +318,7 @@ def _core(p: str) -> str:
 
 
 def is_date_line(p: str) -> bool:
-    """"30. Januar 2024", "17:41 JST, October 13, 2024", "10.11.2025 17:59", "Updated 3 May 2024"."""
+    """ "30. Januar 2024", "17:41 JST, October 13, 2024", "10.11.2025 17:59", "Updated 3 May 2024"."""
     if len(p) > 60 or not re.search(r"\d", p):
         return False
     tokens = [t for t in re.split(r"[\s,.:/|•·()-]+", p) if t]
@@ -381,8 +380,17 @@ def classify_anywhere(p: str, off: frozenset[str]) -> str | None:
         return "embed"
     if "promo" not in off and n <= 200 and IMPERATIVE_PROMO.search(p):
         return "promo"
-    if "promo" not in off and n <= 160 and re.search(r"newsletter|nieuwsbrief|nyhetsbrev|nyhedsbrev", p, I) and (
-        re.search(r"sign up|subscribe|abonn|anmelden|registr|inscri|suscr|iscriv|meld je|inscreva|prenumer|zapisz|abone", p, I)
+    if (
+        "promo" not in off
+        and n <= 160
+        and re.search(r"newsletter|nieuwsbrief|nyhetsbrev|nyhedsbrev", p, I)
+        and (
+            re.search(
+                r"sign up|subscribe|abonn|anmelden|registr|inscri|suscr|iscriv|meld je|inscreva|prenumer|zapisz|abone",
+                p,
+                I,
+            )
+        )
     ):
         return "promo"
     return None

@@ -76,8 +76,18 @@ def drop_link_lists(tree) -> None:
                 parent.remove(lst)
 
 
-_ARTICLE_TYPES = ("article", "newsarticle", "reportagenewsarticle", "blogposting", "analysisnewsarticle",
-                  "opinionnewsarticle", "reviewnewsarticle", "backgroundnewsarticle", "liveblogposting", "report")
+_ARTICLE_TYPES = (
+    "article",
+    "newsarticle",
+    "reportagenewsarticle",
+    "blogposting",
+    "analysisnewsarticle",
+    "opinionnewsarticle",
+    "reviewnewsarticle",
+    "backgroundnewsarticle",
+    "liveblogposting",
+    "report",
+)
 
 
 def _jsonld_objects(tree):
@@ -153,7 +163,7 @@ _TITLE_SEP = re.compile(r"\s+[|–—-]\s+|\s*\|\s*")
 
 
 def _site_suffix(segment: str) -> bool:
-    """" Site Name", " example.com", " 13.06.2023": what sites append to their <title>."""
+    """ " Site Name", " example.com", " 13.06.2023": what sites append to their <title>."""
     words = segment.split()
     if not 1 <= len(words) <= 3:
         return False
@@ -315,7 +325,11 @@ def extract_fragment(
     paragraphs = _paragraphs(raw)
     if options.clean:
         paragraphs, _, _ = clean_paragraphs(
-            paragraphs, authors=authors, title=title, disabled=options.disabled_rules, boilerplate=options.boilerplate
+            paragraphs,
+            authors=authors,
+            title=title,
+            disabled=options.disabled_rules,
+            boilerplate=options.boilerplate,
         )
     text = "\n\n".join(paragraphs)
     if not text:

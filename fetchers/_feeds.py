@@ -96,8 +96,12 @@ def parse_entries(state: FeedState, result: FetchResult) -> FeedPoll:
     parsed = feedparser.parse(body, response_headers=headers, sanitize_html=True, resolve_relative_uris=True)
     if parsed.bozo and not parsed.entries and not parsed.feed.get("title"):
         exc = parsed.get("bozo_exception")
-        return FeedPoll(state, "failed", error=f"not a feed: {exc or 'no entries and no title'}"[:300],
-                        http_status=result.status)
+        return FeedPoll(
+            state,
+            "failed",
+            error=f"not a feed: {exc or 'no entries and no title'}"[:300],
+            http_status=result.status,
+        )
     entries = []
     seen: set[str] = set()
     for item in parsed.entries:
@@ -167,9 +171,7 @@ async def poll_feed(state: FeedState, *, fetcher: Fetcher) -> FeedPoll:
             "failed",
             error=result.error or f"HTTP {result.status}",
             http_status=result.status,
-            retry_after=retry_after_seconds(result.headers.get("retry-after"))
-            if result.status in (429, 503)
-            else None,
+            retry_after=retry_after_seconds(result.headers.get("retry-after")) if result.status in (429, 503) else None,
             gone=result.status == 410,
         )
     new_state = FeedState(
@@ -179,8 +181,13 @@ async def poll_feed(state: FeedState, *, fetcher: Fetcher) -> FeedPoll:
         content_hash=content_hash(result.content),
     )
     if state.content_hash and new_state.content_hash == state.content_hash:
-        return FeedPoll(new_state, "unchanged", http_status=result.status, ttl_hint=cache_hint(result.headers),
-                        moved_to=moved)
+        return FeedPoll(
+            new_state,
+            "unchanged",
+            http_status=result.status,
+            ttl_hint=cache_hint(result.headers),
+            moved_to=moved,
+        )
     poll = parse_entries(new_state, result)
     if moved:
         poll = FeedPoll(**{**poll.__dict__, "moved_to": moved})

@@ -17,7 +17,15 @@ from httpcore._backends.auto import AutoBackend
 # Python's ipaddress calls some of these global; they reach loopback or private hosts all the same.
 _BLOCKED_V6 = tuple(
     ipaddress.ip_network(n)
-    for n in ("::/96", "::ffff:0:0/96", "64:ff9b::/96", "64:ff9b:1::/48", "2002::/16", "fc00::/7", "fe80::/10")
+    for n in (
+        "::/96",
+        "::ffff:0:0/96",
+        "64:ff9b::/96",
+        "64:ff9b:1::/48",
+        "2002::/16",
+        "fc00::/7",
+        "fe80::/10",
+    )
 )
 
 

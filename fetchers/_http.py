@@ -93,9 +93,7 @@ class Fetcher:
 
     def __init__(self, settings: FetchSettings) -> None:
         self.settings = settings
-        transport = httpx.AsyncHTTPTransport(
-            retries=0, limits=httpx.Limits(max_connections=settings.max_connections)
-        )
+        transport = httpx.AsyncHTTPTransport(retries=0, limits=httpx.Limits(max_connections=settings.max_connections))
         # The guard sits where connections are made: redirects and every DNS answer pass through it.
         transport._pool._network_backend = GuardedBackend(  # noqa: SLF001
             settings.allow_private_networks, settings.allowed_hosts
@@ -173,8 +171,9 @@ class Fetcher:
             async with asyncio.timeout(self.settings.deadline):
                 return await self._follow(url, headers or {})
         except TimeoutError:
-            return FetchResult(url, url, error=f"no complete answer within {self.settings.deadline:g} s",
-                               transient=True)
+            return FetchResult(
+                url, url, error=f"no complete answer within {self.settings.deadline:g} s", transient=True
+            )
         except Exception as exc:  # noqa: BLE001 - a URL from a stranger must never crash a pass
             return FetchResult(url, url, error=f"{type(exc).__name__}: {exc}"[:300])
 
@@ -184,24 +183,36 @@ class Fetcher:
         current = url
         while True:
             if _clean_url(current) is None:
-                return FetchResult(url, current, error=f"refused: not an http(s) URL: {current[:200]}",
-                                   redirects=tuple(hops))
+                return FetchResult(
+                    url, current, error=f"refused: not an http(s) URL: {current[:200]}", redirects=tuple(hops)
+                )
             result = await self._request(url, current, headers, tuple(hops))
             if result.status not in REDIRECTS or result.error:
                 return result
             location = result.headers.get("location")
             if not location:
-                return FetchResult(url, current, result.status, result.headers,
-                                   error=f"HTTP {result.status} without a Location", redirects=tuple(hops))
+                return FetchResult(
+                    url,
+                    current,
+                    result.status,
+                    result.headers,
+                    error=f"HTTP {result.status} without a Location",
+                    redirects=tuple(hops),
+                )
             nxt = urljoin(current, location)
             hops.append((result.status, nxt))
             if nxt in seen:
-                return FetchResult(url, nxt, result.status, error=f"redirect loop at {nxt[:200]}",
-                                   redirects=tuple(hops))
+                return FetchResult(
+                    url, nxt, result.status, error=f"redirect loop at {nxt[:200]}", redirects=tuple(hops)
+                )
             if len(hops) > self.settings.max_redirects:
-                return FetchResult(url, nxt, result.status,
-                                   error=f"more than {self.settings.max_redirects} redirects",
-                                   redirects=tuple(hops))
+                return FetchResult(
+                    url,
+                    nxt,
+                    result.status,
+                    error=f"more than {self.settings.max_redirects} redirects",
+                    redirects=tuple(hops),
+                )
             seen.add(nxt)
             current = nxt
             headers = {k: v for k, v in headers.items() if k.lower() not in ("if-none-match", "if-modified-since")}
@@ -221,8 +232,13 @@ class Fetcher:
         async with self._overall, self._hosts[host]:
             wait = self._wait_until.get(host, 0.0) - time.monotonic()
             if wait > 0:  # another request to this host was told to wait while this one queued
-                return FetchResult(url, current, error=f"host asked us to wait (Retry-After, {wait:.0f} s left)",
-                                   transient=True, redirects=hops)
+                return FetchResult(
+                    url,
+                    current,
+                    error=f"host asked us to wait (Retry-After, {wait:.0f} s left)",
+                    transient=True,
+                    redirects=hops,
+                )
             await self._polite_start(host)
             try:
                 async with self.client.stream("GET", current, headers=headers) as resp:
@@ -235,8 +251,9 @@ class Fetcher:
             except httpx.InvalidURL as exc:
                 return FetchResult(url, current, error=f"refused: invalid URL: {exc}", redirects=hops)
             except TooLarge:
-                return FetchResult(url, current, error=f"body larger than {self.settings.max_bytes} bytes",
-                                   redirects=hops)
+                return FetchResult(
+                    url, current, error=f"body larger than {self.settings.max_bytes} bytes", redirects=hops
+                )
             except ValueError as exc:
                 return FetchResult(url, current, error=str(exc), redirects=hops)
             except (zlib.error, brotli.error) as exc:
@@ -248,12 +265,21 @@ class Fetcher:
                 if isinstance(cause, BlockedAddress):
                     return FetchResult(url, current, error=f"refused: {cause}", redirects=hops)
                 msg = str(exc) or type(exc).__name__
-                return FetchResult(url, current, error=f"{type(exc).__name__}: {msg}"[:300], transient=True,
-                                   redirects=hops)
+                return FetchResult(
+                    url, current, error=f"{type(exc).__name__}: {msg}"[:300], transient=True, redirects=hops
+                )
         status = resp.status_code
         if status >= 400:
-            return FetchResult(url, current, status, head, body, error=f"HTTP {status}",
-                               transient=status in TRANSIENT_STATUS, redirects=hops)
+            return FetchResult(
+                url,
+                current,
+                status,
+                head,
+                body,
+                error=f"HTTP {status}",
+                transient=status in TRANSIENT_STATUS,
+                redirects=hops,
+            )
         return FetchResult(url, current, status, head, body, redirects=hops)
 
     async def _read(self, resp: httpx.Response, head: dict[str, str]) -> bytes:

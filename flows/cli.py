@@ -40,10 +40,21 @@ class Ctx:
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--db", "db_path", default="paperboy.db", envvar="PAPERBOY_DB", show_default=True,
-              help="SQLite database file (env PAPERBOY_DB).")
-@click.option("--config", "config_path", default=None, envvar="PAPERBOY_CONFIG",
-              help="TOML config file (env PAPERBOY_CONFIG; default ./paperboy.toml when present).")
+@click.option(
+    "--db",
+    "db_path",
+    default="paperboy.db",
+    envvar="PAPERBOY_DB",
+    show_default=True,
+    help="SQLite database file (env PAPERBOY_DB).",
+)
+@click.option(
+    "--config",
+    "config_path",
+    default=None,
+    envvar="PAPERBOY_CONFIG",
+    help="TOML config file (env PAPERBOY_CONFIG; default ./paperboy.toml when present).",
+)
 @click.version_option("0.1.0", prog_name="paperboy")
 @click.pass_context
 def cli(ctx: click.Context, db_path: str, config_path: str | None) -> None:
@@ -101,8 +112,10 @@ def feeds_list(obj: Ctx, as_json: bool) -> None:
     for r in rows:
         state = "disabled" if r["disabled"] else ("ok" if not r["consecutive_errors"] else "failing")
         click.echo(f"{r['url']}  [{state}] {r['articles']} articles")
-        click.echo(f"    name: {r['name'] or r['title'] or '-'}   last success: {r['last_success_at'] or 'never'}"
-                   f"   next poll: {r['next_poll_at'] or 'now'}")
+        click.echo(
+            f"    name: {r['name'] or r['title'] or '-'}   last success: {r['last_success_at'] or 'never'}"
+            f"   next poll: {r['next_poll_at'] or 'now'}"
+        )
         if r["last_error"]:
             click.echo(f"    last error ({r['consecutive_errors']} in a row, {r['last_error_at']}): {r['last_error']}")
 
@@ -161,8 +174,13 @@ def run(obj: Ctx, feed_urls: tuple[str, ...], due: bool, as_json: bool) -> None:
 
 @cli.command()
 @click.option("--cron", help="A cron expression instead of the interval.")
-@click.option("--interval", type=click.IntRange(min=10), default=600, show_default=True,
-              help="Seconds between ticks; each tick polls only the feeds that are due.")
+@click.option(
+    "--interval",
+    type=click.IntRange(min=10),
+    default=600,
+    show_default=True,
+    help="Seconds between ticks; each tick polls only the feeds that are due.",
+)
 @click.pass_obj
 def serve(obj: Ctx, cron: str | None, interval: int) -> None:
     """Serve the ingest flow as a Prefect deployment from this process (Ctrl-C stops it)."""
@@ -171,6 +189,47 @@ def serve(obj: Ctx, cron: str | None, interval: int) -> None:
     from flows.runner import serve_ingest
 
     serve_ingest(obj.db_path, obj.config_path, cron=cron, interval=interval)
+
+
+@cli.command()
+@click.option("--feed", "feed_urls", multiple=True, help="Only articles of this feed (repeatable).")
+@click.option("--all", "all_feeds", is_flag=True, help="Every feed (the default for --reprocess).")
+@click.option("--since", help="Only articles published on or after this date, YYYY-MM-DD (inclusive).")
+@click.option("--until", help="Only articles published on or before this date, YYYY-MM-DD (inclusive).")
+@click.option("--source", type=click.Choice(["urls", "archive", "sitemap"]), help="Where to find past articles.")
+@click.option("--urls", "urls_file", type=click.Path(dir_okay=False), help="A file of article URLs, one a line.")
+@click.option(
+    "--reprocess", is_flag=True, help="Re-extract the stored raw HTML with the current extractor; no network."
+)
+@click.option("--dry-run", is_flag=True, help="Say what would be fetched or changed; change nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.pass_obj
+def backfill(obj: Ctx, feed_urls, all_feeds, since, until, source, urls_file, reprocess, dry_run, as_json) -> None:
+    """Fill the archive from a file of URLs (--urls), or re-extract what is stored (--reprocess)."""
+    from datetime import date
+
+    for name, value in (("--since", since), ("--until", until)):
+        if value:
+            try:
+                date.fromisoformat(value[:10])
+            except ValueError as exc:
+                raise click.ClickException(f"{name} wants a date like 2024-05-01, not {value!r}") from exc
+    if source in ("archive", "sitemap"):
+        raise click.ClickException(f"--source {source} is not built yet; use --urls FILE or --reprocess")
+    if not reprocess and not urls_file:
+        raise click.ClickException("say what to backfill: --urls FILE, or --reprocess")
+    if urls_file and not Path(urls_file).is_file():
+        raise click.ClickException(f"{urls_file}: no such file")
+    obj.config()
+    db = obj.db()
+    known = {r["url"] for r in store.list_feeds(db)}
+    for url in feed_urls:
+        if url not in known:
+            raise click.ClickException(f"no such feed: {url}")
+    from flows.runner import run_backfill
+
+    summary = run_backfill(obj.db_path, list(feed_urls), since, until, urls_file, reprocess, dry_run, obj.config_path)
+    click.echo(json.dumps(summary) if as_json else ", ".join(f"{k}: {v}" for k, v in summary.items()))
 
 
 # --- extract, search, export --------------------------------------------------------------------

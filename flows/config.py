@@ -1,22 +1,22 @@
 """Configuration: a TOML file, with the environment on top.
 
-    [settings]
-    allow_private_networks = false      # PAPERBOY_ALLOW_PRIVATE_NETWORKS=1
-    allowed_hosts = ["127.0.0.1:8000"]  # PAPERBOY_ALLOWED_HOSTS=host,host:port
-    user_agent = "..."
-    max_bytes = 10485760
-    deadline = 30
-    per_host = 2
-    min_interval = 0.0
-    workers = 0                         # extraction processes; 0: one per core
+[settings]
+allow_private_networks = false      # PAPERBOY_ALLOW_PRIVATE_NETWORKS=1
+allowed_hosts = ["127.0.0.1:8000"]  # PAPERBOY_ALLOWED_HOSTS=host,host:port
+user_agent = "..."
+max_bytes = 10485760
+deadline = 30
+per_host = 2
+min_interval = 0.0
+workers = 0                         # extraction processes; 0: one per core
 
-    [sites."example.com"]               # a user's own cleaning rules for one host
-    drop_xpath = ["//div[@class='promo']"]
-    drop_patterns = ["^Sponsored by"]
+[sites."example.com"]               # a user's own cleaning rules for one host
+drop_xpath = ["//div[@class='promo']"]
+drop_patterns = ["^Sponsored by"]
 
-    [[feeds]]
-    url = "https://example.com/feed.xml"
-    name = "Example"
+[[feeds]]
+url = "https://example.com/feed.xml"
+name = "Example"
 """
 
 from __future__ import annotations

@@ -64,7 +64,9 @@ def ingest(
 
     # 1. Poll the feeds: a conditional GET each, parsed from the bytes.
     polls: list[FeedPoll] = []
-    futures = [poll_feeds.submit([store.feed_state(r) for r in chunk], cfg.fetch) for chunk in chunked(rows, FEEDS_PER_TASK)]
+    futures = [
+        poll_feeds.submit([store.feed_state(r) for r in chunk], cfg.fetch) for chunk in chunked(rows, FEEDS_PER_TASK)
+    ]
     for future in futures:
         polls.extend(future.result())
         show.status(f"feeds {len(polls)}/{len(rows)}")
@@ -114,8 +116,14 @@ def record_feed(db, row: dict, poll: FeedPoll, new_items: int) -> None:
         interval = schedule.next_interval(row["interval_seconds"], new_items=new_items, hint=poll.ttl_hint)
     # A permanent redirect moves the feed once it is seen on two polls in a row.
     confirmed = bool(poll.moved_to) and poll.moved_to == row["moved_to"]
-    store.record_poll(db, row["id"], poll, next_poll_at=schedule.at(interval), interval=interval,
-                      moved_to_confirmed=confirmed)
+    store.record_poll(
+        db,
+        row["id"],
+        poll,
+        next_poll_at=schedule.at(interval),
+        interval=interval,
+        moved_to_confirmed=confirmed,
+    )
 
 
 def store_batch(db, batch, future, options: ExtractOptions, learned, pool, total: int, summary: Summary) -> int:
@@ -155,8 +163,14 @@ def outcome_for(e: Entry, page: FetchResult | None, article: Article | None, opt
         error = "no link in the feed item"
     else:
         error = page_problem(page) or "no article text in the page"
-    fallback = extract_fragment(e.content or "", e.link or _entry_address(e), title=e.title,
-                                authors=e.authors, published=e.published, options=options)
+    fallback = extract_fragment(
+        e.content or "",
+        e.link or _entry_address(e),
+        title=e.title,
+        authors=e.authors,
+        published=e.published,
+        options=options,
+    )
     return Outcome(e, fallback, None, tuple(keys) or (url_key(_entry_address(e)),), error)
 
 

@@ -25,6 +25,18 @@ def _quiet_shutdown() -> None:
         logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
+def run_backfill(db_path, feeds, since, until, urls_file, reprocess, dry_run, config_path) -> dict:
+    from flows.backfill import backfill
+
+    try:
+        return backfill(
+            db_path=os.path.abspath(db_path), feeds=feeds or None, since=since, until=until, urls_file=urls_file,
+            reprocess=reprocess, dry_run=dry_run, config_path=config_path,
+        )  # fmt: skip
+    finally:
+        _quiet_shutdown()
+
+
 def run_ingest(db_path: str, feeds: list[str], due: bool, config_path: str | None) -> dict:
     try:
         return ingest(db_path=os.path.abspath(db_path), feeds=feeds or None, due=due, config_path=config_path)
@@ -93,8 +105,12 @@ def _serve(db_path, config_path, schedule, ConcurrencyLimitConfig, ConcurrencyLi
     try:
         ingest.serve(
             name=DEPLOYMENT,
-            parameters={"db_path": os.path.abspath(db_path), "due": True, "config_path": config_path,
-                        "progress": False},
+            parameters={
+                "db_path": os.path.abspath(db_path),
+                "due": True,
+                "config_path": config_path,
+                "progress": False,
+            },
             # A run still going when the next is due is not doubled: the new one is cancelled.
             global_limit=ConcurrencyLimitConfig(limit=1, collision_strategy=ConcurrencyLimitStrategy.CANCEL_NEW),
             # Stopping the process leaves the schedule active for the next `paperboy serve`.

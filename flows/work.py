@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from extractors import Article, ExtractOptions, extract
-from fetchers import FeedPoll, FeedState, FetchResult, FetchSettings, Fetcher, fetch_all, poll_feed
+from fetchers import FeedPoll, FeedState, Fetcher, FetchResult, FetchSettings, fetch_all, poll_feed
 
 T = TypeVar("T")
 HTML_TYPES = ("text/html", "application/xhtml+xml", "")  # "" : the server named no type; try it

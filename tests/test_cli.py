@@ -143,8 +143,9 @@ def test_cli_run_against_a_local_server_then_search_and_export(server, tmp_path)
     env.pop("PREFECT_API_URL", None)
 
     def paperboy(*args):
-        return subprocess.run([sys.executable, "-m", "flows", *args], env=env, capture_output=True, text=True,
-                              timeout=300)
+        return subprocess.run(
+            [sys.executable, "-m", "flows", *args], env=env, capture_output=True, text=True, timeout=300
+        )
 
     assert paperboy("feeds", "add", server.url("/feed.xml")).returncode == 0
     first = paperboy("run")
@@ -169,15 +170,23 @@ def test_serve_ticks_on_its_schedule_polls_due_feeds_and_stops_cleanly(server, t
     import time
 
     server.add("/s.html", article_page("Served story", story(5)))
-    server.add("/feed.xml", rss([{"title": "Served story", "link": server.url("/s.html"), "guid": "s"}]),
-               content_type="application/rss+xml")
+    server.add(
+        "/feed.xml",
+        rss([{"title": "Served story", "link": server.url("/s.html"), "guid": "s"}]),
+        content_type="application/rss+xml",
+    )
     db = str(tmp_path / "serve.db")
     home = tmp_path / "prefect"
     env = {**os.environ, "PAPERBOY_DB": db, "PREFECT_HOME": str(home)}
     env.pop("PREFECT_API_URL", None)
     subprocess.run([sys.executable, "-m", "flows", "feeds", "add", server.url("/feed.xml")], env=env, check=True)
-    proc = subprocess.Popen([sys.executable, "-m", "flows", "serve", "--interval", "10"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "flows", "serve", "--interval", "10"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline and not server.requests_to("/s.html"):

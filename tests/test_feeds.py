@@ -59,7 +59,10 @@ def test_urls_that_name_the_same_article_share_a_key(a, b):
 
 @pytest.mark.parametrize(
     "a, b",
-    [("https://example.com/a?id=1", "https://example.com/a?id=2"), ("https://example.com/a", "https://example.org/a")],
+    [
+        ("https://example.com/a?id=1", "https://example.com/a?id=2"),
+        ("https://example.com/a", "https://example.org/a"),
+    ],
     ids=["identity parameter", "other host"],
 )
 def test_urls_of_different_articles_keep_different_keys(a, b):

@@ -31,8 +31,11 @@ def serve_feed(server, n: int, path: str = "/feed.xml", prefix: str = "/a") -> l
     links = []
     for i in range(n):
         links.append(server.add(f"{prefix}{i}.html", article_page(f"Story {i}", story(i))))
-    server.add(path, rss([{"title": f"Story {i}", "link": link, "guid": f"{prefix}-{i}"}
-                          for i, link in enumerate(links)]), content_type="application/rss+xml")
+    server.add(
+        path,
+        rss([{"title": f"Story {i}", "link": link, "guid": f"{prefix}-{i}"} for i, link in enumerate(links)]),
+        content_type="application/rss+xml",
+    )
     return links
 
 
@@ -61,8 +64,11 @@ def test_a_new_item_is_picked_up_on_the_next_pass(server, db_path):
     store.add_feed(connect(db_path), server.url("/feed.xml"))
     run(db_path)
     links.append(server.add("/a2.html", article_page("Story 2", story(2))))
-    server.add("/feed.xml", rss([{"title": f"Story {i}", "link": link, "guid": f"/a-{i}"}
-                                 for i, link in enumerate(links)]), content_type="application/rss+xml")
+    server.add(
+        "/feed.xml",
+        rss([{"title": f"Story {i}", "link": link, "guid": f"/a-{i}"} for i, link in enumerate(links)]),
+        content_type="application/rss+xml",
+    )
     summary = run(db_path)
     assert summary["articles"]["new"] == 1
     assert rows(db_path, "select count(*) from articles")[0][0] == 3
@@ -124,8 +130,11 @@ def test_the_same_article_under_other_addresses_is_stored_once(server, db_path):
         {"title": "One story", "link": canonical + "?utm_source=rss&utm_medium=feed", "guid": "g1"},
         {"title": "One story (amp)", "link": server.url("/amp/story.html"), "guid": "g2"},
     ]), content_type="application/rss+xml")  # fmt: skip
-    server.add("/other.xml", rss([{"title": "Same", "link": canonical, "guid": "x"}]),
-               content_type="application/rss+xml")
+    server.add(
+        "/other.xml",
+        rss([{"title": "Same", "link": canonical, "guid": "x"}]),
+        content_type="application/rss+xml",
+    )
     db = connect(db_path)
     store.add_feed(db, server.url("/feed.xml"))
     store.add_feed(db, server.url("/other.xml"))
@@ -140,8 +149,11 @@ def test_the_same_article_under_other_addresses_is_stored_once(server, db_path):
 
 def test_an_item_whose_page_fails_keeps_the_feed_text_until_the_page_works(server, db_path):
     content = "<p>" + " ".join(story(3)) + "</p><p>© 2024 Example Media. All rights reserved.</p>"
-    server.add("/feed.xml", rss([{"title": "Story 3", "link": server.url("/a3.html"), "guid": "g3",
-                                  "content": content}]), content_type="application/rss+xml")
+    server.add(
+        "/feed.xml",
+        rss([{"title": "Story 3", "link": server.url("/a3.html"), "guid": "g3", "content": content}]),
+        content_type="application/rss+xml",
+    )
     server.add("/a3.html", "down", status=503)
     store.add_feed(connect(db_path), server.url("/feed.xml"))
 
@@ -226,12 +238,18 @@ def test_a_paragraph_that_recurs_across_a_sites_articles_is_learned_as_boilerpla
         paragraphs = story(i)
         paragraphs.insert(2, promo)
         links.append(server.add(f"/b{i}.html", article_page(f"Story {i}", paragraphs)))
-    server.add("/feed.xml", rss([{"title": f"Story {i}", "link": link, "guid": f"b{i}"}
-                                 for i, link in enumerate(links[:4])]), content_type="application/rss+xml")
+    server.add(
+        "/feed.xml",
+        rss([{"title": f"Story {i}", "link": link, "guid": f"b{i}"} for i, link in enumerate(links[:4])]),
+        content_type="application/rss+xml",
+    )
     store.add_feed(connect(db_path), server.url("/feed.xml"))
     run(db_path)  # four articles of one host: the promo is now known boilerplate
-    server.add("/feed.xml", rss([{"title": f"Story {i}", "link": link, "guid": f"b{i}"}
-                                 for i, link in enumerate(links)]), content_type="application/rss+xml")
+    server.add(
+        "/feed.xml",
+        rss([{"title": f"Story {i}", "link": link, "guid": f"b{i}"} for i, link in enumerate(links)]),
+        content_type="application/rss+xml",
+    )
     run(db_path)
     texts = dict(rows(db_path, "select guid, text from articles"))
     assert all(promo not in texts[f"b{i}"] for i in range(4, 8))

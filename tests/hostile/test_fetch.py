@@ -159,8 +159,13 @@ def test_a_decompression_bomb_is_cut_at_the_cap_with_memory_bounded(server, kind
     from tests.server import Route
 
     server.routes["/bomb"] = Route(raw=_bomb_route(_zeros_compressed(kind, size), kind))
-    out = subprocess.run([sys.executable, "-c", PEAK_RSS, server.url("/bomb"), f"127.0.0.1:{server.port}"],
-                         capture_output=True, text=True, cwd=ROOT, timeout=120)
+    out = subprocess.run(
+        [sys.executable, "-c", PEAK_RSS, server.url("/bomb"), f"127.0.0.1:{server.port}"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
     line = out.stdout.strip()
     assert "body larger than 10485760 bytes" in line, out.stderr
     grown_mb = int(line.rsplit(" ", 1)[1])

@@ -27,14 +27,22 @@ def one(db_path, sql, params=()):
 
 
 def feed_of(server, links, path="/feed.xml"):
-    server.add(path, rss([{"title": f"T{i}", "link": link, "guid": f"g{i}"} for i, link in enumerate(links)]),
-               content_type="application/rss+xml")
+    server.add(
+        path,
+        rss([{"title": f"T{i}", "link": link, "guid": f"g{i}"} for i, link in enumerate(links)]),
+        content_type="application/rss+xml",
+    )
 
 
 def test_robots_txt_disallows_article_pages(server, db_path):
     server.add("/robots.txt", "User-agent: *\nDisallow: /private/\n", content_type="text/plain")
-    feed_of(server, [server.add("/private/a.html", article_page("A", story(1))),
-                     server.add("/public/b.html", article_page("B", story(2)))])
+    feed_of(
+        server,
+        [
+            server.add("/private/a.html", article_page("A", story(1))),
+            server.add("/public/b.html", article_page("B", story(2))),
+        ],
+    )
     store.add_feed(connect(db_path), server.url("/feed.xml"))
     summary = run(db_path)
     assert summary["articles"]["new"] == 1
@@ -109,8 +117,14 @@ XSS = [
 def test_stored_text_is_plain_text(server, db_path):
     paragraphs = story(3)
     page = article_page("Safe <script>alert(1)</script>", [p + " " + x for p, x in zip(paragraphs, XSS, strict=False)])
-    items = [{"title": "X" + XSS[0], "link": server.add("/x.html", page), "guid": "x"},
-             {"title": "Y", "guid": "y", "content": "".join(f"<p>{p} {x}</p>" for p, x in zip(story(4), XSS, strict=False))}]
+    items = [
+        {"title": "X" + XSS[0], "link": server.add("/x.html", page), "guid": "x"},
+        {
+            "title": "Y",
+            "guid": "y",
+            "content": "".join(f"<p>{p} {x}</p>" for p, x in zip(story(4), XSS, strict=False)),
+        },
+    ]
     server.add("/feed.xml", rss(items), content_type="application/rss+xml")
     store.add_feed(connect(db_path), server.url("/feed.xml"))
     run(db_path)

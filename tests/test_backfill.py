@@ -1,0 +1,76 @@
+"""Backfill: URLs from a file (resumable, no duplicates with scheduled runs) and --reprocess."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from db import connect, store
+from tests.conftest import article_page, rss, story
+
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+
+
+def backfill(db_path, **kw) -> dict:
+    from flows.backfill import backfill as flow
+
+    return flow(db_path=db_path, progress=False, **kw)
+
+
+def ingest(db_path, **kw) -> dict:
+    from flows.ingest import ingest as flow
+
+    return flow(db_path=db_path, progress=False, **kw)
+
+
+def count(db_path) -> int:
+    conn = sqlite3.connect(db_path)
+    try:
+        return conn.execute("select count(*) from articles").fetchone()[0]
+    finally:
+        conn.close()
+
+
+def test_urls_are_stored_once_whichever_path_found_them(server, db_path, tmp_path):
+    links = [server.add(f"/u{i}.html", article_page(f"Story {i}", story(i))) for i in range(4)]
+    server.add("/feed.xml", rss([{"title": "S0", "link": links[0], "guid": "s0"}]), content_type="application/rss+xml")
+    store.add_feed(connect(db_path), server.url("/feed.xml"))
+    ingest(db_path)
+    urls = tmp_path / "urls.txt"
+    urls.write_text("\n".join(links + [server.url("/missing.html")]) + "\n")
+
+    dry = backfill(db_path, urls_file=str(urls), dry_run=True)
+    assert dry["would_fetch"] == 4 and count(db_path) == 1
+
+    first = backfill(db_path, urls_file=str(urls))
+    assert first["new"] == 3 and first["failed"] == 1 and count(db_path) == 4
+    assert len(server.requests_to("/u0.html")) == 1  # the feed had it: not fetched again
+
+    again = backfill(db_path, urls_file=str(urls))  # resumes: only the failure is tried again
+    assert again["new"] == 0 and again["skipped"] == 4 and count(db_path) == 4
+    assert all(len(server.requests_to(f"/u{i}.html")) == 1 for i in range(4))
+    assert len(server.requests_to("/missing.html")) == 2
+
+
+def test_reprocess_updates_the_text_when_the_cleaning_changes_and_makes_no_request(server, db_path, tmp_path):
+    page = article_page("Story", story(1), tail="<p>© 2024 Example Media. All rights reserved.</p>")
+    server.add(
+        "/feed.xml",
+        rss([{"title": "S", "link": server.add("/s.html", page), "guid": "s"}]),
+        content_type="application/rss+xml",
+    )
+    loose = tmp_path / "loose.toml"
+    loose.write_text('[settings]\ndisabled_rules = ["copyright"]\n')
+    store.add_feed(connect(db_path), server.url("/feed.xml"))
+    ingest(db_path, config_path=str(loose))
+    conn = sqlite3.connect(db_path)
+    assert "All rights reserved" in conn.execute("select text from articles").fetchone()[0]
+    hits = len(server.hits)
+
+    summary = backfill(db_path, reprocess=True)  # the copyright rule is on again
+    assert summary["reprocessed"] == 1 and summary["changed"] == 1
+    assert "All rights reserved" not in conn.execute("select text from articles").fetchone()[0]
+    assert store.search(connect(db_path), "tuesday")  # the full-text index followed
+    assert len(server.hits) == hits
+    assert backfill(db_path, reprocess=True)["changed"] == 0
