@@ -62,8 +62,13 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
     async def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
         if self._host_allowed(host, port):
             return await self._inner.connect_tcp(host, port, timeout, local_address, socket_options)
-        with anyio.fail_after(timeout):
-            infos = await anyio.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        try:
+            with anyio.fail_after(timeout):
+                infos = await anyio.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except OSError as exc:
+            raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
+        except TimeoutError as exc:
+            raise httpcore.ConnectTimeout(f"resolving {host} timed out") from exc
         addresses = [info[4][0] for info in infos]
         for ip in addresses:
             if not address_is_public(ip):

@@ -118,7 +118,7 @@ class Fetcher:
     async def __aexit__(self, *exc) -> None:
         await self.client.aclose()
 
-    async def robots_allow(self, url: str) -> bool:
+    async def robots_allow(self, url: str) -> bool | FetchResult:
         """robots.txt for `url`'s origin, read once per client, with RFC 9309's rules for failures:
         4xx means no rules (allowed); 5xx or unreachable means disallowed."""
         parts = urlsplit(url)
@@ -131,17 +131,24 @@ class Fetcher:
                     self._robots[origin] = Protego.parse(text)
                 elif (result.error or "").startswith("refused"):
                     self._robots[origin] = True  # the guard refuses the page itself, with its own reason
+                elif 400 <= result.status < 500:
+                    self._robots[origin] = True
                 else:
-                    self._robots[origin] = 400 <= result.status < 500
+                    self._robots[origin] = result  # 5xx or unreachable: disallowed, and why
         rules = self._robots[origin]
-        if isinstance(rules, bool):
+        if isinstance(rules, (bool, FetchResult)):
             return rules
         return rules.can_fetch(url, "paperboy")
 
     async def get_page(self, url: str) -> FetchResult:
         """An article page: as `get`, after robots.txt says yes."""
-        if _clean_url(url) is not None and not await self.robots_allow(url):
-            return FetchResult(url, url, error="disallowed by robots.txt")
+        if _clean_url(url) is not None:
+            verdict = await self.robots_allow(url)
+            if isinstance(verdict, FetchResult):  # robots.txt could not be read: RFC 9309 says disallowed
+                why = verdict.error if verdict.status == 0 else f"HTTP {verdict.status}"
+                return FetchResult(url, url, error=f"{why} (robots.txt)", transient=True)
+            if not verdict:
+                return FetchResult(url, url, error="disallowed by robots.txt")
         return await self.get(url)
 
     async def get(self, url: str, headers: dict[str, str] | None = None) -> FetchResult:

@@ -15,6 +15,8 @@ import click
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
+# The first start on a new machine creates Prefect's database: more than the default 20 s when busy.
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
 
 from db import connect, store  # noqa: E402
 from flows.config import ConfigError, feeds_in, load_config, read_toml  # noqa: E402

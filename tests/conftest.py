@@ -98,7 +98,8 @@ def story(n: int) -> list[str]:
     for i in range(5):
         picked = [WORDS[(n * 7 + i * 3 + k * 5) % len(WORDS)] for k in range(8)]
         out.append(
-            f"The council of {place} met on Tuesday to discuss the {picked[0]} and the {picked[1]}, and members argued at "
+            f"The council of {place} met on Tuesday to discuss the {picked[0]} and the {picked[1]}, "
+            f"and members argued at "
             f"length about the {picked[2]}, the {picked[3]} and the old {picked[4]} near the {picked[5]}, "
             f"before the {picked[6]} and the {picked[7]} were put to a vote."
         )

@@ -54,7 +54,7 @@ def test_an_unreachable_robots_txt_means_disallowed(server, db_path):
     server.add("/robots.txt", "down", status=500)
     feed_of(server, [server.add("/a.html", article_page("A", story(1)))])
     store.add_feed(connect(db_path), server.url("/feed.xml"))
-    assert run(db_path)["articles"]["failed_by_reason"] == {"disallowed by robots.txt": 1}
+    assert run(db_path)["articles"]["failed_by_reason"] == {"HTTP 500 (robots.txt)": 1}
     assert server.requests_to("/a.html") == []
 
 
