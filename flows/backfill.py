@@ -60,7 +60,7 @@ def reprocess_stored(db, feeds, since, until, cfg, show: Progress, dry_run: bool
             updates = [(p.article_id, a) for p, a in zip(batch, articles, strict=True) if a is not None]
             if dry_run:
                 changed += sum(
-                    1 for (_, a), p in zip(updates, batch, strict=False) if store.text_hash(a.text) != p.text_hash
+                    1 for p, a in zip(batch, articles, strict=True) if a and store.text_hash(a.text) != p.text_hash
                 )
             else:
                 changed += store.replace_texts(db, updates)

@@ -68,6 +68,8 @@ def test_reprocess_updates_the_text_when_the_cleaning_changes_and_makes_no_reque
     assert "All rights reserved" in conn.execute("select text from articles").fetchone()[0]
     hits = len(server.hits)
 
+    preview = backfill(db_path, reprocess=True, dry_run=True)
+    assert preview["changed"] == 1 and "All rights reserved" in conn.execute("select text from articles").fetchone()[0]
     summary = backfill(db_path, reprocess=True)  # the copyright rule is on again
     assert summary["reprocessed"] == 1 and summary["changed"] == 1
     assert "All rights reserved" not in conn.execute("select text from articles").fetchone()[0]
