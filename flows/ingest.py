@@ -22,24 +22,26 @@ from flows.config import load_config
 from flows.progress import Progress, Summary, markdown
 from flows.work import ExtractPool, PageJob, chunked, fetch_many, page_problem, poll_many, run_job
 
+# Task results are not kept in Prefect's in-memory result cache (cache_result_in_memory=False):
+# it holds up to 1,000 results for the whole flow run, that is every page a pass fetched.
 FEEDS_PER_TASK = 50  # feeds polled concurrently inside one task
 PAGES_PER_TASK = 64  # pages fetched (and then extracted) per task
 PIPELINE_DEPTH = 3  # page batches fetched ahead while one is extracted: bounds memory
 
 
-@task(name="poll-feeds", cache_policy=NO_CACHE)
+@task(name="poll-feeds", cache_policy=NO_CACHE, cache_result_in_memory=False)
 def poll_feeds(states: list[FeedState], settings: FetchSettings) -> list[FeedPoll]:
     """Conditional GET and parse for a batch of feeds. Failures come back as values."""
     return poll_many(states, settings)
 
 
-@task(name="fetch-pages", cache_policy=NO_CACHE)
+@task(name="fetch-pages", cache_policy=NO_CACHE, cache_result_in_memory=False)
 def fetch_pages(urls: list[str], settings: FetchSettings) -> list[FetchResult]:
     """Fetch a batch of article pages. Transient errors are retried per request, inside."""
     return fetch_many(urls, settings)
 
 
-@task(name="extract-pages", cache_policy=NO_CACHE)
+@task(name="extract-pages", cache_policy=NO_CACHE, cache_result_in_memory=False)
 def extract_pages(jobs: list[PageJob], pool: ExtractPool | None = None, expected_total: int = 0) -> list:
     """trafilatura and the cleaning over a batch of pages, on every core when the pass is large."""
     if pool is None:
