@@ -4,13 +4,15 @@ The only package that imports httpx and feedparser. Nothing here raises on a bad
 or a broken feed: failures come back as values (`FetchResult.error`, `FeedPoll.error`).
 """
 
-from ._feeds import parse_entries, poll_feed, retry_after_seconds
+from ._feeds import parse_entries, poll_feed
 from ._guard import address_is_public
-from ._http import Fetcher, fetch_all
+from ._http import RETRY_AFTER_MAX, RETRY_AFTER_MIN, Fetcher, fetch_all, retry_after_seconds
 from ._models import Entry, FeedPoll, FeedState, FetchResult, FetchSettings
 from .urls import host_of, url_key
 
 __all__ = [
+    "RETRY_AFTER_MAX",
+    "RETRY_AFTER_MIN",
     "Entry",
     "FeedPoll",
     "FeedState",

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 import feedparser
 
-from ._http import Fetcher
+from ._http import Fetcher, retry_after_seconds
 from ._models import Entry, FeedPoll, FeedState, FetchResult
 from .urls import url_key
 
@@ -34,22 +34,6 @@ def conditional_headers(state: FeedState) -> dict[str, str]:
 
 async def fetch_feed(state: FeedState, *, fetcher: Fetcher) -> FetchResult:
     return await fetcher.get(state.url, conditional_headers(state))
-
-
-def retry_after_seconds(value: str | None, now: float | None = None) -> int | None:
-    """Retry-After as seconds: a number of seconds or an HTTP date."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return int(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0, int(when.timestamp() - (now or time.time())))
 
 
 def cache_hint(headers) -> int | None:

@@ -7,10 +7,12 @@ one line saying what went wrong, and `transient` telling whether a later retry m
 from __future__ import annotations
 
 import asyncio
+import email.utils
 import random
 import time
 import zlib
 from collections import defaultdict
+from datetime import UTC
 from urllib.parse import urljoin, urlsplit
 
 import brotli
@@ -80,6 +82,22 @@ class _Decoder:
         return b"".join(parts)
 
 
+def retry_after_seconds(value: str | None, now: float | None = None) -> int | None:
+    """Retry-After as seconds: a number of seconds or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return int(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0, int(when.timestamp() - (now or time.time())))
+
+
 def _clean_url(url: str) -> str | None:
     """The URL if paperboy may fetch it (http or https with a host), else None."""
     parts = urlsplit(url.strip())
@@ -108,7 +126,8 @@ class Fetcher:
         self._overall = asyncio.Semaphore(settings.max_connections)
         self._hosts: defaultdict[str, asyncio.Semaphore] = defaultdict(lambda: asyncio.Semaphore(settings.per_host))
         self._last_start: dict[str, float] = {}
-        self._robots: dict[str, object] = {}  # origin -> Protego, or True (allow all) / False (deny all)
+        # origin -> Protego rules; True (no rules: allowed); or the failed FetchResult (disallowed, and why)
+        self._robots: dict[str, Protego | bool | FetchResult] = {}
         self._robots_locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         self._wait_until: dict[str, float] = {}  # host -> monotonic time its Retry-After ends
 
@@ -165,8 +184,6 @@ class Fetcher:
     def _note(self, host: str, result: FetchResult) -> FetchResult:
         """Honour a 429/503 Retry-After for the rest of this client's work on that host."""
         if result.status in (429, 503) and result.headers.get("retry-after"):
-            from ._feeds import retry_after_seconds
-
             seconds = retry_after_seconds(result.headers["retry-after"])
             if seconds is not None:
                 seconds = min(max(seconds, RETRY_AFTER_MIN), RETRY_AFTER_MAX)

@@ -8,7 +8,6 @@ Archived and paged feeds and sitemaps (the other sources of the backfill issue) 
 
 from __future__ import annotations
 
-from dataclasses import replace
 from pathlib import Path
 
 from prefect import flow
@@ -18,7 +17,7 @@ from fetchers import Entry, host_of, url_key
 from flows.config import load_config
 from flows.ingest import PAGES_PER_TASK, extract_pages, fetch_pages, store_batch
 from flows.progress import Progress, Summary
-from flows.work import ExtractPool, PageJob, chunked
+from flows.work import ExtractPool, PageJob, chunked, options_for
 
 BACKFILL_FEED_ID = 0  # entries of URLs given by hand belong to no feed
 
@@ -51,10 +50,7 @@ def reprocess_stored(db, feeds, since, until, cfg, show: Progress, dry_run: bool
     try:
         for batch in store.stored_pages(db, feeds, since, until):
             learned = store.learned_boilerplate(db, {host_of(p.url) for p in batch})
-            jobs = [
-                PageJob(p.url, p.html, replace(cfg.extract, boilerplate=learned.get(host_of(p.url), frozenset())))
-                for p in batch
-            ]
+            jobs = [PageJob(p.url, p.html, options_for(cfg.extract, learned, host_of(p.url))) for p in batch]
             articles = extract_pages(jobs, pool, total)
             failed += sum(1 for a in articles if a is None)
             updates = [(p.article_id, a) for p, a in zip(batch, articles, strict=True) if a is not None]

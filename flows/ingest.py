@@ -8,7 +8,6 @@ and return frozen values, so any task runner can run them; the database stays in
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import replace
 
 from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
@@ -20,7 +19,7 @@ from fetchers import Entry, FeedPoll, FeedState, FetchResult, FetchSettings, hos
 from flows import schedule
 from flows.config import load_config
 from flows.progress import Progress, Summary, markdown
-from flows.work import ExtractPool, PageJob, chunked, fetch_many, page_problem, poll_many, run_job
+from flows.work import ExtractPool, PageJob, chunked, fetch_many, options_for, page_problem, poll_many, run_job
 
 # Task results are not kept in Prefect's in-memory result cache (cache_result_in_memory=False):
 # it holds up to 1,000 results for the whole flow run, that is every page a pass fetched.
@@ -137,8 +136,7 @@ def store_batch(db, batch, future, options: ExtractOptions, learned, pool, total
     jobs, slots = [], []
     for i, (_, e, page) in enumerate(pages):
         if page is not None and page_problem(page) is None:
-            host = host_of(page.final_url)
-            opts = options if host not in learned else _with_learned(options, learned[host])
+            opts = options_for(options, learned, host_of(page.final_url))
             jobs.append(PageJob(page.final_url, page.content, opts, e.authors))
             slots.append(i)
     articles: list[Article | None] = [None] * len(pages)
@@ -181,7 +179,3 @@ def _entry_address(e: Entry) -> str:
     if e.guid and e.guid.startswith(("http://", "https://")):
         return e.guid
     return f"tag:paperboy,2026:{url_key(e.feed_url)}/{e.key}"
-
-
-def _with_learned(options: ExtractOptions, fingerprints: frozenset[str]) -> ExtractOptions:
-    return replace(options, boilerplate=fingerprints)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
+from fetchers import RETRY_AFTER_MAX, RETRY_AFTER_MIN
+
 MIN_INTERVAL = 10 * 60  # never poll a feed more often than this
 MAX_INTERVAL = 24 * 3600  # never leave a feed longer than this
 DEFAULT_INTERVAL = 30 * 60  # when nothing is known yet
 SHORTEN = 0.5  # a poll that brought something new halves the interval
 LENGTHEN = 1.5  # a poll that brought nothing lengthens it by half
-RETRY_AFTER_MIN, RETRY_AFTER_MAX = 60, 24 * 3600  # clamp on a server's Retry-After
 
 
 def clamp(seconds: float, lo: int = MIN_INTERVAL, hi: int = MAX_INTERVAL) -> int:

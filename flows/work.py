@@ -8,7 +8,7 @@ import multiprocessing
 import os
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TypeVar
 
 from extractors import Article, ExtractOptions, extract
@@ -49,6 +49,11 @@ class PageJob:
     html: bytes
     options: ExtractOptions
     hint_authors: tuple[str, ...] = ()
+
+
+def options_for(options: ExtractOptions, learned: dict[str, frozenset[str]], host: str) -> ExtractOptions:
+    """The extraction options for a page of `host`, with what was learned of that host's boilerplate."""
+    return replace(options, boilerplate=learned[host]) if host in learned else options
 
 
 def page_problem(result: FetchResult) -> str | None:
