@@ -21,8 +21,12 @@ def connect(path: str) -> sqlite_utils.Database:
     return db
 
 
+TABLES = ("feeds", "articles", "article_urls", "entries", "raw_pages", "boilerplate", "host_holds", "backfill_jobs")
+
+
 def ensure_schema(db: sqlite_utils.Database) -> None:
-    if "feeds" in db.table_names() and "raw_pages" in db.table_names():
+    """Create what is missing (a db made by an older paperboy gains its new tables)."""
+    if set(TABLES) <= set(db.table_names()):
         return
     conn = db.conn
     conn.execute("BEGIN IMMEDIATE")
@@ -73,6 +77,14 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
         # Learned boilerplate: how many articles of a host carry the same paragraph.
         db["boilerplate"].create(
             {"host": str, "fingerprint": str, "articles": int}, pk=("host", "fingerprint"), if_not_exists=True
+        )
+        # Retry-After holds outlive a pass: a host that asked for a day gets a day.
+        db["host_holds"].create({"host": str, "until": float}, pk="host", if_not_exists=True)
+        # One row per backfill job (its parameters are its key): the checkpoint a resumed job starts from.
+        db["backfill_jobs"].create(
+            {"key": str, "params": str, "state": str, "started_at": str, "updated_at": str, "finished_at": str},
+            pk="key",
+            if_not_exists=True,
         )
         if "articles_fts" not in db.table_names():
             db["articles"].enable_fts(["title", "text"], create_triggers=True, tokenize="unicode61 remove_diacritics 2")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -199,6 +200,86 @@ def new_entries(
             if row["key"] not in fresh:
                 todo.append(_row_entry(feed_url, row))
     return todo, duplicates
+
+
+# --- the backlog: what a backfill found and has still to fetch ---------------------------------
+# Backlog entries carry status "backlog:<source>": the scheduled passes leave them alone (a backfill
+# keeps its own, slower pace), and the summary of a backfill can be given by source.
+
+
+def record_backlog(db: sqlite_utils.Database, feed_id: int, source: str, entries: Iterable[Entry], link_key) -> Counter:
+    """Record found entries to fetch later.
+
+    Counts: queued (in the backlog, to fetch), known (seen before and dealt with: stored, failed...),
+    already_stored (its address is an article already).
+    """
+    now = now_iso()
+    entries = list(entries)
+    counts: Counter = Counter()
+    if not entries:
+        return counts
+    with write(db):
+        known = dict(
+            db.execute(
+                f"select key, status from entries where feed_id = ? and key in ({','.join('?' * len(entries))})",
+                [feed_id, *[e.key for e in entries]],
+            ).fetchall()
+        )
+        for e in entries:
+            status = known.get(e.key)
+            if status == "failed":  # an earlier fetch failed: the backfill tries it again
+                db.execute(
+                    "update entries set status = ? where feed_id = ? and key = ?", [f"backlog:{source}", feed_id, e.key]
+                )
+                status = "backlog:"
+            if status is not None:
+                counts["queued" if status.startswith("backlog:") else "known"] += 1
+                known[e.key] = "seen"
+                continue
+            known[e.key] = "seen"
+            row = _entry_row(feed_id, e, now)
+            existing = article_for_keys(db, [link_key(e.link)] if e.link else [])
+            if existing is not None:
+                row.update(status="duplicate", article_id=existing)
+                counts["already_stored"] += 1
+            else:
+                row["status"] = f"backlog:{source}"
+                counts["queued"] += 1
+            db["entries"].insert(row, ignore=True)
+    return counts
+
+
+def _backlog_where(feed_ids: Iterable[int], source: str, since: str | None, until: str | None) -> tuple[str, list]:
+    feed_ids = list(feed_ids)
+    sql = f"status = ? and feed_id in ({','.join('?' * len(feed_ids))})"
+    params: list = [f"backlog:{source}", *feed_ids]
+    if since:
+        sql += " and substr(published, 1, 10) >= ?"
+        params.append(since[:10])
+    if until:
+        sql += " and substr(published, 1, 10) <= ?"
+        params.append(until[:10])
+    return sql, params
+
+
+def backlog_size(db, feed_ids: Iterable[int], source: str, since: str | None = None, until: str | None = None) -> int:
+    sql, params = _backlog_where(feed_ids, source, since, until)
+    return db.execute(f"select count(*) from entries where {sql}", params).fetchone()[0]
+
+
+def backlog(
+    db, feed_urls: dict[int, str], source: str, since: str | None = None, until: str | None = None, size: int = 64
+) -> Iterator[list[tuple[int, Entry]]]:
+    """The backlog of these feeds from one source, in batches, oldest found first (lazily: resumable)."""
+    sql, params = _backlog_where(feed_urls, source, since, until)
+    last = 0
+    while True:
+        rows = list(db.query(f"select rowid, * from entries where {sql} and rowid > ? order by rowid limit ?",
+                             [*params, last, size]))  # fmt: skip
+        if not rows:
+            return
+        yield [(r["feed_id"], _row_entry(feed_urls[r["feed_id"]], r)) for r in rows]
+        last = rows[-1]["rowid"]
 
 
 # --- articles -----------------------------------------------------------------------------------
@@ -399,6 +480,50 @@ def export_articles(db: sqlite_utils.Database, since: str | None = None) -> Iter
 
 def counts(db: sqlite_utils.Database) -> dict[str, int]:
     return {t: db[t].count for t in ("feeds", "articles", "entries")}
+
+
+# --- Retry-After holds and backfill checkpoints -------------------------------------------------
+
+
+def host_holds(db: sqlite_utils.Database) -> tuple[tuple[str, float], ...]:
+    """(host, epoch) of every Retry-After hold still running."""
+    return tuple(db.execute("select host, until from host_holds where until > ?", [time.time()]).fetchall())
+
+
+def save_holds(db: sqlite_utils.Database, holds: dict[str, float]) -> None:
+    if not holds:
+        return
+    with write(db):
+        db.conn.executemany(
+            "insert into host_holds (host, until) values (?, ?) "
+            "on conflict(host) do update set until = max(until, excluded.until)",
+            list(holds.items()),
+        )
+        db.execute("delete from host_holds where until <= ?", [time.time()])
+
+
+def job_state(db: sqlite_utils.Database, key: str, params: dict) -> dict | None:
+    """The checkpoint of an unfinished backfill job with this key, or None (and the job is started)."""
+    row = db.execute("select state, finished_at from backfill_jobs where key = ?", [key]).fetchone()
+    now = now_iso()
+    with write(db):
+        if row is None or row[1] is not None:
+            db.execute(
+                "insert or replace into backfill_jobs (key, params, state, started_at, updated_at, finished_at) "
+                "values (?, ?, '{}', ?, ?, null)",
+                [key, json.dumps(params, sort_keys=True), now, now],
+            )
+            return None
+    return json.loads(row[0] or "{}")
+
+
+def save_job_state(db: sqlite_utils.Database, key: str, state: dict, finished: bool = False) -> None:
+    now = now_iso()
+    with write(db):
+        db.execute(
+            "update backfill_jobs set state = ?, updated_at = ?, finished_at = ? where key = ?",
+            [json.dumps(state, sort_keys=True), now, now if finished else None, key],
+        )
 
 
 # --- re-extraction (backfill --reprocess) -------------------------------------------------------

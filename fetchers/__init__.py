@@ -4,15 +4,19 @@ The only package that imports httpx and feedparser. Nothing here raises on a bad
 or a broken feed: failures come back as values (`FetchResult.error`, `FeedPoll.error`).
 """
 
+from ._discover import SourcePage, origin_of, paged_url, parse_sitemap, read_feed_page, read_sitemap, sitemap_roots
 from ._feeds import parse_entries, poll_feed
 from ._guard import address_is_public
-from ._http import RETRY_AFTER_MAX, RETRY_AFTER_MIN, Fetcher, fetch_all, retry_after_seconds
+from ._hosts import HOSTS
+from ._http import RETRY_AFTER_MAX, RETRY_AFTER_MIN, Fetcher, fetch_all, hold_seconds, retry_after_seconds
 from ._models import Entry, FeedPoll, FeedState, FetchResult, FetchSettings
-from .urls import host_of, url_key
+from .urls import host_of, site_of, url_key
 
 __all__ = [
+    "HOSTS",
     "RETRY_AFTER_MAX",
     "RETRY_AFTER_MIN",
+    "SourcePage",
     "Entry",
     "FeedPoll",
     "FeedState",
@@ -21,9 +25,17 @@ __all__ = [
     "Fetcher",
     "address_is_public",
     "fetch_all",
+    "hold_seconds",
     "host_of",
+    "origin_of",
+    "paged_url",
     "parse_entries",
+    "parse_sitemap",
     "poll_feed",
+    "read_feed_page",
+    "read_sitemap",
     "retry_after_seconds",
+    "site_of",
+    "sitemap_roots",
     "url_key",
 ]

@@ -127,6 +127,7 @@ def parse_entries(state: FeedState, result: FetchResult) -> FeedPoll:
         freq = str(feed.get("sy_updatefrequency", "1")).strip()
         hints.append(period // max(1, int(freq)) if freq.isdigit() else period)
     hint = max((h for h in hints if h), default=None)
+    links = {link.get("rel"): link.get("href") for link in feed.get("links", []) if link.get("href")}
     return FeedPoll(
         state=state,
         status="fetched",
@@ -135,6 +136,8 @@ def parse_entries(state: FeedState, result: FetchResult) -> FeedPoll:
         site_url=_text(feed.get("link")),
         http_status=result.status,
         ttl_hint=hint,
+        prev_archive=links.get("prev-archive"),
+        next_page=links.get("next"),
     )
 
 

@@ -12,6 +12,8 @@ import random
 import time
 import zlib
 from collections import defaultdict
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC
 from urllib.parse import urljoin, urlsplit
 
@@ -20,7 +22,9 @@ import httpx
 from protego import Protego
 
 from ._guard import BlockedAddress, GuardedBackend
+from ._hosts import HOSTS
 from ._models import FetchResult, FetchSettings
+from .urls import site_of
 
 REDIRECTS = (301, 302, 303, 307, 308)
 TRANSIENT_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
@@ -98,6 +102,24 @@ def retry_after_seconds(value: str | None, now: float | None = None) -> int | No
     return max(0, int(when.timestamp() - (now or time.time())))
 
 
+def hold_seconds(result: FetchResult) -> int | None:
+    """How long a 429/503 asks us to leave its host alone, clamped; None when it does not."""
+    if result.status not in (429, 503):
+        return None
+    seconds = retry_after_seconds(result.headers.get("retry-after"))
+    return None if seconds is None else min(max(seconds, RETRY_AFTER_MIN), RETRY_AFTER_MAX)
+
+
+@asynccontextmanager
+async def _slot(host: str, settings: FetchSettings) -> AsyncIterator[None]:
+    """One of the host's concurrent slots in this process, after its minimum interval."""
+    await HOSTS.acquire(host, settings.per_host, settings.min_interval)
+    try:
+        yield
+    finally:
+        HOSTS.release(host)
+
+
 def _clean_url(url: str) -> str | None:
     """The URL if paperboy may fetch it (http or https with a host), else None."""
     parts = urlsplit(url.strip())
@@ -124,12 +146,11 @@ class Fetcher:
             headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate, br"},
         )
         self._overall = asyncio.Semaphore(settings.max_connections)
-        self._hosts: defaultdict[str, asyncio.Semaphore] = defaultdict(lambda: asyncio.Semaphore(settings.per_host))
-        self._last_start: dict[str, float] = {}
         # origin -> Protego rules; True (no rules: allowed); or the failed FetchResult (disallowed, and why)
         self._robots: dict[str, Protego | bool | FetchResult] = {}
         self._robots_locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
-        self._wait_until: dict[str, float] = {}  # host -> monotonic time its Retry-After ends
+        for host, until in settings.holds:  # Retry-After holds remembered from earlier passes
+            HOSTS.hold(host, until)
 
     async def __aenter__(self) -> Fetcher:
         return self
@@ -159,6 +180,15 @@ class Fetcher:
             return rules
         return rules.can_fetch(url, "paperboy")
 
+    async def robots_sitemaps(self, url: str) -> list[str]:
+        """The Sitemap lines of robots.txt for `url`'s origin, as absolute URLs."""
+        await self.robots_allow(url)
+        parts = urlsplit(url)
+        rules = self._robots.get(f"{parts.scheme}://{parts.netloc}")
+        if not isinstance(rules, Protego):
+            return []
+        return [urljoin(url, s) for s in rules.sitemaps]
+
     async def get_page(self, url: str) -> FetchResult:
         """An article page: as `get`, after robots.txt says yes."""
         if _clean_url(url) is not None:
@@ -172,22 +202,20 @@ class Fetcher:
 
     async def get(self, url: str, headers: dict[str, str] | None = None) -> FetchResult:
         """GET with redirects followed by hand, retries on transient errors, and every limit."""
-        host = (urlsplit(url).hostname or "").lower()
+        host = site_of(url)
         result = self._note(host, await self._get_once(url, headers))
         for attempt in range(self.settings.retries):
-            if not result.transient or host in self._wait_until:
+            if not result.transient or HOSTS.held_for(host) > 0:
                 break
             await asyncio.sleep(self.settings.retry_backoff * (2**attempt) * (1 + random.random() / 2))
             result = self._note(host, await self._get_once(url, headers))
         return result
 
     def _note(self, host: str, result: FetchResult) -> FetchResult:
-        """Honour a 429/503 Retry-After for the rest of this client's work on that host."""
-        if result.status in (429, 503) and result.headers.get("retry-after"):
-            seconds = retry_after_seconds(result.headers["retry-after"])
-            if seconds is not None:
-                seconds = min(max(seconds, RETRY_AFTER_MIN), RETRY_AFTER_MAX)
-                self._wait_until[host] = time.monotonic() + seconds
+        """Honour a 429/503 Retry-After on that host for every request of this process."""
+        seconds = hold_seconds(result)
+        if seconds is not None:
+            HOSTS.hold(host, time.time() + seconds)
         return result
 
     async def _get_once(self, url: str, headers: dict[str, str] | None) -> FetchResult:
@@ -241,21 +269,11 @@ class Fetcher:
             current = nxt
             headers = {k: v for k, v in headers.items() if k.lower() not in ("if-none-match", "if-modified-since")}
 
-    async def _polite_start(self, host: str) -> None:
-        gap = self.settings.min_interval
-        if gap <= 0:
-            return
-        now = time.monotonic()
-        wait = self._last_start.get(host, 0.0) + gap - now
-        self._last_start[host] = max(now, now + wait)
-        if wait > 0:
-            await asyncio.sleep(wait)
-
     async def _request(self, url: str, current: str, headers: dict[str, str], hops) -> FetchResult:
-        host = (urlsplit(current).hostname or "").lower()
-        async with self._overall, self._hosts[host]:
-            wait = self._wait_until.get(host, 0.0) - time.monotonic()
-            if wait > 0:  # another request to this host was told to wait while this one queued
+        host = site_of(current)
+        async with self._overall, _slot(host, self.settings):
+            wait = HOSTS.held_for(host)
+            if wait > 0:  # this host asked us to wait (now, while this request queued, or on an earlier pass)
                 return FetchResult(
                     url,
                     current,
@@ -263,7 +281,6 @@ class Fetcher:
                     transient=True,
                     redirects=hops,
                 )
-            await self._polite_start(host)
             try:
                 async with self.client.stream("GET", current, headers=headers) as resp:
                     head = {k.lower(): v for k, v in resp.headers.items()}

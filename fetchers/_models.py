@@ -22,6 +22,7 @@ class FetchSettings:
     retry_backoff: float = 0.5  # seconds before the first retry; doubles each time
     allow_private_networks: bool = False
     allowed_hosts: frozenset[str] = frozenset()  # "host" or "host:port" let through the address guard
+    holds: tuple[tuple[str, float], ...] = ()  # (host, epoch): Retry-After holds from earlier passes
 
 
 @dataclass(frozen=True)
@@ -89,3 +90,5 @@ class FeedPoll:
     retry_after: int | None = None  # seconds, from a 429/503
     gone: bool = False  # 410: disable the feed
     moved_to: str | None = None  # a permanent redirect's target
+    prev_archive: str | None = None  # RFC 5005: the archive page before this one
+    next_page: str | None = None  # RFC 5005 paged feeds: the next page

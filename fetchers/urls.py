@@ -41,3 +41,14 @@ def url_key(url: str) -> str:
 def host_of(url: str) -> str:
     host = (urlsplit(url).hostname or "").lower()
     return host[4:] if host.startswith("www.") else host
+
+
+def site_of(url: str) -> str:
+    """The server a URL names, `host` or `host:port`: the unit of politeness (slots, intervals, holds)."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return f"{host}:{port}" if port and port not in (80, 443) else host

@@ -194,20 +194,31 @@ def serve(obj: Ctx, cron: str | None, interval: int) -> None:
 
 
 @cli.command()
-@click.option("--feed", "feed_urls", multiple=True, help="Only articles of this feed (repeatable).")
+@click.option("--feed", "feed_urls", multiple=True, help="A feed whose past to fetch (repeatable).")
 @click.option("--all", "all_feeds", is_flag=True, help="Every feed (the default for --reprocess).")
-@click.option("--since", help="Only articles published on or after this date, YYYY-MM-DD (inclusive).")
-@click.option("--until", help="Only articles published on or before this date, YYYY-MM-DD (inclusive).")
-@click.option("--source", type=click.Choice(["urls", "archive", "sitemap"]), help="Where to find past articles.")
+@click.option("--since", help="Only items dated on or after this day, YYYY-MM-DD (inclusive).")
+@click.option("--until", help="Only items dated on or before this day, YYYY-MM-DD (inclusive).")
+@click.option(
+    "--source",
+    type=click.Choice(["archive", "sitemap", "urls"]),
+    help="Where to look: archived and paged feeds, the site's sitemaps, or --urls. Default: archive, "
+    "then sitemaps for a feed whose archive holds nothing older.",
+)
 @click.option("--urls", "urls_file", type=click.Path(dir_okay=False), help="A file of article URLs, one a line.")
 @click.option(
     "--reprocess", is_flag=True, help="Re-extract the stored raw HTML with the current extractor; no network."
 )
-@click.option("--dry-run", is_flag=True, help="Say what would be fetched or changed; change nothing.")
+@click.option(
+    "--dry-run", is_flag=True, help="List what would be fetched (or count what would change); fetch no article."
+)
+@click.option("--rate", type=float, help="Requests per second to one host (default 1, or backfill_rate in the config).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @click.pass_obj
-def backfill(obj: Ctx, feed_urls, all_feeds, since, until, source, urls_file, reprocess, dry_run, as_json) -> None:
-    """Fill the archive from a file of URLs (--urls), or re-extract what is stored (--reprocess)."""
+def backfill(
+    obj: Ctx, feed_urls, all_feeds, since, until, source, urls_file, reprocess, dry_run, rate, as_json
+) -> None:
+    """Fill the archive with the past of feeds (archives, sitemaps) or a file of URLs; or re-extract
+    what is stored (--reprocess). Resumable: run the same command again after an interruption."""
     from datetime import date
 
     for name, value in (("--since", since), ("--until", until)):
@@ -216,10 +227,12 @@ def backfill(obj: Ctx, feed_urls, all_feeds, since, until, source, urls_file, re
                 date.fromisoformat(value[:10])
             except ValueError as exc:
                 raise click.ClickException(f"{name} wants a date like 2024-05-01, not {value!r}") from exc
-    if source in ("archive", "sitemap"):
-        raise click.ClickException(f"--source {source} is not built yet; use --urls FILE or --reprocess")
-    if not reprocess and not urls_file:
-        raise click.ClickException("say what to backfill: --urls FILE, or --reprocess")
+    if rate is not None and rate <= 0:
+        raise click.ClickException(f"--rate wants a positive number of requests per second, not {rate}")
+    if source == "urls" and not urls_file:
+        raise click.ClickException("--source urls needs --urls FILE")
+    if not reprocess and not urls_file and not feed_urls and not all_feeds:
+        raise click.ClickException("say what to backfill: --feed URL, --all, --urls FILE, or --reprocess")
     if urls_file and not Path(urls_file).is_file():
         raise click.ClickException(f"{urls_file}: no such file")
     obj.config()
@@ -227,11 +240,36 @@ def backfill(obj: Ctx, feed_urls, all_feeds, since, until, source, urls_file, re
     known = {r["url"] for r in store.list_feeds(db)}
     for url in feed_urls:
         if url not in known:
-            raise click.ClickException(f"no such feed: {url}")
+            raise click.ClickException(f"no such feed: {url} (add it first: paperboy feeds add URL)")
     from flows.runner import run_backfill
 
-    summary = run_backfill(obj.db_path, list(feed_urls), since, until, urls_file, reprocess, dry_run, obj.config_path)
-    click.echo(json.dumps(summary) if as_json else ", ".join(f"{k}: {v}" for k, v in summary.items()))
+    summary = run_backfill(
+        obj.db_path, list(feed_urls), all_feeds, source, since, until, urls_file, reprocess, dry_run, rate,
+        obj.config_path,
+    )  # fmt: skip
+    if as_json:
+        click.echo(json.dumps(summary))
+    elif reprocess:
+        click.echo(", ".join(f"{k}: {v}" for k, v in summary.items()))
+    else:
+        click.echo(render_backfill(summary))
+
+
+def render_backfill(summary: dict) -> str:
+    """found, in range, stored, skipped, failed: a line per source and the total."""
+    lines = []
+    rows = [*summary["sources"].items(), ("total", summary)]
+    for name, s in rows:
+        line = f"{name}: {s['found']} found, {s['in_range']} in range"
+        if not summary["dry_run"]:
+            line += f", {s['stored']} stored, {s['updated']} updated, {s['skipped']} skipped, {s['failed']} failed"
+        if "pages" in s and name != "urls":
+            line += f" ({s['pages']} {'feed pages' if name == 'archive' else 'sitemaps'} read)"
+        lines.append(line)
+        for reason, n in s.get("failed_by_reason", {}).items():
+            lines.append(f"  failed: {n} × {reason}")
+    lines += [f"  {e}" for e in summary["errors"]]
+    return "\n".join(lines)
 
 
 # --- extract, search, export --------------------------------------------------------------------

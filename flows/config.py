@@ -9,6 +9,7 @@ deadline = 30
 per_host = 2
 min_interval = 0.0
 workers = 0                         # extraction processes; 0: one per core
+backfill_rate = 1.0                 # backfill: requests per second to one host
 
 [sites."example.com"]               # a user's own cleaning rules for one host
 drop_xpath = ["//div[@class='promo']"]
@@ -41,6 +42,7 @@ class Config:
     fetch: FetchSettings = field(default_factory=FetchSettings)
     extract: ExtractOptions = field(default_factory=ExtractOptions)
     workers: int = 0
+    backfill_rate: float = 1.0  # requests per second to one host during a backfill
     feeds: tuple[tuple[str, str | None], ...] = ()
     path: str | None = None
 
@@ -74,7 +76,7 @@ def load_config(path: str | None = None) -> Config:
     for key, value in settings.items():
         if key in known:
             fetch_kwargs[key] = frozenset(value) if key == "allowed_hosts" else value
-        elif key not in ("workers", "favor_precision", "disabled_rules"):
+        elif key not in ("workers", "favor_precision", "disabled_rules", "backfill_rate"):
             raise ConfigError(f"{path}: unknown setting {key!r}")
     try:
         fetch = FetchSettings(**fetch_kwargs)
@@ -96,4 +98,7 @@ def load_config(path: str | None = None) -> Config:
         disabled_rules=frozenset(settings.get("disabled_rules", ())),
         site_rules=sites,
     )
-    return Config(fetch, extract, int(settings.get("workers", 0)), feeds_in(data, str(path)), path)
+    rate = settings.get("backfill_rate", 1.0)
+    if not isinstance(rate, (int, float)) or rate <= 0:
+        raise ConfigError(f"{path}: backfill_rate must be a positive number of requests per second")
+    return Config(fetch, extract, int(settings.get("workers", 0)), float(rate), feeds_in(data, str(path)), path)

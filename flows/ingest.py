@@ -7,7 +7,9 @@ and return frozen values, so any task runner can run them; the database stays in
 
 from __future__ import annotations
 
+import time
 from collections import deque
+from dataclasses import replace
 
 from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
@@ -15,7 +17,7 @@ from prefect.cache_policies import NO_CACHE
 
 from db import Outcome, connect, store
 from extractors import Article, ExtractOptions, extract_fragment
-from fetchers import Entry, FeedPoll, FeedState, FetchResult, FetchSettings, host_of, url_key
+from fetchers import Entry, FeedPoll, FeedState, FetchResult, FetchSettings, hold_seconds, host_of, site_of, url_key
 from flows import schedule
 from flows.config import load_config
 from flows.progress import Progress, Summary, markdown
@@ -60,13 +62,14 @@ def ingest(
     db = connect(db_path)
     show = Progress(enabled=progress)
     summary = Summary()
+    settings = replace(cfg.fetch, holds=store.host_holds(db))  # Retry-After holds outlive a pass
     rows = store.feeds_to_poll(db, feeds or (), due_only=due)
     by_url = {r["url"]: r for r in rows}
 
     # 1. Poll the feeds: a conditional GET each, parsed from the bytes.
     polls: list[FeedPoll] = []
     futures = [
-        poll_feeds.submit([store.feed_state(r) for r in chunk], cfg.fetch) for chunk in chunked(rows, FEEDS_PER_TASK)
+        poll_feeds.submit([store.feed_state(r) for r in chunk], settings) for chunk in chunked(rows, FEEDS_PER_TASK)
     ]
     for future in futures:
         polls.extend(future.result())
@@ -80,6 +83,8 @@ def ingest(
         summary.articles["duplicate"] += duplicates
         summary.feeds[poll.status] += 1
         record_feed(db, row, poll, new_items=len(todo))
+        if poll.retry_after is not None:
+            summary.holds[site_of(poll.state.url)] = time.time() + schedule.error_backoff(0, poll.retry_after)
         if poll.status == "failed":
             summary.errors.append(f"{row['url']}: {poll.error}")
             show.line(f"feed failed: {row['url']}: {poll.error}")
@@ -93,7 +98,7 @@ def ingest(
         batches = chunked(work, PAGES_PER_TASK)
         done = 0
         for batch in batches:
-            in_flight.append((batch, fetch_pages.submit([e.link for _, e in batch if e.link], cfg.fetch)))
+            in_flight.append((batch, fetch_pages.submit([e.link for _, e in batch if e.link], settings)))
             if len(in_flight) >= PIPELINE_DEPTH:
                 done += store_batch(db, *in_flight.popleft(), cfg.extract, learned, pool, len(work), summary)
                 show.status(f"articles {done}/{len(work)} · {summary.articles['new']} new")
@@ -103,6 +108,7 @@ def ingest(
     finally:
         pool.close()
         show.done()
+        store.save_holds(db, summary.holds)
 
     result = summary.as_dict()
     create_markdown_artifact(markdown(result), key="ingest-summary", description="paperboy ingest pass")
@@ -133,6 +139,10 @@ def store_batch(db, batch, future, options: ExtractOptions, learned, pool, total
     pages: list[tuple[int, Entry, FetchResult | None]] = [
         (feed_id, e, next(results) if e.link else None) for feed_id, e in batch
     ]
+    for _, _, page in pages:
+        seconds = hold_seconds(page) if page is not None else None
+        if seconds is not None:
+            summary.holds[site_of(page.final_url)] = time.time() + seconds
     jobs, slots = [], []
     for i, (_, e, page) in enumerate(pages):
         if page is not None and page_problem(page) is None:

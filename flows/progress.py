@@ -13,6 +13,7 @@ class Summary:
     feeds: Counter = field(default_factory=Counter)  # fetched, not_modified, unchanged, failed
     articles: Counter = field(default_factory=Counter)  # new, updated, duplicate, unchanged, failed:<reason>
     errors: list[str] = field(default_factory=list)  # one line per failed feed
+    holds: dict[str, float] = field(default_factory=dict)  # host -> epoch: Retry-After holds seen
 
     def as_dict(self) -> dict:
         failed = {k.split(":", 1)[1]: v for k, v in self.articles.items() if k.startswith("failed:")}

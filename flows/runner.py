@@ -25,13 +25,14 @@ def _quiet_shutdown() -> None:
         logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
-def run_backfill(db_path, feeds, since, until, urls_file, reprocess, dry_run, config_path) -> dict:
+def run_backfill(db_path, feeds, all_feeds, source, since, until, urls_file, reprocess, dry_run, rate, config_path):
     from flows.backfill import backfill
 
     try:
         return backfill(
-            db_path=os.path.abspath(db_path), feeds=feeds or None, since=since, until=until, urls_file=urls_file,
-            reprocess=reprocess, dry_run=dry_run, config_path=config_path,
+            db_path=os.path.abspath(db_path), feeds=feeds or None, all_feeds=all_feeds, source=source, since=since,
+            until=until, urls_file=urls_file and os.path.abspath(urls_file), reprocess=reprocess, dry_run=dry_run,
+            rate=rate, config_path=config_path,
         )  # fmt: skip
     finally:
         _quiet_shutdown()

@@ -12,7 +12,19 @@ from dataclasses import dataclass, replace
 from typing import TypeVar
 
 from extractors import Article, ExtractOptions, extract
-from fetchers import FeedPoll, FeedState, Fetcher, FetchResult, FetchSettings, fetch_all, poll_feed
+from fetchers import (
+    FeedPoll,
+    FeedState,
+    Fetcher,
+    FetchResult,
+    FetchSettings,
+    SourcePage,
+    fetch_all,
+    poll_feed,
+    read_feed_page,
+    read_sitemap,
+    sitemap_roots,
+)
 
 T = TypeVar("T")
 HTML_TYPES = ("text/html", "application/xhtml+xml", "")  # "" : the server named no type; try it
@@ -41,6 +53,31 @@ def poll_many(states: list[FeedState], settings: FetchSettings) -> list[FeedPoll
 
 def fetch_many(urls: list[str], settings: FetchSettings) -> list[FetchResult]:
     return asyncio.run(fetch_all(urls, settings))
+
+
+async def _read_sources(pages: list[tuple[str, str, str]], settings: FetchSettings) -> list[SourcePage]:
+    async with Fetcher(settings) as fetcher:
+        reads = [
+            read_sitemap(url, feed_url, fetcher=fetcher) if kind == "sitemap"
+            else read_feed_page(url, feed_url, fetcher=fetcher)
+            for kind, url, feed_url in pages
+        ]  # fmt: skip
+        return list(await asyncio.gather(*reads))
+
+
+def read_sources(pages: list[tuple[str, str, str]], settings: FetchSettings) -> list[SourcePage]:
+    """Read feed pages and sitemaps: (kind "feed" or "sitemap", URL, the feed they belong to) each."""
+    return asyncio.run(_read_sources(pages, settings))
+
+
+async def _find_sitemaps(site_urls: list[str], settings: FetchSettings) -> list[tuple[list[str], list[str]]]:
+    async with Fetcher(settings) as fetcher:
+        return list(await asyncio.gather(*(sitemap_roots(u, fetcher=fetcher) for u in site_urls)))
+
+
+def find_sitemaps(site_urls: list[str], settings: FetchSettings) -> list[tuple[list[str], list[str]]]:
+    """For each site: (the sitemaps its robots.txt names, the usual places besides)."""
+    return asyncio.run(_find_sitemaps(site_urls, settings))
 
 
 @dataclass(frozen=True)

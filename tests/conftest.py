@@ -8,6 +8,7 @@ import pytest
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
+from fetchers import HOSTS  # noqa: E402
 from tests.server import TestServer  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
@@ -35,6 +36,7 @@ def _server():
 def server(_server, monkeypatch):
     """The local HTTP server, emptied for each test; paperboy may reach it and nothing else private."""
     _server.reset()
+    HOSTS.forget_holds()  # one test's Retry-After must not hold the next test's server
     monkeypatch.setenv("PAPERBOY_ALLOWED_HOSTS", f"127.0.0.1:{_server.port}")
     monkeypatch.delenv("PAPERBOY_ALLOW_PRIVATE_NETWORKS", raising=False)
     monkeypatch.delenv("PAPERBOY_CONFIG", raising=False)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -22,6 +23,7 @@ class Hit:
     path: str
     headers: dict[str, str]
     status: int
+    at: float = 0.0  # time.monotonic() when the request arrived
 
 
 class TestServer:
@@ -54,7 +56,7 @@ class TestServer:
                         if headers.get("if-none-match") == etag:
                             status, body = 304, b""
                 with server._lock:
-                    server.hits.append(Hit(self.path, headers, status))
+                    server.hits.append(Hit(self.path, headers, status, time.monotonic()))
                     server.active += 1
                     server.max_active = max(server.max_active, server.active)
                 try:

@@ -257,6 +257,37 @@ def test_requests_to_one_host_are_limited(server):
     assert server.max_active == 2
 
 
+def test_the_host_limit_and_interval_hold_across_concurrent_tasks(server):
+    """Tasks run in threads, each with its own client and event loop: politeness is per host, not per client."""
+    import threading
+
+    from tests.server import Route
+
+    def slow(handler):
+        time.sleep(0.2)
+        handler._answer(200, b"<html><body><p>ok</p></body></html>", {"Content-Type": "text/html"})
+
+    for i in range(12):
+        server.routes[f"/slow{i}"] = Route(raw=slow)
+    settings = FetchSettings(
+        allowed_hosts=frozenset({f"127.0.0.1:{server.port}"}), retries=0, per_host=2, min_interval=0.1
+    )
+    results: list = []
+
+    def task(k: int) -> None:
+        results.extend(fetch_many([server.url(f"/slow{k * 4 + i}") for i in range(4)], settings))
+
+    threads = [threading.Thread(target=task, args=(k,)) for k in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(results) == 12 and all(r.ok for r in results)
+    assert server.max_active == 2
+    starts = sorted(h.at for h in server.hits)
+    assert min(b - a for a, b in zip(starts, starts[1:], strict=False)) >= 0.09  # the interval, across clients
+
+
 # --- feed XML -----------------------------------------------------------------------------------
 
 

@@ -133,3 +133,17 @@ def test_stored_text_is_plain_text(server, db_path):
     assert conn.execute("select count(*) from articles").fetchone()[0] == 2
     low = stored.lower()
     assert "<script" not in low and "javascript:" not in low and "onerror=" not in low and "onload=" not in low
+
+
+def test_retry_after_outlives_the_pass(server, db_path):
+    from fetchers import HOSTS
+
+    links = [server.add(f"/p{i}.html", "slow down", status=429, headers={"Retry-After": "3600"}) for i in range(3)]
+    feed_of(server, links)
+    store.add_feed(connect(db_path), server.url("/feed.xml"))
+    run(db_path)
+    HOSTS.forget_holds()  # as if the next pass were a new process: only the db remembers
+    before = len(server.hits)
+    summary = run(db_path)
+    assert len(server.hits) == before  # neither the feed nor its pages were asked again within the hour
+    assert summary["feeds"]["failed"] == 1

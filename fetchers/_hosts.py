@@ -1,0 +1,107 @@
+"""What this process knows of each host, shared by every Fetcher.
+
+Prefect runs tasks in threads, each with an event loop and a Fetcher of its own: a fetch task and
+the next one in the pipeline, a feed poll and a page fetch. Politeness is per host, not per client,
+so the concurrency slots, the minimum interval between request starts and Retry-After holds live
+here, behind a lock, for every loop of the process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections import Counter, defaultdict, deque
+
+
+class HostBook:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._active: Counter[str] = Counter()
+        self._waiters: defaultdict[str, deque] = defaultdict(deque)  # (loop, future) waiting for a slot
+        self._last_start: dict[str, float] = {}  # monotonic time of the last request start
+        self._holds: dict[str, float] = {}  # host -> wall-clock time (epoch) its Retry-After ends
+
+    async def acquire(self, host: str, limit: int, min_interval: float = 0.0) -> None:
+        """Wait for one of the host's `limit` slots, then for its turn after `min_interval`."""
+        while True:
+            with self._lock:
+                if self._active[host] < limit:
+                    self._active[host] += 1
+                    now = time.monotonic()
+                    start = max(now, self._last_start.get(host, float("-inf")) + min_interval)
+                    self._last_start[host] = start
+                    break
+                loop = asyncio.get_running_loop()
+                fut = loop.create_future()
+                self._waiters[host].append((loop, fut))
+            try:
+                await fut
+            except asyncio.CancelledError:
+                with self._lock:
+                    try:
+                        self._waiters[host].remove((loop, fut))
+                    except ValueError:
+                        pass
+                raise
+        if start > now:
+            try:
+                await asyncio.sleep(start - now)
+            except asyncio.CancelledError:
+                self.release(host)
+                raise
+
+    def release(self, host: str) -> None:
+        with self._lock:
+            self._active[host] -= 1
+            if self._active[host] <= 0:
+                del self._active[host]
+        self._notify(host)
+
+    def _notify(self, host: str) -> None:
+        with self._lock:
+            waiters = self._waiters.get(host)
+            while waiters:
+                loop, fut = waiters.popleft()
+                try:
+                    loop.call_soon_threadsafe(self._wake, host, fut)
+                    return
+                except RuntimeError:  # that loop is closed: its waiter is gone
+                    continue
+
+    def _wake(self, host: str, fut: asyncio.Future) -> None:
+        if fut.done():  # cancelled meanwhile: the slot goes to the next in line
+            self._notify(host)
+        else:
+            fut.set_result(None)
+
+    # Retry-After holds, by wall clock so that they can be stored between passes.
+
+    def hold(self, host: str, until: float) -> None:
+        with self._lock:
+            self._holds[host] = max(until, self._holds.get(host, 0.0))
+
+    def held_for(self, host: str) -> float:
+        """Seconds left of the host's hold, 0 when none."""
+        with self._lock:
+            until = self._holds.get(host)
+            if until is None:
+                return 0.0
+            left = until - time.time()
+            if left <= 0:
+                del self._holds[host]
+                return 0.0
+            return left
+
+    def forget_holds(self) -> None:
+        """Drop every hold (a new process starts with none but those it is given)."""
+        with self._lock:
+            self._holds.clear()
+
+    def holds(self) -> dict[str, float]:
+        now = time.time()
+        with self._lock:
+            return {h: t for h, t in self._holds.items() if t > now}
+
+
+HOSTS = HostBook()

@@ -1,0 +1,199 @@
+"""Backfill from a site's past, against a real server: paged feeds, an RFC 5005 archive chain,
+sitemaps (an index, lastmod, news sitemaps, robots.txt), date ranges, resume and politeness."""
+
+from __future__ import annotations
+
+import gzip
+import sqlite3
+
+import pytest
+
+from db import connect, store
+from tests.conftest import article_page, rss, story
+
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+FAST = 50.0  # requests per second to the test server (the default, 1, is for strangers' sites)
+
+
+def backfill(db_path, **kw) -> dict:
+    from flows.backfill import backfill as flow
+
+    return flow(db_path=db_path, progress=False, **{"rate": FAST, **kw})
+
+
+def ingest(db_path) -> dict:
+    from flows.ingest import ingest as flow
+
+    return flow(db_path=db_path, progress=False)
+
+
+def stored(db_path) -> set[str]:
+    conn = sqlite3.connect(db_path)
+    try:
+        return {r[0].rsplit("/", 1)[-1] for r in conn.execute("select url from articles")}
+    finally:
+        conn.close()
+
+
+def article(server, name: str, n: int) -> str:
+    return server.add(f"/a/{name}.html", article_page(f"Story {name}", story(n)))
+
+
+def paged_site(server, pages: int = 5, per_page: int = 2) -> str:
+    """A WordPress-like feed: ?paged=2..N, newest first, one day apart; ?paged=N+1 is a 404."""
+    n = 0
+    for page in range(1, pages + 1):
+        items = []
+        for _ in range(per_page):
+            day = 28 - n
+            items.append({"title": f"P{n}", "link": article(server, f"p{n}", n), "guid": f"p{n}",
+                          "pubDate": f"{['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'][(day + 3) % 7]}, "
+                                     f"{day:02d} Jan 2024 10:00:00 GMT"})  # fmt: skip
+            n += 1
+        path = "/paged/feed.xml" + (f"?paged={page}" if page > 1 else "")
+        server.add(path, rss(items), content_type="application/rss+xml")
+    server.add(f"/paged/feed.xml?paged={pages + 1}", "not found", status=404, content_type="text/plain")
+    return server.url("/paged/feed.xml")
+
+
+def atom(entries: list[tuple[str, str, str]], prev: str | None) -> str:
+    """(id, link, updated) entries; a prev-archive link when `prev`."""
+    link = f'<link rel="prev-archive" href="{prev}"/>' if prev else ""
+    items = "".join(
+        f"<entry><id>{i}</id><title>{i}</title><link href='{href}'/><updated>{when}</updated></entry>"
+        for i, href, when in entries
+    )
+    return (f'<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>Arch</title>'
+            f"<id>urn:arch</id><updated>2024-03-20T00:00:00Z</updated>{link}{items}</feed>")  # fmt: skip
+
+
+def archive_site(server) -> str:
+    months = {"current": "03", "2024-02": "02", "2024-01": "01"}
+    prev = {"current": "/arch/2024-02.xml", "2024-02": "/arch/2024-01.xml", "2024-01": None}
+    n = 100
+    for name, month in months.items():
+        entries = []
+        for day in (20, 10):
+            entries.append(
+                (f"urn:{name}:{day}", article(server, f"m{month}d{day}", n), f"2024-{month}-{day}T08:00:00Z")
+            )
+            n += 1
+        path = "/arch/feed.xml" if name == "current" else f"/arch/{name}.xml"
+        server.add(path, atom(entries, prev[name] and server.url(prev[name])), content_type="application/atom+xml")
+    return server.url("/arch/feed.xml")
+
+
+def urlset(urls: list[tuple[str, str]], news: bool = False) -> str:
+    if news:
+        body = "".join(
+            f"<url><loc>{u}</loc><news:news><news:publication><news:name>X</news:name><news:language>en"
+            f"</news:language></news:publication><news:publication_date>{d}</news:publication_date>"
+            f"<news:title>T</news:title></news:news></url>"
+            for u, d in urls
+        )
+    else:
+        body = "".join(f"<url><loc>{u}</loc><lastmod>{d}</lastmod></url>" for u, d in urls)
+    return ('<?xml version="1.0" encoding="UTF-8"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9" '
+            f'xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">{body}</urlset>')  # fmt: skip
+
+
+def sitemap_site(server) -> str:
+    """robots.txt names an index of three sitemaps (one gzipped news sitemap, one not modified since
+    2023) and disallows /a/private-*; the feed itself has one item."""
+    server.add("/robots.txt", f"User-agent: *\nDisallow: /a/private\nSitemap: {server.url('/sm/index.xml')}\n",
+               content_type="text/plain")  # fmt: skip
+    server.add("/sm/index.xml", (
+        '<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+        f"<sitemap><loc>{server.url('/sm/pages.xml')}</loc><lastmod>2024-05-01</lastmod></sitemap>"
+        f"<sitemap><loc>{server.url('/sm/news.xml.gz')}</loc><lastmod>2024-05-02T10:00:00+00:00</lastmod></sitemap>"
+        f"<sitemap><loc>{server.url('/sm/old.xml')}</loc><lastmod>2023-06-01</lastmod></sitemap>"
+        "</sitemapindex>"), content_type="application/xml")  # fmt: skip
+    server.add("/sm/pages.xml", urlset([
+        (article(server, "s-new", 200), "2024-04-10"),
+        (article(server, "s-old", 201), "2023-11-30"),
+        (article(server, "private-x", 202), "2024-04-11"),
+    ]), content_type="application/xml")  # fmt: skip
+    news = urlset([(article(server, "n-1", 203), "2024-05-02T09:00:00+02:00"),
+                   (article(server, "n-2", 204), "2024-05-03")], news=True)  # fmt: skip
+    server.add("/sm/news.xml.gz", gzip.compress(news.encode()), content_type="application/x-gzip")
+    server.add("/sm/old.xml", urlset([(article(server, "ancient", 205), "2023-06-01")]), content_type="application/xml")
+    server.add("/site/feed.xml", rss([{"title": "N", "link": server.url("/a/n-2.html"), "guid": "n2"}]),
+               content_type="application/rss+xml")  # fmt: skip
+    return server.url("/site/feed.xml")
+
+
+def test_a_paged_feed_is_walked_to_its_end_and_filtered_on_dates(server, db_path):
+    feed = paged_site(server, pages=5)
+    store.add_feed(connect(db_path), feed)
+    summary = backfill(db_path, feeds=[feed], source="archive", since="2024-01-21", until="2024-01-25")
+    assert stored(db_path) == {f"p{n}.html" for n in range(3, 8)}  # 25 Jan (p3) to 21 Jan (p7), inclusive
+    archive = summary["sources"]["archive"]
+    assert archive["pages"] == 5 and archive["found"] == 10 and archive["in_range"] == 5 and archive["stored"] == 5
+    assert server.requests_to("/a/p0.html") == [] and server.requests_to("/a/p9.html") == []
+    assert server.requests_to("/paged/feed.xml?paged=6") == []  # page 5 was older than the range: the walk ended
+
+
+def test_an_rfc5005_archive_chain_stops_where_the_range_ends(server, db_path):
+    feed = archive_site(server)
+    store.add_feed(connect(db_path), feed)
+    summary = backfill(db_path, feeds=[feed], source="archive", since="2024-02-01")
+    assert stored(db_path) == {"m03d20.html", "m03d10.html", "m02d20.html", "m02d10.html"}
+    assert (
+        summary["sources"]["archive"]["pages"] == 3
+    )  # January was read, found older than the range, and ended the walk
+    assert server.requests_to("/a/m01d20.html") == []
+
+
+def test_sitemaps_from_robots_txt_with_an_index_lastmod_and_news(server, db_path):
+    feed = sitemap_site(server)
+    store.add_feed(connect(db_path), feed)
+    summary = backfill(db_path, feeds=[feed], source="sitemap", since="2024-01-01")
+    assert stored(db_path) == {"s-new.html", "n-1.html", "n-2.html"}
+    sitemap = summary["sources"]["sitemap"]
+    assert sitemap["failed_by_reason"] == {"disallowed by robots.txt": 1}
+    assert server.requests_to("/a/private-x.html") == []  # robots.txt said no
+    assert server.requests_to("/sm/old.xml") == []  # not modified since the range began: not read
+    assert server.requests_to("/a/s-old.html") == []
+
+
+def test_without_a_source_the_sitemap_serves_a_feed_with_no_archive(server, db_path):
+    feed = sitemap_site(server)
+    store.add_feed(connect(db_path), feed)
+    summary = backfill(db_path, all_feeds=True, since="2024-01-01")
+    assert summary["sources"]["archive"]["pages"] == 1  # the feed itself; ?paged=2 and ?page=2 repeat it
+    assert summary["sources"]["sitemap"]["stored"] == 3
+
+
+def test_a_dry_run_lists_what_it_would_fetch_and_fetches_no_article(server, db_path, capsys):
+    feed = paged_site(server, pages=2)
+    store.add_feed(connect(db_path), feed)
+    summary = backfill(db_path, feeds=[feed], source="archive", dry_run=True)
+    assert summary["would_fetch"] == 4
+    assert sorted(capsys.readouterr().out.split()) == sorted(server.url(f"/a/p{n}.html") for n in range(4))
+    assert not [h for h in server.hits if h.path.startswith("/a/")]
+    assert stored(db_path) == set()
+    assert len(server.requests_to("/paged/feed.xml?paged=3")) == 1  # the end of the feed: one 404, no more
+
+
+def test_backfill_and_scheduled_runs_store_each_article_once(server, db_path):
+    feed = paged_site(server, pages=3)
+    store.add_feed(connect(db_path), feed)
+    ingest(db_path)  # the feed's first page: p0, p1
+    summary = backfill(db_path, feeds=[feed], source="archive")
+    assert summary["stored"] == 4 and summary["skipped"] == 2
+    assert len(server.requests_to("/a/p0.html")) == 1
+    again = backfill(db_path, feeds=[feed], source="archive")  # a finished job, run again: nothing new
+    assert again["stored"] == 0 and again["skipped"] == 6
+    assert ingest(db_path)["articles"]["new"] == 0
+    assert stored(db_path) == {f"p{n}.html" for n in range(6)}
+    conn = sqlite3.connect(db_path)
+    assert conn.execute("select count(*), count(distinct content_hash) from articles").fetchone() == (6, 6)
+
+
+def test_the_rate_keeps_requests_to_one_host_apart(server, db_path):
+    feed = paged_site(server, pages=2)
+    store.add_feed(connect(db_path), feed)
+    backfill(db_path, feeds=[feed], source="archive", rate=10.0)
+    starts = sorted(h.at for h in server.hits)
+    assert len(starts) >= 8
+    assert min(b - a for a, b in zip(starts, starts[1:], strict=False)) >= 0.09
