@@ -197,3 +197,68 @@ def test_the_rate_keeps_requests_to_one_host_apart(server, db_path):
     starts = sorted(h.at for h in server.hits)
     assert len(starts) >= 8
     assert min(b - a for a, b in zip(starts, starts[1:], strict=False)) >= 0.09
+
+
+def test_a_killed_backfill_resumes_without_fetching_again_what_it_stored(server, db_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from prefect.settings import PREFECT_API_URL
+
+    feed = paged_site(server, pages=5, per_page=20)  # 100 articles: two batches of pages
+    store.add_feed(connect(db_path), feed)
+    env = {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value() or "", "PAPERBOY_DB": db_path}
+    cmd = [sys.executable, "-m", "flows", "backfill", "--feed", feed, "--source", "archive", "--rate", "30"]
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.Popen(cmd, env=env, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while not stored(db_path) and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)  # the first batch is stored, the second on its way
+    proc.wait()
+    before = stored(db_path)
+    assert 0 < len(before) < 100
+    feed_reads = len([h for h in server.hits if h.path.startswith("/paged/")])
+
+    done = subprocess.run(cmd, env=env, cwd=root, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert stored(db_path) == {f"p{n}.html" for n in range(100)}
+    assert all(len(server.requests_to(f"/a/{name}")) == 1 for name in before)  # stored: never fetched again
+    assert len([h for h in server.hits if h.path.startswith("/paged/")]) == feed_reads  # the walk was checkpointed
+    assert "archive: 100 found" in done.stdout
+
+
+def test_a_backfill_and_a_scheduled_pass_at_once_ten_times(server, tmp_path):
+    import threading
+
+    feed = paged_site(server, pages=3, per_page=4)
+    for round_ in range(10):
+        db_path = str(tmp_path / f"both{round_}.db")
+        store.add_feed(connect(db_path), feed)
+        errors: list[BaseException] = []
+
+        def guarded(fn, *args, errors=errors, **kw):
+            try:
+                fn(*args, **kw)
+            except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+                errors.append(exc)
+
+        threads = [
+            threading.Thread(target=guarded, args=(backfill, db_path), kwargs={"feeds": [feed], "source": "archive"}),
+            threading.Thread(target=guarded, args=(ingest, db_path)),
+        ]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []
+        conn = sqlite3.connect(db_path)
+        rows = conn.execute(
+            "select count(*), count(distinct url), count(distinct content_hash) from articles"
+        ).fetchone()
+        conn.close()
+        assert rows == (12, 12, 12)
