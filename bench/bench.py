@@ -107,10 +107,11 @@ class CorpusServer:
 
 
 class TreeRSS:
-    """Peak resident memory of a process and all its descendants, sampled every 0.1 s."""
+    """Peak resident memory of a process and all its descendants, sampled every 0.1 s; and the peak
+    without Prefect's own API server (the ephemeral server is a child process of the run)."""
 
     def __init__(self, pid: int) -> None:
-        self.pid, self.peak, self._stop = pid, 0, False
+        self.pid, self.peak, self.own_peak, self._stop = pid, 0, 0, False
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
 
@@ -132,15 +133,19 @@ class TreeRSS:
 
     def _run(self) -> None:
         while not self._stop:
-            total = 0
+            total = own = 0
             for p in self._tree():
                 try:
+                    cmd = Path(f"/proc/{p}/cmdline").read_bytes().replace(b"\0", b" ")
                     for line in Path(f"/proc/{p}/status").read_text().splitlines():
                         if line.startswith("VmRSS:"):
-                            total += int(line.split()[1]) * 1024
+                            rss = int(line.split()[1]) * 1024
+                            total += rss
+                            own += 0 if b"uvicorn" in cmd or b"prefect.server" in cmd or b"server start" in cmd else rss
                 except OSError:
                     pass
             self.peak = max(self.peak, total)
+            self.own_peak = max(self.own_peak, own)
             time.sleep(0.1)
 
     def stop(self) -> int:
@@ -149,7 +154,7 @@ class TreeRSS:
         return self.peak
 
 
-def paperboy(db: str, *args: str, home: str) -> tuple[float, int, str]:
+def paperboy(db: str, *args: str, home: str) -> tuple[float, tuple[int, int], str]:
     cmd = [sys.executable, "-m", "flows", "--db", db, *args]
     env = {**ENV, "PAPERBOY_ALLOW_PRIVATE_NETWORKS": "1", "PREFECT_HOME": home}
     t0 = time.perf_counter()
@@ -157,7 +162,8 @@ def paperboy(db: str, *args: str, home: str) -> tuple[float, int, str]:
     rss = TreeRSS(proc.pid)
     out, err = proc.communicate()
     elapsed = time.perf_counter() - t0
-    peak = rss.stop()
+    rss.stop()
+    peak = (rss.peak, rss.own_peak)
     if proc.returncode:
         raise SystemExit(f"bench: paperboy {' '.join(args)} failed: {err.strip()[-500:]}")
     return elapsed, peak, out
@@ -181,7 +187,9 @@ def ingest_run(server: CorpusServer, feeds: int, home: str, tmp: str, tag: str) 
         "elapsed": elapsed,
         "peak": peak,
         "new": summary["articles"]["new"],
+        "duplicate": summary["articles"]["duplicate"],
         "failed": summary["articles"]["failed"],
+        "reasons": summary["articles"]["failed_by_reason"],
         "requests": server.requests - before,
     }
 
@@ -282,7 +290,8 @@ def main() -> int:
         work = run["elapsed"] - startup
         rate = run["new"] / work
         print(
-            f"2. paperboy run, empty db: {run['new']} new, {run['failed']} failed in {run['elapsed']:.1f} s "
+            f"2. paperboy run, empty db: {run['new']} new, {run['duplicate']} duplicate, {run['failed']} failed "
+            f"{run['reasons'] or ''} in {run['elapsed']:.1f} s "
             f"({work:.1f} s beyond Prefect's start-up): {rate:.1f} articles/s, ratio to (1) {rate / base:.2f}"
         )
 
@@ -295,12 +304,15 @@ def main() -> int:
             f"{second['feeds']['not_modified']} not modified, {second['articles']['new']} new"
         )
 
-        line = f"4. peak RSS during (2): {run['peak'] / 2**20:.0f} MB"
+        mb = 2**20
+        line = (f"4. peak RSS during (2): {run['peak'][0] / mb:.0f} MB for the process tree, "
+                f"{run['peak'][1] / mb:.0f} MB without Prefect's API server")  # fmt: skip
         if not args.no_double:
             double = ingest_run(server, args.feeds * 2, home, tmp, "b")
             line += (
-                f"; with {double['new']} articles: {double['peak'] / 2**20:.0f} MB "
-                f"(x{double['peak'] / run['peak']:.2f} for x{double['new'] / max(1, run['new']):.1f} articles)"
+                f"; with {double['new']} articles: {double['peak'][0] / mb:.0f} MB, "
+                f"{double['peak'][1] / mb:.0f} MB without the server "
+                f"(x{double['peak'][1] / run['peak'][1]:.2f} for x{double['new'] / max(1, run['new']):.1f} articles)"
             )
         print(line)
 

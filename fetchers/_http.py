@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import random
+import ssl
 import time
 import zlib
 from collections import defaultdict
@@ -305,6 +306,9 @@ class Fetcher:
                 cause = exc.__cause__ or exc.__context__
                 if isinstance(cause, BlockedAddress):
                     return FetchResult(url, current, error=f"refused: {cause}", redirects=hops)
+                if isinstance(cause, ssl.SSLError) or "CERTIFICATE_VERIFY_FAILED" in str(exc):
+                    # Not transient, and never tried again without verification.
+                    return FetchResult(url, current, error=f"TLS error: {exc}"[:300], redirects=hops)
                 msg = str(exc) or type(exc).__name__
                 return FetchResult(
                     url, current, error=f"{type(exc).__name__}: {msg}"[:300], transient=True, redirects=hops

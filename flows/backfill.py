@@ -21,7 +21,7 @@ import hashlib
 import json
 import os
 import time
-from collections import Counter, deque
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
@@ -29,10 +29,11 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from db import connect, store
+from extractors import Article
 from fetchers import Entry, SourcePage, host_of, origin_of, url_key
 from flows.config import load_config
 from flows.discover import Walker
-from flows.ingest import PAGES_PER_TASK, PIPELINE_DEPTH, extract_pages, fetch_pages, store_batch
+from flows.ingest import PAGES_PER_TASK, extract_pages, process_pages
 from flows.progress import Progress, Summary
 from flows.work import ExtractPool, PageJob, find_sitemaps, options_for, read_sources
 
@@ -135,7 +136,7 @@ def backfill(
 
     # 2. Fetch, extract and store the backlog, source by source, at each host's pace.
     if not dry_run:
-        pool = ExtractPool(cfg.workers)
+        pool = ExtractPool(cfg.workers, cfg.extract_time_limit)
         try:
             by_id = {fid: url for url, fid in feed_ids.items()}
             for src in sources:
@@ -143,7 +144,6 @@ def backfill(
                                         until if src != "urls" else None, settings, cfg, pool, show)  # fmt: skip
                 report[src].update(_stored_counts(summary))
         finally:
-            pool.close()
             show.done()
         store.save_job_state(db, job, state, finished=True)
     return _summary(report, errors, dry_run, len(printed))
@@ -154,38 +154,38 @@ def fetch_backlog(db, feeds: dict[int, str], src, since, until, settings, cfg, p
     total = store.backlog_size(db, feeds, src, since, until)
     if not total:
         return summary
-    done, started = 0, time.monotonic()
-    in_flight: deque = deque()
+    started = time.monotonic()
 
-    def drain_one() -> None:
-        nonlocal done
-        done += store_batch(db, *in_flight.popleft(), cfg.extract, {}, pool, total, summary)
+    def progress(done: int) -> None:
         rate = done / max(time.monotonic() - started, 1e-6)
-        eta = (total - done) / rate if rate else 0
         failed = sum(v for k, v in summary.articles.items() if k.startswith("failed:"))
         show.status(f"{src}: {done}/{total} pages · {summary.articles['new']} new · {failed} failed"
-                    f" · {rate:.1f}/s · ETA {_duration(eta)}")  # fmt: skip
+                    f" · {rate:.1f}/s · ETA {_duration((total - done) / rate if rate else 0)}")  # fmt: skip
 
-    for batch in store.backlog(db, feeds, src, since, until, size=PAGES_PER_TASK):
-        in_flight.append((batch, fetch_pages.submit([e.link for _, e in batch if e.link], settings)))
-        if len(in_flight) >= PIPELINE_DEPTH:
-            drain_one()
-    while in_flight:
-        drain_one()
-    store.save_holds(db, summary.holds)
+    pool.warm()
+    try:
+        process_pages(db, _flat(store.backlog(db, feeds, src, since, until, size=PAGES_PER_TASK)), settings,
+                      cfg.extract, {}, pool, summary, progress)  # fmt: skip
+    finally:
+        store.save_holds(db, summary.holds)
     return summary
+
+
+def _flat(batches):
+    for batch in batches:
+        yield from batch
 
 
 def reprocess_stored(db, feeds, since, until, cfg, show: Progress, dry_run: bool) -> dict:
     """Re-extract stored pages with the current extractor; update the text where it changed."""
-    pool = ExtractPool(cfg.workers)
+    pool = ExtractPool(cfg.workers, cfg.extract_time_limit)
     seen = changed = failed = 0
     total = db.execute("select count(*) from raw_pages").fetchone()[0]
     try:
-        for batch in store.stored_pages(db, feeds, since, until):
+        for batch in store.stored_pages(db, feeds, since, until):  # (a batch at a time: memory stays flat)
             learned = store.learned_boilerplate(db, {host_of(p.url) for p in batch})
             jobs = [PageJob(p.url, p.html, options_for(cfg.extract, learned, host_of(p.url))) for p in batch]
-            articles = extract_pages(jobs, pool, total)
+            articles = [a if isinstance(a, Article) else None for a in extract_pages(jobs, pool)]
             failed += sum(1 for a in articles if a is None)
             updates = [(p.article_id, a) for p, a in zip(batch, articles, strict=True) if a is not None]
             if dry_run:
@@ -197,7 +197,6 @@ def reprocess_stored(db, feeds, since, until, cfg, show: Progress, dry_run: bool
             seen += len(batch)
             show.status(f"re-extracted {seen}/{total} · {changed} changed")
     finally:
-        pool.close()
         show.done()
     return {"reprocessed": seen, "changed": changed, "unchanged": seen - changed - failed, "failed": failed,
             "dry_run": dry_run}  # fmt: skip

@@ -10,6 +10,7 @@ per_host = 2
 min_interval = 0.0
 workers = 0                         # extraction processes; 0: one per core
 backfill_rate = 1.0                 # backfill: requests per second to one host
+extract_time_limit = 30             # seconds: a page whose extraction takes longer is given up
 
 [sites."example.com"]               # a user's own cleaning rules for one host
 drop_xpath = ["//div[@class='promo']"]
@@ -43,6 +44,7 @@ class Config:
     extract: ExtractOptions = field(default_factory=ExtractOptions)
     workers: int = 0
     backfill_rate: float = 1.0  # requests per second to one host during a backfill
+    extract_time_limit: float = 30.0  # seconds: a page whose extraction takes longer is given up
     feeds: tuple[tuple[str, str | None], ...] = ()
     path: str | None = None
 
@@ -76,7 +78,7 @@ def load_config(path: str | None = None) -> Config:
     for key, value in settings.items():
         if key in known:
             fetch_kwargs[key] = frozenset(value) if key == "allowed_hosts" else value
-        elif key not in ("workers", "favor_precision", "disabled_rules", "backfill_rate"):
+        elif key not in ("workers", "favor_precision", "disabled_rules", "backfill_rate", "extract_time_limit"):
             raise ConfigError(f"{path}: unknown setting {key!r}")
     try:
         fetch = FetchSettings(**fetch_kwargs)
@@ -98,7 +100,16 @@ def load_config(path: str | None = None) -> Config:
         disabled_rules=frozenset(settings.get("disabled_rules", ())),
         site_rules=sites,
     )
-    rate = settings.get("backfill_rate", 1.0)
-    if not isinstance(rate, (int, float)) or rate <= 0:
-        raise ConfigError(f"{path}: backfill_rate must be a positive number of requests per second")
-    return Config(fetch, extract, int(settings.get("workers", 0)), float(rate), feeds_in(data, str(path)), path)
+    for key in ("backfill_rate", "extract_time_limit"):
+        value = settings.get(key, 1)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+            raise ConfigError(f"{path}: {key} must be a positive number")
+    return Config(
+        fetch,
+        extract,
+        workers=int(settings.get("workers", 0)),
+        backfill_rate=float(settings.get("backfill_rate", 1.0)),
+        extract_time_limit=float(settings.get("extract_time_limit", 30.0)),
+        feeds=feeds_in(data, str(path)),
+        path=path,
+    )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 
 from prefect import flow, task
@@ -21,13 +22,14 @@ from fetchers import Entry, FeedPoll, FeedState, FetchResult, FetchSettings, hol
 from flows import schedule
 from flows.config import load_config
 from flows.progress import Progress, Summary, markdown
-from flows.work import ExtractPool, PageJob, chunked, fetch_many, options_for, page_problem, poll_many, run_job
+from flows.work import ExtractPool, Failed, PageJob, chunked, fetch_many, options_for, page_problem, poll_many
 
 # Task results are not kept in Prefect's in-memory result cache (cache_result_in_memory=False):
 # it holds up to 1,000 results for the whole flow run, that is every page a pass fetched.
 FEEDS_PER_TASK = 50  # feeds polled concurrently inside one task
 PAGES_PER_TASK = 64  # pages fetched (and then extracted) per task
-PIPELINE_DEPTH = 3  # page batches fetched ahead while one is extracted: bounds memory
+FETCH_AHEAD = 2  # page batches being fetched while earlier ones are extracted and stored
+EXTRACT_AHEAD = 1  # batches being extracted (on every core) while one is stored: together they bound memory
 
 
 @task(name="poll-feeds", cache_policy=NO_CACHE, cache_result_in_memory=False)
@@ -43,11 +45,9 @@ def fetch_pages(urls: list[str], settings: FetchSettings) -> list[FetchResult]:
 
 
 @task(name="extract-pages", cache_policy=NO_CACHE, cache_result_in_memory=False)
-def extract_pages(jobs: list[PageJob], pool: ExtractPool | None = None, expected_total: int = 0) -> list:
-    """trafilatura and the cleaning over a batch of pages, on every core when the pass is large."""
-    if pool is None:
-        return [run_job(j) for j in jobs]
-    return pool.map(jobs, expected_total)
+def extract_pages(jobs: list[PageJob], pool: ExtractPool) -> list[Article | Failed | None]:
+    """trafilatura and the cleaning over a batch of pages, on every core, each page with a time limit."""
+    return pool.map(jobs)
 
 
 @flow(name="ingest", log_prints=False, validate_parameters=False)
@@ -90,23 +90,17 @@ def ingest(
             show.line(f"feed failed: {row['url']}: {poll.error}")
         work.extend((row["id"], e) for e in todo)
 
-    # 3. Fetch the pages, extract, store: batches in a short pipeline, one transaction per batch.
-    pool = ExtractPool(cfg.workers)
+    # 3. Fetch the pages, extract, store: batches in a pipeline, one transaction per batch.
+    pool = ExtractPool(cfg.workers, cfg.extract_time_limit)
+    if work:
+        pool.warm()  # the workers start while the first pages are fetched
     learned = store.learned_boilerplate(db, {host_of(e.link) for _, e in work if e.link})
     try:
-        in_flight: deque = deque()
-        batches = chunked(work, PAGES_PER_TASK)
-        done = 0
-        for batch in batches:
-            in_flight.append((batch, fetch_pages.submit([e.link for _, e in batch if e.link], settings)))
-            if len(in_flight) >= PIPELINE_DEPTH:
-                done += store_batch(db, *in_flight.popleft(), cfg.extract, learned, pool, len(work), summary)
-                show.status(f"articles {done}/{len(work)} · {summary.articles['new']} new")
-        while in_flight:
-            done += store_batch(db, *in_flight.popleft(), cfg.extract, learned, pool, len(work), summary)
-            show.status(f"articles {done}/{len(work)} · {summary.articles['new']} new")
+        process_pages(
+            db, work, settings, cfg.extract, learned, pool, summary,
+            lambda done: show.status(f"articles {done}/{len(work)} · {summary.articles['new']} new"),
+        )  # fmt: skip
     finally:
-        pool.close()
         show.done()
         store.save_holds(db, summary.holds)
 
@@ -133,28 +127,66 @@ def record_feed(db, row: dict, poll: FeedPoll, new_items: int) -> None:
     )
 
 
-def store_batch(db, batch, future, options: ExtractOptions, learned, pool, total: int, summary: Summary) -> int:
-    """Extract one fetched batch and store it; an entry whose page fails falls back to its feed text."""
-    results = iter(future.result())
+def process_pages(
+    db,
+    work: Iterable[tuple[int, Entry]],
+    settings: FetchSettings,
+    options: ExtractOptions,
+    learned: dict,
+    pool: ExtractPool,
+    summary: Summary,
+    progress: Callable[[int], None],
+) -> None:
+    """Fetch, extract and store (feed id, entry) pairs in batches: while one batch is stored, the
+    next is extracted on every core and the ones after it are fetched."""
+    fetching: deque = deque()
+    extracting: deque = deque()
+    done = 0
+
+    def store_one() -> None:
+        nonlocal done
+        done += store_extracted(db, *extracting.popleft(), options, learned, summary)
+        progress(done)
+
+    for batch in chunked(work, PAGES_PER_TASK):
+        fetching.append((batch, fetch_pages.submit([e.link for _, e in batch if e.link], settings)))
+        if len(fetching) > FETCH_AHEAD:
+            extracting.append(start_extract(*fetching.popleft(), options, learned, pool))
+        if len(extracting) > EXTRACT_AHEAD:
+            store_one()
+    while fetching or extracting:
+        if fetching:
+            extracting.append(start_extract(*fetching.popleft(), options, learned, pool))
+        if len(extracting) > EXTRACT_AHEAD or not fetching:
+            store_one()
+
+
+def start_extract(batch, fetched, options: ExtractOptions, learned: dict, pool: ExtractPool):
+    """The fetched pages of a batch, and their extraction started (a future)."""
+    results = iter(fetched.result())
     pages: list[tuple[int, Entry, FetchResult | None]] = [
         (feed_id, e, next(results) if e.link else None) for feed_id, e in batch
     ]
-    for _, _, page in pages:
-        seconds = hold_seconds(page) if page is not None else None
-        if seconds is not None:
-            summary.holds[site_of(page.final_url)] = time.time() + seconds
     jobs, slots = [], []
     for i, (_, e, page) in enumerate(pages):
         if page is not None and page_problem(page) is None:
-            opts = options_for(options, learned, host_of(page.final_url))
-            jobs.append(PageJob(page.final_url, page.content, opts, e.authors))
+            jobs.append(PageJob(page.final_url, page.content, options_for(options, learned, host_of(page.final_url)),
+                                e.authors))  # fmt: skip
             slots.append(i)
-    articles: list[Article | None] = [None] * len(pages)
-    for i, article in zip(slots, extract_pages(jobs, pool, total), strict=True):
+    return pages, slots, extract_pages.submit(jobs, pool)
+
+
+def store_extracted(db, pages, slots, extracted, options: ExtractOptions, learned: dict, summary: Summary) -> int:
+    """Store one extracted batch in one transaction; an entry whose page failed falls back to its feed text."""
+    articles: list[Article | Failed | None] = [None] * len(pages)
+    for i, article in zip(slots, extracted.result(), strict=True):
         articles[i] = article
     outcomes: dict[int | None, list[Outcome]] = {}
     for (feed_id, e, page), article in zip(pages, articles, strict=True):
         outcomes.setdefault(feed_id, []).append(outcome_for(e, page, article, options))
+        seconds = hold_seconds(page) if page is not None else None
+        if seconds is not None:
+            summary.holds[site_of(page.final_url)] = time.time() + seconds
     for feed_id, items in outcomes.items():
         counts = store.save_outcomes(db, feed_id, items, host_of)
         summary.articles.update(counts)
@@ -164,13 +196,15 @@ def store_batch(db, batch, future, options: ExtractOptions, learned, pool, total
     return len(pages)
 
 
-def outcome_for(e: Entry, page: FetchResult | None, article: Article | None, options: ExtractOptions) -> Outcome:
+def outcome_for(e: Entry, page: FetchResult | None, article, options: ExtractOptions) -> Outcome:
     keys = [url_key(e.link)] if e.link else []
-    if article is not None and page is not None:
+    if isinstance(article, Article) and page is not None:
         keys += [url_key(page.final_url)] + ([url_key(article.canonical_url)] if article.canonical_url else [])
         return Outcome(e, article, page.content, tuple(keys))
     if page is None:
         error = "no link in the feed item"
+    elif isinstance(article, Failed):
+        error = article.reason
     else:
         error = page_problem(page) or "no article text in the page"
     fallback = extract_fragment(

@@ -4,10 +4,15 @@ runner (threads, a process pool, Dask) can run them. No database, no Prefect her
 from __future__ import annotations
 
 import asyncio
+import atexit
 import multiprocessing
+import multiprocessing.util
 import os
+import signal
+import threading
+import time
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor, wait
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
@@ -28,7 +33,6 @@ from fetchers import (
 
 T = TypeVar("T")
 HTML_TYPES = ("text/html", "application/xhtml+xml", "")  # "" : the server named no type; try it
-POOL_MIN_PAGES = 40  # below this, starting worker processes costs more than it saves
 
 
 def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
@@ -110,23 +114,146 @@ def run_job(job: PageJob) -> Article | None:
     return extract(job.html, job.url, job.options, hint_authors=job.hint_authors)
 
 
+@dataclass(frozen=True)
+class Failed:
+    """An extraction that gave no answer: the page is failed with this reason and tried on a later pass."""
+
+    reason: str
+
+
+class _OutOfTime(BaseException):  # not an Exception: the extractor's own `except Exception` must not eat it
+    pass
+
+
+def _out_of_time(signum, frame) -> None:
+    raise _OutOfTime
+
+
+WARM_PAGE = (
+    "<html lang='en'><head><title>Warm</title></head><body><article><h1>Warm</h1>"
+    + "<p>The workers load their language models and parsers on a first page, before the clock runs.</p>" * 3
+    + "</article></body></html>"
+)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            return fh.read().rsplit(b")", 1)[1].split()[0] not in (b"Z", b"X")
+    except FileNotFoundError:
+        return False
+    except OSError:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+
+
+def _exit_with(pid: int) -> None:
+    """A worker whose paperboy process was killed (SIGKILL leaves no time to stop the pool) goes too."""
+    while _alive(pid):
+        time.sleep(1.0)
+    os._exit(0)
+
+
+def warm_worker(parent: int) -> None:
+    """Run once in each worker at its start: lazy loads (language models) are not charged to a page."""
+    threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
+    extract(WARM_PAGE, "http://localhost/warm")
+
+
+def run_job_limited(job: PageJob, limit: float) -> Article | Failed | None:
+    """In a worker process (its main thread, where signals arrive): the job, given up after `limit` s."""
+    previous = signal.signal(signal.SIGALRM, _out_of_time)
+    signal.setitimer(signal.ITIMER_REAL, limit)
+    try:
+        return run_job(job)
+    except _OutOfTime:
+        return Failed(f"extraction took longer than {limit:g} s")
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
 class ExtractPool:
-    """Extraction on every core: a process pool started only when a pass has enough pages."""
+    """Extraction on every core, in worker processes shared by every flow run of this process.
 
-    def __init__(self, workers: int = 0) -> None:
+    Workers start once (a forkserver with the extractors preloaded) and serve every batch after.
+    A page is given up after `time_limit` seconds by an alarm in its worker; should a worker hang
+    where no alarm reaches (inside C code), the pool is killed and started again, and the pages it
+    held are failed with a reason. No pass waits on one page for longer than that.
+    """
+
+    _shared: dict[int, Executor] = {}
+    _lock = threading.Lock()
+
+    def __init__(self, workers: int = 0, time_limit: float = 30.0) -> None:
         self.workers = workers or os.cpu_count() or 1
-        self._pool: Executor | None = None
+        self.time_limit = time_limit
 
-    def map(self, jobs: list[PageJob], expected_total: int) -> list[Article | None]:
-        if self.workers > 1 and expected_total >= POOL_MIN_PAGES:
-            if self._pool is None:
+    def _pool(self) -> Executor:
+        with self._lock:
+            pool = self._shared.get(self.workers)
+            if pool is None:
                 ctx = multiprocessing.get_context("forkserver")
                 ctx.set_forkserver_preload(["extractors", "flows.work"])
-                self._pool = ProcessPoolExecutor(self.workers, mp_context=ctx)
-            return list(self._pool.map(run_job, jobs, chunksize=max(1, len(jobs) // (self.workers * 4))))
-        return [run_job(j) for j in jobs]
+                pool = ProcessPoolExecutor(
+                    self.workers, mp_context=ctx, initializer=warm_worker, initargs=(os.getpid(),)
+                )
+                self._shared[self.workers] = pool
+            return pool
 
-    def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(cancel_futures=True)
-            self._pool = None
+    def warm(self) -> None:
+        """Start the workers now (their start-up then overlaps with polling the feeds)."""
+        self._pool().submit(os.getpid)
+
+    def map(self, jobs: list[PageJob]) -> list[Article | Failed | None]:
+        if not jobs:
+            return []
+        pool = self._pool()
+        try:
+            futures = [pool.submit(run_job_limited, job, self.time_limit) for job in jobs]
+        except BrokenExecutor:
+            self._restart(pool)
+            pool = self._pool()
+            futures = [pool.submit(run_job_limited, job, self.time_limit) for job in jobs]
+        rounds = -(-len(jobs) // self.workers)
+        done, pending = wait(futures, timeout=self.time_limit * (rounds + 1) + 10)
+        if pending:  # a worker is stuck beyond the reach of its alarm
+            self._restart(pool)
+        out: list[Article | Failed | None] = []
+        for f in futures:
+            if f in pending:
+                out.append(Failed(f"extraction did not finish within {self.time_limit:g} s (worker restarted)"))
+                continue
+            try:
+                out.append(f.result())
+            except BrokenExecutor:
+                out.append(Failed("extraction worker died"))
+            except Exception as exc:  # noqa: BLE001 - one page must not fail its batch
+                out.append(Failed(f"extraction failed: {type(exc).__name__}: {exc}"[:300]))
+        return out
+
+    def _restart(self, pool: Executor) -> None:
+        with self._lock:
+            if self._shared.get(self.workers) is pool:
+                del self._shared[self.workers]
+        for proc in list(getattr(pool, "_processes", {}).values()):
+            proc.kill()
+        pool.shutdown(wait=False, cancel_futures=True)
+
+    @classmethod
+    def shutdown_all(cls) -> None:
+        with cls._lock:
+            pools = list(cls._shared.values())
+            cls._shared.clear()
+        for pool in pools:
+            pool.shutdown(cancel_futures=True)
+
+
+# Stop the workers when the process ends. In a multiprocessing child (Prefect's runner starts flow
+# runs that way) exit joins every child process first: a finaliser with a high priority runs before
+# that, and before the pool's own queues are closed (their finalisers have priority 10).
+atexit.register(ExtractPool.shutdown_all)
+multiprocessing.util.Finalize(None, ExtractPool.shutdown_all, exitpriority=100)

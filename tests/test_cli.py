@@ -191,7 +191,10 @@ def test_serve_ticks_on_its_schedule_polls_due_feeds_and_stops_cleanly(server, t
         deadline = time.monotonic() + 180
         while time.monotonic() < deadline and not server.requests_to("/s.html"):
             time.sleep(1)
-        assert server.requests_to("/s.html"), "no scheduled run fetched the feed within 180 s"
+        if not server.requests_to("/s.html"):
+            proc.send_signal(signal.SIGINT)
+            out, err = proc.communicate(timeout=60)
+            raise AssertionError(f"no scheduled run fetched the feed within 180 s: {err[-3000:]}")
         time.sleep(25)  # two more ticks: the feed is not due again, so it is not polled again
     finally:
         proc.send_signal(signal.SIGINT)

@@ -354,3 +354,77 @@ def test_a_gzip_body_is_decoded(server, settings):
     html = b"<html><body><p>compressed page</p></body></html>"
     server.routes["/gz"] = Route(raw=_bomb_route(gzip.compress(html), "gzip"))
     assert fetch(server.url("/gz"), settings).content == html
+
+
+# --- TLS ------------------------------------------------------------------------------------------
+
+
+def _self_signed(tmp_path):
+    x509 = pytest.importorskip("cryptography.x509")
+    import datetime
+    import ipaddress
+
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number()).not_valid_before(now)
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), critical=False)
+        .sign(key, hashes.SHA256())
+    )  # fmt: skip
+    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                           serialization.NoEncryption()))  # fmt: skip
+    return cert_file, key_file
+
+
+def test_a_certificate_error_is_an_error_and_never_retried_without_verification(tmp_path):
+    import ssl
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    cert_file, key_file = _self_signed(tmp_path)
+    handshakes, served = [], []
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+
+        def do_GET(self) -> None:  # noqa: N802
+            served.append(self.path)
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+    class TLSServer(ThreadingHTTPServer):
+        def get_request(self):
+            sock, addr = super().get_request()
+            handshakes.append(addr)
+            return context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False), addr
+
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert_file, key_file)
+    httpd = TLSServer(("127.0.0.1", 0), Handler)
+    httpd.daemon_threads = True
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        port = httpd.server_address[1]
+        settings = FetchSettings(allowed_hosts=frozenset({f"127.0.0.1:{port}"}), retries=2)
+        [poll] = poll_many([FeedState(f"https://127.0.0.1:{port}/feed.xml")], settings)
+        assert poll.status == "failed"
+        assert poll.error.startswith("TLS error") and "CERTIFICATE_VERIFY_FAILED" in poll.error
+        assert len(handshakes) == 1 and served == []  # one attempt despite retries=2, and nothing was served
+        [page] = fetch_many([f"https://127.0.0.1:{port}/page.html"], settings)  # robots.txt fails the same way
+        assert "CERTIFICATE_VERIFY_FAILED" in page.error and served == []
+    finally:
+        httpd.shutdown()
+        httpd.server_close()

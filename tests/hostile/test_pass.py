@@ -147,3 +147,19 @@ def test_retry_after_outlives_the_pass(server, db_path):
     summary = run(db_path)
     assert len(server.hits) == before  # neither the feed nor its pages were asked again within the hour
     assert summary["feeds"]["failed"] == 1
+
+
+def test_a_page_whose_extraction_runs_too_long_is_given_up_with_a_reason(server, db_path, tmp_path):
+    from flows.ingest import ingest
+
+    huge = article_page("Huge", [p for n in range(1500) for p in story(n)])  # ~1.7 MB: seconds of extraction
+    feed_of(server, [server.add("/huge.html", huge), server.add("/fine.html", article_page("Fine", story(7)))])
+    config = tmp_path / "paperboy.toml"
+    config.write_text("[settings]\nextract_time_limit = 1\n")
+    store.add_feed(connect(db_path), server.url("/feed.xml"))
+    summary = ingest(db_path=db_path, progress=False, config_path=str(config))
+    assert summary["articles"]["new"] == 1, str(summary["articles"])
+    assert summary["articles"]["failed_by_reason"] == {"extraction took longer than 1 s": 1}
+    assert one(db_path, "select status, last_error from entries where link like '%huge%'") == (
+        "failed", "extraction took longer than 1 s"
+    )  # fmt: skip
