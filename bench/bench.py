@@ -289,10 +289,12 @@ def main() -> int:
         run = ingest_run(server, args.feeds, home, tmp, "a")
         work = run["elapsed"] - startup
         rate = run["new"] / work
+        through = (run["new"] + run["duplicate"]) / work  # a duplicate went through fetch, extraction and the store too
         print(
             f"2. paperboy run, empty db: {run['new']} new, {run['duplicate']} duplicate, {run['failed']} failed "
             f"{run['reasons'] or ''} in {run['elapsed']:.1f} s "
-            f"({work:.1f} s beyond Prefect's start-up): {rate:.1f} articles/s, ratio to (1) {rate / base:.2f}"
+            f"({work:.1f} s beyond Prefect's start-up): {rate:.1f} new articles/s, ratio to (1) {rate / base:.2f}; "
+            f"{through:.1f} articles/s counting the duplicates, ratio {through / base:.2f}"
         )
 
         before = server.requests

@@ -17,7 +17,8 @@ from db import connect, store
 from tests.conftest import article_page, rss, story
 
 ROOT = Path(__file__).resolve().parents[2]
-KILLS = 6  # SIGKILLs at random moments of a pass (each costs a process start-up)
+KILLS = 20  # SIGKILLs at random moments of a pass, in all
+CHAINS = 2  # databases killed side by side (each kill costs a process start-up: two at once halve the wait)
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -44,28 +45,45 @@ def state(db_path: str):
 
 
 def test_sigkill_at_random_points_then_the_next_pass_converges(server, tmp_path):
+    import threading
+
     from prefect.settings import PREFECT_API_URL
 
     links = [server.add(f"/k{i}.html", article_page(f"Story {i}", story(i))) for i in range(40)]
     server.add("/feed.xml", rss([{"title": f"S{i}", "link": link, "guid": f"k{i}"} for i, link in enumerate(links)]),
                content_type="application/rss+xml")  # fmt: skip
     env = {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value() or ""}
-    killed_db, clean_db = str(tmp_path / "killed.db"), str(tmp_path / "clean.db")
-    for db in (killed_db, clean_db):
+    killed = [str(tmp_path / f"killed{c}.db") for c in range(CHAINS)]
+    clean_db = str(tmp_path / "clean.db")
+    for db in [*killed, clean_db]:
         store.add_feed(connect(db), server.url("/feed.xml"))
-    rng = random.Random(20261124)
-    for _ in range(KILLS):
-        proc = subprocess.Popen([sys.executable, "-c", RUN, killed_db], env=env, cwd=ROOT,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
-        time.sleep(rng.uniform(2.0, 8.0))
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
-        state(killed_db)  # sound after every kill
-        conn = sqlite3.connect(killed_db)  # the feed must be polled again by the next pass
-        conn.execute("update feeds set etag = null, last_modified = null, content_hash = null")
-        conn.commit()
-        conn.close()
-    subprocess.run([sys.executable, "-c", RUN, killed_db], env=env, cwd=ROOT, check=True, capture_output=True)
-    subprocess.run([sys.executable, "-c", RUN, clean_db], env=env, cwd=ROOT, check=True, capture_output=True)
-    assert state(killed_db) == state(clean_db)
+    problems: list[BaseException] = []
+
+    def chain(db: str, seed: int) -> None:
+        rng = random.Random(seed)
+        try:
+            for _ in range(KILLS // CHAINS):
+                proc = subprocess.Popen([sys.executable, "-c", RUN, db], env=env, cwd=ROOT,
+                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+                time.sleep(rng.uniform(2.0, 7.0))
+                proc.send_signal(signal.SIGKILL)
+                proc.wait()
+                state(db)  # sound after every kill
+                conn = sqlite3.connect(db)  # the feed must be polled again by the next pass
+                conn.execute("update feeds set etag = null, last_modified = null, content_hash = null")
+                conn.commit()
+                conn.close()
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            problems.append(exc)
+
+    threads = [threading.Thread(target=chain, args=(db, 20261124 + c)) for c, db in enumerate(killed)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert problems == []
+    for db in [*killed, clean_db]:
+        subprocess.run([sys.executable, "-c", RUN, db], env=env, cwd=ROOT, check=True, capture_output=True)
+    for db in killed:
+        assert state(db) == state(clean_db)
     assert len(state(clean_db)) == 40
