@@ -243,9 +243,12 @@ def plain_text(text: str | None) -> str | None:
     return _SCRIPT_URL.sub("", _TAG.sub("", text)).replace("\x00", "")
 
 
+_DIGITS = re.compile(r"\d+")
+
+
 def fingerprint(paragraph: str) -> str:
     """A paragraph's identity for learned boilerplate: case, spacing and digits folded."""
-    norm = re.sub(r"\d+", "0", re.sub(r"\s+", " ", unicodedata.normalize("NFKC", paragraph).lower())).strip()
+    norm = _DIGITS.sub("0", " ".join(unicodedata.normalize("NFKC", paragraph).lower().split()))
     return hashlib.sha1(norm.encode()).hexdigest()[:16]
 
 
