@@ -209,7 +209,19 @@ def test_a_killed_backfill_resumes_without_fetching_again_what_it_stored(server,
 
     from prefect.settings import PREFECT_API_URL
 
-    feed = paged_site(server, pages=5, per_page=20)  # 100 articles: two batches of pages
+    from tests.server import Route
+
+    feed = paged_site(server, pages=5, per_page=20)  # 100 articles: two batches of pages (64 + 36)
+
+    def slowly(body):
+        def answer(handler):
+            time.sleep(0.5)  # the second batch takes seconds: the kill lands between the two
+            handler._answer(200, body, {"Content-Type": "text/html; charset=utf-8"})
+
+        return answer
+
+    for n in range(64, 100):
+        server.routes[f"/a/p{n}.html"] = Route(raw=slowly(server.routes[f"/a/p{n}.html"].body))
     store.add_feed(connect(db_path), feed)
     env = {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value() or "", "PAPERBOY_DB": db_path}
     cmd = [sys.executable, "-m", "flows", "backfill", "--feed", feed, "--source", "archive", "--rate", "30"]
