@@ -183,14 +183,10 @@ def new_entries(
         for e in entries:
             if e.key in known:
                 continue
-            row = _entry_row(feed_id, e, now)
-            existing = article_for_keys(db, [link_key(e.link)] if e.link else [])
-            if existing is not None:
-                row.update(status="duplicate", article_id=existing)
-                duplicates += 1
-            db["entries"].insert(row, ignore=True)
-            if existing is None:
+            if _insert_entry(db, feed_id, e, now, link_key, "pending"):
                 todo.append(e)
+            else:
+                duplicates += 1
         # Earlier failures, feed-text fallbacks and entries a killed pass left pending get another try.
         fresh = {e.key for e in todo}
         for row in db.query(
@@ -232,32 +228,32 @@ def record_backlog(db: sqlite_utils.Database, feed_id: int, source: str, entries
                     "update entries set status = ? where feed_id = ? and key = ?", [f"backlog:{source}", feed_id, e.key]
                 )
                 status = "backlog:"
+            known[e.key] = "seen"
             if status is not None:
                 counts["queued" if status.startswith("backlog:") else "known"] += 1
-                known[e.key] = "seen"
-                continue
-            known[e.key] = "seen"
-            row = _entry_row(feed_id, e, now)
-            existing = article_for_keys(db, [link_key(e.link)] if e.link else [])
-            if existing is not None:
-                row.update(status="duplicate", article_id=existing)
-                counts["already_stored"] += 1
-            else:
-                row["status"] = f"backlog:{source}"
+            elif _insert_entry(db, feed_id, e, now, link_key, f"backlog:{source}"):
                 counts["queued"] += 1
-            db["entries"].insert(row, ignore=True)
+            else:
+                counts["already_stored"] += 1
     return counts
 
 
 def _backlog_where(feed_ids: Iterable[int], source: str, since: str | None, until: str | None) -> tuple[str, list]:
     feed_ids = list(feed_ids)
     sql = f"status = ? and feed_id in ({','.join('?' * len(feed_ids))})"
-    params: list = [f"backlog:{source}", *feed_ids]
+    days, day_params = _day_range("published", since, until)
+    return sql + days, [f"backlog:{source}", *feed_ids, *day_params]
+
+
+def _day_range(column: str, since: str | None, until: str | None) -> tuple[str, list]:
+    """` and …` conditions keeping rows whose day (the first 10 characters of `column`) is in the
+    inclusive range; an empty condition when no bound is given."""
+    sql, params = "", []
     if since:
-        sql += " and substr(published, 1, 10) >= ?"
+        sql += f" and substr({column}, 1, 10) >= ?"
         params.append(since[:10])
     if until:
-        sql += " and substr(published, 1, 10) <= ?"
+        sql += f" and substr({column}, 1, 10) <= ?"
         params.append(until[:10])
     return sql, params
 
@@ -268,18 +264,31 @@ def backlog_size(db, feed_ids: Iterable[int], source: str, since: str | None = N
 
 
 def backlog(
-    db, feed_urls: dict[int, str], source: str, since: str | None = None, until: str | None = None, size: int = 64
-) -> Iterator[list[tuple[int, Entry]]]:
-    """The backlog of these feeds from one source, in batches, oldest found first (lazily: resumable)."""
+    db, feed_urls: dict[int, str], source: str, since: str | None = None, until: str | None = None
+) -> Iterator[tuple[int, Entry]]:
+    """(feed id, entry) of the backlog of these feeds from one source, oldest found first; read a
+    page of rows at a time, so that the statuses can change while it is walked."""
     sql, params = _backlog_where(feed_urls, source, since, until)
     last = 0
     while True:
-        rows = list(db.query(f"select rowid, * from entries where {sql} and rowid > ? order by rowid limit ?",
-                             [*params, last, size]))  # fmt: skip
+        rows = list(db.query(f"select rowid, * from entries where {sql} and rowid > ? order by rowid limit 256",
+                             [*params, last]))  # fmt: skip
         if not rows:
             return
-        yield [(r["feed_id"], _row_entry(feed_urls[r["feed_id"]], r)) for r in rows]
+        yield from ((r["feed_id"], _row_entry(feed_urls[r["feed_id"]], r)) for r in rows)
         last = rows[-1]["rowid"]
+
+
+def _insert_entry(db, feed_id: int, e: Entry, now: str, link_key, status: str) -> bool:
+    """Record an unseen entry with `status`; False (and status "duplicate") when its link is stored already."""
+    row = _entry_row(feed_id, e, now)
+    existing = article_for_keys(db, [link_key(e.link)] if e.link else [])
+    if existing is None:
+        row["status"] = status
+    else:
+        row.update(status="duplicate", article_id=existing)
+    db["entries"].insert(row, ignore=True)
+    return existing is None
 
 
 # --- articles -----------------------------------------------------------------------------------
@@ -550,12 +559,9 @@ def stored_pages(
     if feed_urls:
         sql += f" and f.url in ({','.join('?' * len(feed_urls))})"
         params += feed_urls
-    if since:
-        sql += " and substr(coalesce(a.published, a.fetched_at), 1, 10) >= ?"
-        params.append(since[:10])
-    if until:
-        sql += " and substr(coalesce(a.published, a.fetched_at), 1, 10) <= ?"
-        params.append(until[:10])
+    days, day_params = _day_range("coalesce(a.published, a.fetched_at)", since, until)
+    sql += days
+    params += day_params
     last = 0
     while True:
         rows = db.execute(sql + " and a.id > ? order by a.id limit 64", [*params, last]).fetchall()

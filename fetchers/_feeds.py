@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 
 import feedparser
 
-from ._http import Fetcher, retry_after_seconds
+from ._http import Fetcher, hold_seconds
 from ._models import Entry, FeedPoll, FeedState, FetchResult
 from .urls import url_key
 
@@ -158,7 +158,7 @@ async def poll_feed(state: FeedState, *, fetcher: Fetcher) -> FeedPoll:
             "failed",
             error=result.error or f"HTTP {result.status}",
             http_status=result.status,
-            retry_after=retry_after_seconds(result.headers.get("retry-after")) if result.status in (429, 503) else None,
+            retry_after=hold_seconds(result),
             gone=result.status == 410,
         )
     new_state = FeedState(

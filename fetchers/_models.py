@@ -87,7 +87,7 @@ class FeedPoll:
     error: str | None = None
     http_status: int = 0
     ttl_hint: int | None = None  # seconds the publisher asks us to wait (ttl, sy:update*, Cache-Control)
-    retry_after: int | None = None  # seconds, from a 429/503
+    retry_after: int | None = None  # seconds, from a 429/503 (clamped to 1 minute - 1 day)
     gone: bool = False  # 410: disable the feed
     moved_to: str | None = None  # a permanent redirect's target
     prev_archive: str | None = None  # RFC 5005: the archive page before this one

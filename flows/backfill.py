@@ -33,7 +33,7 @@ from extractors import Article
 from fetchers import Entry, SourcePage, host_of, origin_of, url_key
 from flows.config import load_config
 from flows.discover import Walker
-from flows.ingest import PAGES_PER_TASK, extract_pages, process_pages
+from flows.ingest import extract_pages, process_pages
 from flows.progress import Progress, Summary
 from flows.work import ExtractPool, PageJob, find_sitemaps, options_for, read_sources
 
@@ -164,16 +164,11 @@ def fetch_backlog(db, feeds: dict[int, str], src, since, until, settings, cfg, p
 
     pool.warm()
     try:
-        process_pages(db, _flat(store.backlog(db, feeds, src, since, until, size=PAGES_PER_TASK)), settings,
-                      cfg.extract, {}, pool, summary, progress)  # fmt: skip
+        process_pages(db, store.backlog(db, feeds, src, since, until), settings, cfg.extract, {}, pool, summary,
+                      progress)  # fmt: skip
     finally:
         store.save_holds(db, summary.holds)
     return summary
-
-
-def _flat(batches):
-    for batch in batches:
-        yield from batch
 
 
 def reprocess_stored(db, feeds, since, until, cfg, show: Progress, dry_run: bool) -> dict:

@@ -84,7 +84,7 @@ def ingest(
         summary.feeds[poll.status] += 1
         record_feed(db, row, poll, new_items=len(todo))
         if poll.retry_after is not None:
-            summary.holds[site_of(poll.state.url)] = time.time() + schedule.error_backoff(0, poll.retry_after)
+            summary.holds[site_of(poll.state.url)] = time.time() + poll.retry_after
         if poll.status == "failed":
             summary.errors.append(f"{row['url']}: {poll.error}")
             show.line(f"feed failed: {row['url']}: {poll.error}")

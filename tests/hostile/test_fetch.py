@@ -242,17 +242,23 @@ def test_the_user_agent_names_paperboy(server, settings):
     assert server.requests_to("/ua")[0].headers["user-agent"].startswith("paperboy/")
 
 
-def test_requests_to_one_host_are_limited(server):
+def _slow_pages(server, count: int, seconds: float) -> list[str]:
+    """`count` pages at /slow<i> that each take `seconds` to answer."""
     from tests.server import Route
 
     def slow(handler):
-        time.sleep(0.3)
+        time.sleep(seconds)
         handler._answer(200, b"<html><body><p>ok</p></body></html>", {"Content-Type": "text/html"})
 
-    for i in range(8):
+    for i in range(count):
         server.routes[f"/slow{i}"] = Route(raw=slow)
+    return [server.url(f"/slow{i}") for i in range(count)]
+
+
+def test_requests_to_one_host_are_limited(server):
+    pages = _slow_pages(server, 8, 0.3)
     settings = FetchSettings(allowed_hosts=frozenset({f"127.0.0.1:{server.port}"}), retries=0, per_host=2)
-    results = fetch_many([server.url(f"/slow{i}") for i in range(8)], settings)
+    results = fetch_many(pages, settings)
     assert all(r.ok for r in results)
     assert server.max_active == 2
 
@@ -261,21 +267,14 @@ def test_the_host_limit_and_interval_hold_across_concurrent_tasks(server):
     """Tasks run in threads, each with its own client and event loop: politeness is per host, not per client."""
     import threading
 
-    from tests.server import Route
-
-    def slow(handler):
-        time.sleep(0.2)
-        handler._answer(200, b"<html><body><p>ok</p></body></html>", {"Content-Type": "text/html"})
-
-    for i in range(12):
-        server.routes[f"/slow{i}"] = Route(raw=slow)
+    pages = _slow_pages(server, 12, 0.2)
     settings = FetchSettings(
         allowed_hosts=frozenset({f"127.0.0.1:{server.port}"}), retries=0, per_host=2, min_interval=0.1
     )
     results: list = []
 
     def task(k: int) -> None:
-        results.extend(fetch_many([server.url(f"/slow{k * 4 + i}") for i in range(4)], settings))
+        results.extend(fetch_many(pages[k * 4 : k * 4 + 4], settings))
 
     threads = [threading.Thread(target=task, args=(k,)) for k in range(3)]
     for t in threads:
