@@ -11,7 +11,12 @@ Rule families (each can be switched off by name through ExtractOptions.disabled_
   credit      "Photo: AFP", "Bild: Keystone"                      anywhere, as a short labelled line
   embed       "— Name (@handle) February 11, 2025"                anywhere
   agency      "(dpa)", "with reporting by …"                     the end
-  meta        reading time, "Listen to this article", the title   the start
+  meta        reading time, "Listen to this article", the title   the start; date lines in the first
+              paragraphs; separators, "$$AD$$" slots, lone "Label:" lines anywhere
+  declared    paragraphs absent from the page's JSON-LD articleBody (extractors/_extract.py)
+  structure   link lists, breadcrumbs, "Label | <a>story</a>" lines, furniture containers (ditto)
+
+A short unmatched line between two pieces of furniture at the end goes with them.
 
 Every pattern is about phrasing, never about a publisher: pages of unknown sites are cleaned the same.
 """
@@ -21,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Iterable
 
 I = re.IGNORECASE | re.UNICODE
@@ -97,7 +103,7 @@ CONTACT = re.compile(
     r"\bgot an? (?:news )?(?:story|tip)\b|\bget in touch with (?:our|the)\b|\bsend (?:us )?(?:a |your )?(?:news )?tips?\b"
     r"|\be-?mail us at\b|\bcontact (?:us|the author|our newsroom|the newsroom)\b|\be-?mail the author\b"
     r"|\bhaben sie (?:fragen|anregungen|hinweise)\b|\bschreiben sie uns\b|\bsie erreichen (?:die|unsere) redaktion\b"
-    r"|\bcontactez(?:-nous| la rédaction)\b|\bescríbenos\b|\bscrivici\b|\btips? (?:aan|naar) de redactie\b"
+    r"|\bkontaktieren sie (?:uns|die redaktion)\b|\bcontactez(?:-nous| la rédaction)\b|\bescríbenos\b|\bscrivici\b|\btips? (?:aan|naar) de redactie\b"
     r"|\btips? oss\b|\btip os\b|\btipsa oss\b|\bnapisz do nas\b|\bbize ulaşın\b|✉"
     r"|\b(?:do you )?have a story\b|\bstory to tell\b|\bfehler gefunden\b|\b(?:found|spotted|report) an? (?:error|mistake|typo)\b"
     r"|\bmelden sie (?:sich )?(?:vertraulich|bei uns)\b|\bhinweise (?:an|zum)\b.{0,40}\b(?:melden|schicken)\b",
@@ -124,6 +130,10 @@ PROMO = re.compile(
     r"|\b(?:log|sign) ?in\b|\blogout\b|\bfor more (?:stories|news|articles) like this\b|\bfolgst du\b|\bfolge uns\b"
     r"|\bfollow\b.{0,40}\bon (?:google news|whatsapp|telegram|instagram|facebook|tiktok|x|twitter|bluesky|threads)\b"
     r"|\bpreferred source\b|\bnur für (?:abonnenten|abonnentinnen)\b"
+    r"|\b(?:may|might|will) earn (?:us )?(?:a )?(?:small )?commission\b|\baffiliate[- ]links?\b|\bprovisions-?links?\b"
+    r"|\bwir (?:erhalten|bekommen) (?:eine |gegebenenfalls eine )?provision\b|\blien(?:s)? (?:d.affiliation|affiliés?)\b"
+    r"|メールマガジン|メルマガ|読み放題|会員登録|会員限定|に登録すると|無料登録|有料会員|定期購読|を読もう|구독하기|뉴스레터|订阅|下载客户端|客户端下载"
+    r"|\benlaces? de afiliados?\b|\babonelik için\b|\bjoin\b.{0,30}\bconversations?\b|\bsee their replies\b"
     r"|\badvertisement\b|\banzeige\b|\bpublicité\b|\bpublicidad\b|\bpubblicità\b|\breklame\b|\bannons\b|\breklama\b",
     I,
 )
@@ -149,7 +159,11 @@ STAFF = re.compile(
     r"^\W{0,3}(?:redaktion|faktencheck|übersetzung|schlussredaktion|mitarbeit|recherche|produktion|grafik|"
     r"sendung|dieses thema im programm|edited by|editing by|translation|translated by|traducción|redacción|"
     r"edición|rédaction|traduction|redazione|traduzione|redactie|vertaling|redação|tradução|redigering|"
-    r"översättning|oversettelse|oversættelse|redakcja|tłumaczenie|çeviri|editör)\b\s*(?::|by|von|\b)",
+    r"översättning|oversettelse|oversættelse|redakcja|tłumaczenie|çeviri|editör)"
+    r"(?:\s+(?:und|and|et|y|e|og|och|i|ve|en)\s+\w+)?\s*(?::|\bby\b|\bvon\b|\bde\b|\bdi\b|\bav\b|\baf\b)"
+    r"|^\W{0,3}(?:aus dem \w+en|translated from (?:the )?\w+|traduit de l.\w+|traducido del \w+)(?: übersetzt)? (?:von|by|par|por)\b"
+    r"|^\W{0,3}(?:first|originally) published (?:in|by|on|at)\b|^\W{0,3}(?:this|the) (?:article|story|piece) (?:was|is) "
+    r"(?:first |originally )?(?:re)?published\b|^\W{0,3}(?:zuerst|erstmals) erschienen (?:in|bei|auf)\b",
     I,
 )
 CREDIT_TAIL = re.compile(r"(?:\(|\b)(?:photo|foto|bild|image|credit|picture)s?\s*:\s*[^.]{1,60}\)?\s*$", I)
@@ -183,6 +197,21 @@ META = re.compile(
     I,
 )
 
+# A newsroom's note that the story is still being written: furniture at either edge.
+DEVELOPING = re.compile(
+    r"\bthis (?:is a )?(?:breaking|developing) (?:news )?story\b|\bmore to follow\b|\bthis (?:story|article) (?:is developing|"
+    r"will be updated|has been updated)\b|\bdieser (?:artikel|text) wird (?:laufend )?aktualisiert\b|\bwird fortlaufend aktualisiert\b"
+    r"|\bcet article (?:sera|est) (?:mis à jour|actualisé)\b|\besta noticia (?:se está|será) actualiza",
+    I,
+)
+# "With information from the agencies AFP, AP and dpa": where the story came from, at its end.
+SOURCES = re.compile(
+    r"^\W{0,2}(?:mit (?:informationen|material) (?:von|der|des|aus)|with (?:information|reporting|material) from"
+    r"|avec (?:des informations de|l.afp|afp)|con información de|com informações d[aoe]s?|met informatie van"
+    r"|med (?:information|material) fr[åa]n|z informacji)\b",
+    I,
+)
+
 # A line that is nothing but a furniture label, wherever it stands.
 LABEL_ONLY = re.compile(
     r"^\W{0,3}(?:advertisement|anzeige|werbung|publicidad|publicité|pubblicità|annons|reklame|reklama|reklam"
@@ -192,7 +221,9 @@ LABEL_ONLY = re.compile(
     r"|recommended(?: videos| reading| for you| stories)?|empfohlener redaktioneller inhalt|mehr zum thema"
     r"|article content|hauptinhalt|zum inhalt|skip to (?:main )?content|comments|kommentare|popular|most read"
     r"|meistgelesen|trending|share(?: this)?(?: article)?|teilen|artikel teilen|partager|compartir|condividi|del"
-    r"|story continues below|advertisement story continues below|weiterlesen|mehr lesen)\W{0,3}$",
+    r"|story continues below|advertisement story continues below|weiterlesen|mehr lesen"
+    r"|関連キーワード|関連記事|おすすめ情報|おすすめ記事|人気記事|ランキング|관련기사|많이 본 뉴스|相关新闻|热门文章)\W{0,3}$"
+    r"|^.{0,40}\bstory continues (?:below|after (?:the )?(?:ad|advertisement))\W{0,3}$",
     I,
 )
 # A line that opens by telling the reader to do something: sign up, follow, download, click.
@@ -248,7 +279,9 @@ _DIGITS = re.compile(r"\d+")
 
 def fingerprint(paragraph: str) -> str:
     """A paragraph's identity for learned boilerplate: case, spacing and digits folded."""
-    norm = _DIGITS.sub("0", " ".join(unicodedata.normalize("NFKC", paragraph).lower().split()))
+    if not paragraph.isascii():  # NFKC leaves ASCII as it is: skip its cost for most paragraphs
+        paragraph = unicodedata.normalize("NFKC", paragraph)
+    norm = _DIGITS.sub("0", " ".join(paragraph.lower().split()))
     return hashlib.sha1(norm.encode()).hexdigest()[:16]
 
 
@@ -348,19 +381,35 @@ def classify_edge(p: str, *, authors: Iterable[str], at_end: bool, off: frozense
         return "promo"
     if "credit" not in off and n <= MAX_LINE_LEN and (CREDIT.search(p) or CREDIT_TAIL.search(p) and n < 90):
         return "credit"
-    if "meta" not in off and is_date_line(p):
+    if "meta" not in off and (is_date_line(p) or n <= MAX_EDGE_LEN and DEVELOPING.search(p)):
         return "meta"
+    if "credit" not in off and n <= 250 and STAFF.search(p):
+        return "credit"
     if at_end:
         if "bio" not in off and n <= MAX_BIO_LEN and (BIO.search(p) or BIO_NAMED.search(p)):
             if _known_name_in(p, authors) or n <= 400 or BIO_NAMED.search(p):
                 return "bio"
-        if "agency" not in off and n <= 80 and AGENCY.search(p):
+        if "bio" not in off and n <= MAX_BIO_LEN and _ROLE_NOTE.match(p):
+            return "bio"
+        if "bio" not in off and n <= 2 * MAX_BIO_LEN and BIO_NAMED.search(p) and _contributor_notes(p) >= 2:
+            return "bio"
+        if "agency" not in off and (n <= 80 and AGENCY.search(p) or n <= 250 and SOURCES.search(p)):
             return "agency"
-        if "credit" not in off and n <= 250 and STAFF.search(p):
-            return "credit"
     elif "meta" not in off and n <= 80 and META.search(p):
         return "meta"
     return None
+
+
+_PLACEHOLDER = re.compile(r"^(?:\$\$|\{\{|\[\[|%%)\s*[\w-]+\s*(?:\$\$|\}\}|\]\]|%%)$")  # a CMS's "$$AD$$" slot
+_NO_WORDS = re.compile(r"^[\W_]+$")  # "___", "***", "• • •": separators
+_LONE_LABEL = re.compile(r"^\W{0,2}\w+(?:[ -]\w+)?\s*:$")  # "Hinweis:", "Sources:": a label with nothing after
+READING_TIME = re.compile(
+    r"^\W{0,3}(?:(?:lesezeit|lesedauer|reading time|read time|temps de lecture|tiempo de lectura|tempo di lettura|leestijd"
+    r"|lesetid|läsetid|læsetid|okuma süresi|czas czytania)\W{0,3}\s*(?:ca\.?\s*)?\d{1,3}\s*\w{0,8}\W{0,2}"
+    r"|\d{1,3}\s*(?:min(?:ute)?s?\.?|minuten|minutter|minuter|dakika|minut)\s*(?:read|lesezeit|lesedauer|lecture|lectura|lettura"
+    r"|leestijd|leitura|lästid|lesetid|læsetid|okuma|czytania))$",
+    I,
+)
 
 
 def classify_anywhere(p: str, off: frozenset[str]) -> str | None:
@@ -369,6 +418,13 @@ def classify_anywhere(p: str, off: frozenset[str]) -> str | None:
     n = len(p)
     if n > 250:
         return None
+    if "meta" not in off and (
+        _NO_WORDS.match(p)
+        or _PLACEHOLDER.match(p.strip())
+        or READING_TIME.match(p.strip())
+        or _LONE_LABEL.match(p.strip())
+    ):
+        return "meta"
     if "credit" not in off and CREDIT_TAIL.search(p) and not p.rstrip().endswith("."):
         return "credit"
     if n > MAX_LINE_LEN:
@@ -400,7 +456,7 @@ def classify_anywhere(p: str, off: frozenset[str]) -> str | None:
 
 
 LEARNED_MAX_SHARE = 2  # learned boilerplate may take at most half of an article's paragraphs
-EDGE_WINDOW = 6  # paragraphs at each end where furniture is looked for
+EDGE_WINDOW = 8  # paragraphs at each end where furniture is looked for
 EDGE_SKIP_LEN = 120  # a short unmatched paragraph may sit among furniture (a caption, a stray label)
 EDGE_SKIPS = 2  # how many such paragraphs the search steps over
 BYLINE_ZONE = 4  # a byline may follow the lead: searched in the first paragraphs, not only the first
@@ -457,10 +513,12 @@ def clean_paragraphs(
             if names is not None and len(kept) > 1:
                 found[:0] = [n for n in names if n not in found]
                 removed.append(("byline", kept.pop(i)))
+            elif "meta" not in disabled and len(kept) > 1 and is_date_line(kept[i]):
+                removed.append(("meta", kept.pop(i)))
 
     # The start: title repeated, kicker, date lines, reading time.
     rules: dict[int, str] = {}
-    skips = 0
+    skipped: list[int] = []
     for i in range(min(EDGE_WINDOW, len(kept))):
         p = kept[i]
         rule = rule_at(i, at_end=False)
@@ -470,26 +528,50 @@ def clean_paragraphs(
             rule = "meta"
         if rule:
             rules[i] = rule
-        elif len(p) <= EDGE_SKIP_LEN and skips < EDGE_SKIPS and i < BYLINE_ZONE:
-            skips += 1
+        elif len(p) <= EDGE_SKIP_LEN and len(skipped) < EDGE_SKIPS and i < BYLINE_ZONE:
+            skipped.append(i)
         else:
             break
     drop(list(rules), rules)
 
     # The end: bios, copyright, prompts, credits, agency tags, with short strays stepped over.
     rules = {}
-    skips = 0
+    skipped = []
     for i in range(len(kept) - 1, max(-1, len(kept) - 1 - EDGE_WINDOW), -1):
         rule = rule_at(i, at_end=True)
         if rule:
             rules[i] = rule
-        elif len(kept[i]) <= EDGE_SKIP_LEN and skips < EDGE_SKIPS:
-            skips += 1
+        elif len(kept[i]) <= EDGE_SKIP_LEN and len(skipped) < EDGE_SKIPS:
+            skipped.append(i)
         else:
             break
+    _take_sandwiched(rules, skipped)
     if len(rules) < len(kept):  # never empty a body through its edges
         drop(list(rules), rules)
     return kept, removed, tuple(found)
+
+
+_ROLE_NOTE = re.compile(
+    rf"^(?:is|was|ist|war|est|es|è|är|er|jest|é) (?:a|an|the|ein|eine|un|une|una|uno|en|et|um|uma)\b"
+    rf"(?:\s+[\w’'-]+){{0,4}}?\s+(?:{_WIDE_ROLE})",
+    I,
+)
+
+
+def _take_sandwiched(rules: dict[int, str], skipped: list[int]) -> None:
+    """At the end: a short stray line with furniture on both sides (a lone item of a promo box) is
+    furniture too; one between the story and the furniture, or after the last furniture, stays. (Not
+    at the start, where a standfirst often sits between the title and a byline.)"""
+    if rules:
+        innermost, outermost = min(rules), max(rules)
+        for i in skipped:
+            if innermost < i < outermost:
+                rules[i] = rules[innermost]
+
+
+def _contributor_notes(p: str) -> int:
+    """How many sentences of `p` are "Name Surname is a <role> ..." notes (several authors' bios)."""
+    return sum(1 for sentence in re.split(r"(?<=[.!?])\s+", p) if BIO_NAMED.match(sentence))
 
 
 def _kicker(p: str, kept: list[str]) -> bool:
@@ -506,3 +588,59 @@ def _kicker(p: str, kept: list[str]) -> bool:
 def _same_text(a: str, b: str) -> bool:
     norm = lambda s: re.sub(r"\W+", " ", s).strip().lower()  # noqa: E731
     return norm(a) == norm(b)
+
+
+# --- the page's declared body (JSON-LD articleBody) --------------------------------------------
+_WORD = re.compile(r"\w+", re.UNICODE)
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+DECLARED_CONTAINS = 0.8  # the declared body holds at least this share of the extracted words: it is the article
+DECLARED_COVERAGE = 0.5  # a paragraph with fewer of its words in the declared body is not part of the article
+DECLARED_MAX_DROP = 0.2  # never more than this share of the extracted words
+TRUNCATED_RATIO = 2.0  # the declared body is at least this many times longer, and holds the whole extraction
+_DIRECTIVE = re.compile(r"^[^\w\s]{2,}\S*$|^\{.*\}$")  # "+++dropcap", "{: class=...}": a CMS's markup in JSON-LD
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased words; CJK text counts a character as a word."""
+    out: list[str] = []
+    for tok in _WORD.findall(unicodedata.normalize("NFKC", text).lower()):
+        if _CJK.search(tok):
+            out.extend(tok)
+        else:
+            out.append(tok)
+    return out
+
+
+def _contained(paragraphs: list[str], pool: Counter) -> tuple[int, int]:
+    got = Counter(w for p in paragraphs for w in words(p))
+    return sum((got & pool).values()), sum(got.values())
+
+
+def truncated_against(paragraphs: list[str], declared: str) -> list[str] | None:
+    """The declared body's paragraphs, when the extraction is only its first part (the page split its
+    story into containers and extraction kept one of them): None when the extraction stands."""
+    declared_paragraphs = [p.strip() for p in declared.split("\n") if p.strip() and not _DIRECTIVE.match(p.strip())]
+    if len(declared_paragraphs) < 3:  # one block of text would lose every paragraph break
+        return None
+    pool = Counter(words(declared))
+    inside, total = _contained(paragraphs, pool)
+    if total and inside >= 0.95 * total and sum(pool.values()) >= TRUNCATED_RATIO * total:
+        return declared_paragraphs
+    return None
+
+
+def outside_declared(paragraphs: list[str], declared: str) -> list[int]:
+    """Indices of paragraphs absent from the page's declared article body (JSON-LD articleBody):
+    related-story lists, paywall dialogs and promos that extraction kept. Only when the declared body
+    is the whole article (it holds nearly all of the extraction), never more than a fifth of the text."""
+    pool = Counter(words(declared))
+    inside, total = _contained(paragraphs, pool)
+    if not total or inside < DECLARED_CONTAINS * total:
+        return []
+    doomed, dropped = [], 0
+    for i, p in enumerate(paragraphs):
+        ws = words(p)
+        if ws and sum(1 for w in ws if w in pool) < DECLARED_COVERAGE * len(ws):
+            doomed.append(i)
+            dropped += len(ws)
+    return doomed if dropped <= DECLARED_MAX_DROP * total else []

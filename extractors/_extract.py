@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import html
 import json
 import re
 from functools import lru_cache
@@ -21,7 +22,7 @@ from trafilatura.metadata import (
 from trafilatura.settings import Document
 from trafilatura.utils import load_html
 
-from ._clean import clean_paragraphs, plain_text
+from ._clean import clean_paragraphs, outside_declared, plain_text, truncated_against
 from ._models import Article, ExtractOptions
 
 DEFAULT_OPTIONS = ExtractOptions()
@@ -59,21 +60,63 @@ def drop_furniture(tree) -> None:
     drop_link_lists(tree)
 
 
+LABEL_SEPARATORS = (":", "|", "»", ">", "›", "→", "–", "-")
+MAX_LABEL_WORDS = 5
+
+
+def _text(el) -> str:
+    return " ".join(" ".join(el.itertext()).split())
+
+
+def _link_line(el) -> bool:
+    """All link, or a short label and a link: "<b>Health:</b> <a>Ten ways to sleep better</a>"."""
+    text = _text(el)
+    if not text:
+        return False
+    linked = sum(len(_text(a)) for a in el.iter("a"))
+    return linked >= LINK_LIST_DENSITY * len(text) or _labelled_link(el, text, linked)
+
+
 def drop_link_lists(tree) -> None:
-    """Remove lists whose every item is (almost) all link: breadcrumbs, tags, "more on this" blocks."""
-    for lst in list(tree.iter("ul", "ol")):
+    """Remove lists whose every item is a link (or a short label and a link): breadcrumbs, tags,
+    "more on this" blocks; and lone paragraphs that are a label and a link to another story."""
+    doomed = []
+    for lst in tree.iter("ul", "ol"):
         items = [li for li in lst if li.tag == "li"]
-        if len(items) < 2:
-            continue
-        for li in items:
-            text = " ".join(li.itertext()).strip()
-            linked = sum(len(" ".join(a.itertext()).strip()) for a in li.iter("a"))
-            if not text or linked < LINK_LIST_DENSITY * len(text):
-                break
-        else:
-            parent = lst.getparent()
-            if parent is not None:
-                parent.remove(lst)
+        if len(items) >= 2 and all(_link_line(li) for li in items):
+            doomed.append(lst)
+        elif len(items) >= 3 and all(_link_line(li) for li in items[:-1]) and len(_text(items[-1]).split()) <= 10:
+            doomed.append(lst)  # a breadcrumb: links, then the page itself
+    for p in tree.iter("p"):
+        text = _text(p)
+        if len(text) <= 200 and _labelled_link(p, text, sum(len(_text(a)) for a in p.iter("a"))):
+            doomed.append(p)
+    for el in doomed:
+        parent = el.getparent()
+        if parent is not None:
+            parent.remove(el)
+
+
+_SEPARATORS_ONLY = re.compile(r"^[\s|,/·•–—-]*$")
+
+
+def _labelled_link(el, text: str, linked: int) -> bool:
+    """A short label ending in a separator, then links: at least half of the text, or nothing but
+    links after the label ("Profiles: <a>A</a> | <a>B</a>")."""
+    if not linked:
+        return False
+    links = [t for t in (_text(a) for a in el.iter("a")) if t]
+    if not links or links[0] not in text:
+        return False
+    label = text[: text.find(links[0])].strip()
+    if not label or len(label.split()) > MAX_LABEL_WORDS or not label.endswith(LABEL_SEPARATORS):
+        return False
+    if linked >= 0.5 * len(text):
+        return True
+    rest = text[len(label) :]
+    for t in links:
+        rest = rest.replace(t, " ", 1)
+    return bool(_SEPARATORS_ONLY.match(rest))
 
 
 _ARTICLE_TYPES = (
@@ -123,7 +166,9 @@ def _jsonld_article(tree) -> dict:
             if isinstance(name, str) and name.strip() and " " in name.strip() and len(name) < 80:
                 names.append(" ".join(name.split()))
         headline = obj.get("headline")
+        body = obj.get("articleBody")
         return {
+            "body": plain_text(html.unescape(body)).replace("\xa0", " ") if isinstance(body, str) else None,
             "title": " ".join(headline.split()) if isinstance(headline, str) else None,
             "author": "; ".join(dict.fromkeys(names)) or None,
             "date": obj.get("datePublished") if isinstance(obj.get("datePublished"), str) else None,
@@ -131,13 +176,43 @@ def _jsonld_article(tree) -> dict:
     return {}
 
 
-def page_metadata(tree, url: str | None) -> Document:
+_JSON_STRING = re.compile(r'"((?:[^"\\]|\\.){200,})"')
+
+
+def _scripts_with_html(tree) -> list[str]:
+    """Script texts that carry HTML paragraphs (a page rendered in the browser keeps its article as
+    JSON in a script). Read before trafilatura, which drops scripts from the tree."""
+    return [
+        s.text
+        for s in tree.iter("script")
+        if s.text and ("<p" in s.text or "\\u003cp" in s.text or "\\u003Cp" in s.text)
+    ]
+
+
+def _article_html_in_scripts(scripts: list[str]) -> str | None:
+    """The longest JSON string in the page's scripts that holds HTML paragraphs."""
+    best = ""
+    for text in scripts:
+        for m in _JSON_STRING.finditer(text):
+            raw = m.group(0)
+            if len(raw) <= len(best) or ("<p" not in raw and "\\u003cp" not in raw and "\\u003Cp" not in raw):
+                continue
+            try:
+                value = json.loads(raw)
+            except ValueError:
+                continue
+            if len(value) > len(best):
+                best = value
+    return best or None
+
+
+def page_metadata(tree, url: str | None, ld: dict) -> Document:
     """Title, author, URL and date: trafilatura's own metadata steps, less the ones paperboy does not
-    store (site name, categories, tags, licence), which cost a third of extraction time."""
+    store (site name, categories, tags, licence), which cost a third of extraction time. `ld` is the
+    page's JSON-LD article (trafilatura's own JSON-LD reader spends seconds on some pages)."""
     md = examine_meta(tree)
     if md.author and " " not in md.author:
         md.author = None
-    ld = _jsonld_article(tree)  # trafilatura's own JSON-LD reader spends seconds on some pages
     md.title = md.title or ld.get("title")
     md.author = ld.get("author") or md.author
     if not md.title:
@@ -250,7 +325,9 @@ def extract(
         return None
     canonical, declared_lang = _page_meta(tree)
     headline = _headline(tree)
-    meta = page_metadata(tree, url)
+    ld = _jsonld_article(tree)
+    meta = page_metadata(tree, url, ld)
+    scripts = _scripts_with_html(tree)
     if options.clean and "structure" not in options.disabled_rules:
         drop_furniture(tree)
     host = (urlsplit(url).hostname or "").lower() if url else ""
@@ -270,11 +347,17 @@ def extract(
     except Exception:  # trafilatura raises assorted errors on pathological markup
         return None
     text = doc.text if doc is not None and doc.text else ""
+    if not text.strip() and scripts:  # rendered in the browser: the article is JSON in a script
+        fragment = _article_html_in_scripts(scripts)
+        text = _fragment_text(fragment) if fragment else ""
     if not text.strip():
         return None
     authors = _split_authors(meta.author)
     paragraphs = _paragraphs(text)
     removed: list[tuple[str, str]] = []
+    declared = ld.get("body") if options.clean and "declared" not in options.disabled_rules else None
+    if declared:
+        paragraphs = truncated_against(paragraphs, declared) or paragraphs
     if options.clean:
         patterns = [re.compile(p, re.I) for p in site.drop_patterns] if site else []
         paragraphs, removed, found = clean_paragraphs(
@@ -287,6 +370,9 @@ def extract(
         )
         if not authors and found:
             authors = found
+    if declared:
+        for i in reversed(outside_declared(paragraphs, declared)):
+            removed.append(("declared", paragraphs.pop(i)))
     if not authors and hint_authors:
         authors = hint_authors
     text = "\n\n".join(paragraphs)
@@ -316,12 +402,7 @@ def extract_fragment(
     """An article from a feed's own content (content:encoded, Atom content, summary)."""
     if not html or not html.strip():
         return None
-    try:
-        tree = load_html(f"<html><body><article>{html}</article></body></html>")
-        doc = trafilatura.bare_extraction(tree, favor_precision=False, include_comments=False, deduplicate=False)
-    except Exception:
-        doc = None
-    raw = doc.text if doc is not None and doc.text else _strip_tags(html)
+    raw = _fragment_text(html) or _strip_tags(html)
     paragraphs = _paragraphs(raw)
     if options.clean:
         paragraphs, _, _ = clean_paragraphs(
@@ -343,6 +424,16 @@ def extract_fragment(
         language=detect_language(text, None),
         source="feed",
     )
+
+
+def _fragment_text(html: str) -> str:
+    """trafilatura's text of a piece of HTML (a feed's content, a script's article)."""
+    try:
+        tree = load_html(f"<html><body><article>{html}</article></body></html>")
+        doc = trafilatura.bare_extraction(tree, favor_precision=False, include_comments=False, deduplicate=False)
+    except Exception:  # trafilatura raises assorted errors on pathological markup
+        return ""
+    return doc.text if doc is not None and doc.text else ""
 
 
 def _strip_tags(html: str) -> str:

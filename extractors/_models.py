@@ -3,7 +3,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-EXTRACTOR_VERSION = "1"  # bump when a change to extraction or cleaning changes stored text
+EXTRACTOR_VERSION = "2"  # bump when a change to extraction or cleaning changes stored text
 
 
 @dataclass(frozen=True)

@@ -91,3 +91,15 @@ def test_cleaning_off_gives_trafilatura_text():
     page = (FIXTURES / "articles" / "en_footer_and_bio.html").read_bytes()
     raw = extract(page, "https://news.example.org/story", ExtractOptions(clean=False))
     assert raw is not None and "All rights reserved" in raw.text
+
+
+def test_the_declared_body_rule_does_the_work_and_can_be_switched_off():
+    """Related stories kept by trafilatura go because the page's JSON-LD articleBody lacks them."""
+    page = (FIXTURES / "articles" / "en_declared_body.html").read_bytes()
+    url = "https://news.example.org/story"
+    on = extract(page, url)
+    off = extract(page, url, ExtractOptions(disabled_rules=frozenset({"declared"})))
+    assert on is not None and off is not None
+    assert "Sleep: Often only this one method" not in on.text
+    assert "Sleep: Often only this one method" in off.text
+    assert ("declared", "Sleep: Often only this one method still works") in on.removed
