@@ -33,7 +33,8 @@ class TestServer:
         self.routes: dict[str, Route] = {}
         self.hits: list[Hit] = []
         self.active = 0
-        self.max_active = 0  # most requests in progress at once
+        self.max_active = 0  # most requests in progress at once (of this test: see reset)
+        self.generation = 0
         self._lock = threading.Lock()
         server = self
 
@@ -57,6 +58,7 @@ class TestServer:
                             status, body = 304, b""
                 with server._lock:
                     server.hits.append(Hit(self.path, headers, status, time.monotonic()))
+                    self._counted = server.generation
                     server.active += 1
                     server.max_active = max(server.max_active, server.active)
                 try:
@@ -65,10 +67,18 @@ class TestServer:
                         return
                     self._answer(status, body, extra)
                 finally:
-                    with server._lock:
+                    self._done()
+
+            def _done(self) -> None:
+                """A request stops counting as in progress when its answer starts: once the client has
+                read the answer it may send the next one before this thread gets to run again."""
+                with server._lock:
+                    if getattr(self, "_counted", None) == server.generation:  # not a request of an earlier test
                         server.active -= 1
+                    self._counted = None
 
             def _answer(self, status, body, extra) -> None:
+                self._done()
                 self.send_response(status)
                 for k, v in extra.items():
                     self.send_header(k, v)
@@ -100,7 +110,8 @@ class TestServer:
         self.routes.clear()
         with self._lock:
             self.hits.clear()
-            self.max_active = 0
+            self.max_active = self.active = 0  # requests of the test before (a slow drip) may still run
+            self.generation += 1
 
     def close(self) -> None:
         self.httpd.shutdown()
