@@ -25,6 +25,7 @@ import sys
 import tempfile
 import threading
 import time
+import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -239,7 +240,7 @@ def store_rate(tmp: str, n: int = 10_000) -> float:
         Outcome(
             Entry("https://bench.example/feed.xml", f"k{i}", f"k{i}", f"https://bench.example/a/{i}", f"T{i}"),
             Article(f"https://bench.example/a/{i}", f"Story {i}.\n\n{text}", title=f"Story {i}"),
-            b"<html>" + os.urandom(16).hex().encode() * 200 + b"</html>",
+            zlib.compress(b"<html>" + os.urandom(16).hex().encode() * 200 + b"</html>"),  # workers compress
             (f"bench.example/a/{i}",),
         )
         for i in range(n)
