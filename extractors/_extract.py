@@ -334,19 +334,11 @@ def extract(
     site = options.site_rules.get(host) or options.site_rules.get(host.removeprefix("www."))
     prune = list(site.drop_xpath) if site else []
     try:
-        doc = trafilatura.bare_extraction(
-            tree,
-            url=url,
-            with_metadata=False,
-            favor_precision=options.favor_precision,
-            include_comments=False,
-            include_tables=True,
-            deduplicate=False,
-            prune_xpath=prune or None,
-        )
+        text = _body(tree, url, options, prune, fast=True)
+        if len(text) < FAST_ENOUGH_CHARS:  # little found: trafilatura's backup extractors may find more
+            text = _body(tree, url, options, prune, fast=False) or text
     except Exception:  # trafilatura raises assorted errors on pathological markup
         return None
-    text = doc.text if doc is not None and doc.text else ""
     if not text.strip() and scripts:  # rendered in the browser: the article is JSON in a script
         fragment = _article_html_in_scripts(scripts)
         text = _fragment_text(fragment) if fragment else ""
@@ -388,6 +380,28 @@ def extract(
         canonical_url=urljoin(url, canonical) if canonical and url else canonical,
         removed=tuple(removed),
     )
+
+
+# trafilatura's fast mode skips its backup extractors (readability, jusText), which cost a sixth of
+# extraction time and change nothing on most pages; below this many characters of text, the page is
+# extracted again with them (on the dev corpus: 6 pages in 179, two of them rescued).
+FAST_ENOUGH_CHARS = 1000
+
+
+def _body(tree, url: str | None, options: ExtractOptions, prune: list[str], *, fast: bool) -> str:
+    """trafilatura's main text of the page (it works on a copy of the tree)."""
+    doc = trafilatura.bare_extraction(
+        tree,
+        url=url,
+        with_metadata=False,
+        favor_precision=options.favor_precision,
+        include_comments=False,
+        include_tables=True,
+        deduplicate=False,
+        prune_xpath=prune or None,
+        fast=fast,
+    )
+    return doc.text if doc is not None and doc.text else ""
 
 
 def extract_fragment(
