@@ -29,13 +29,12 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from db import connect, store
-from extractors import Article
 from fetchers import Entry, SourcePage, host_of, origin_of, url_key
 from flows.config import load_config
 from flows.discover import Walker
 from flows.ingest import extract_pages, process_pages
 from flows.progress import Progress, Summary
-from flows.work import ExtractPool, PageJob, find_sitemaps, options_for, read_sources
+from flows.work import Extracted, ExtractPool, PageJob, find_sitemaps, options_for, read_sources
 
 URLS_FEED_ID = 0  # entries of URLs given by hand belong to no feed
 URLS_FEED = "backfill:urls"
@@ -179,8 +178,9 @@ def reprocess_stored(db, feeds, since, until, cfg, show: Progress, dry_run: bool
     try:
         for batch in store.stored_pages(db, feeds, since, until):  # (a batch at a time: memory stays flat)
             learned = store.learned_boilerplate(db, {host_of(p.url) for p in batch})
-            jobs = [PageJob(p.url, p.html, options_for(cfg.extract, learned, host_of(p.url))) for p in batch]
-            articles = [a if isinstance(a, Article) else None for a in extract_pages(jobs, pool)]
+            jobs = [PageJob(p.url, p.html, options_for(cfg.extract, learned, host_of(p.url)), keep_raw=False)
+                    for p in batch]  # fmt: skip
+            articles = [a.article if isinstance(a, Extracted) else None for a in extract_pages(jobs, pool)]
             failed += sum(1 for a in articles if a is None)
             updates = [(p.article_id, a) for p, a in zip(batch, articles, strict=True) if a is not None]
             if dry_run:

@@ -17,12 +17,22 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from db import Outcome, connect, store
-from extractors import Article, ExtractOptions, extract_fragment
+from extractors import ExtractOptions, extract_fragment
 from fetchers import Entry, FeedPoll, FeedState, FetchResult, FetchSettings, hold_seconds, host_of, site_of, url_key
 from flows import schedule
 from flows.config import load_config
 from flows.progress import Progress, Summary, markdown
-from flows.work import ExtractPool, Failed, PageJob, chunked, fetch_many, options_for, page_problem, poll_many
+from flows.work import (
+    Extracted,
+    ExtractPool,
+    Failed,
+    PageJob,
+    chunked,
+    fetch_many,
+    options_for,
+    page_problem,
+    poll_many,
+)
 
 # Task results are not kept in Prefect's in-memory result cache (cache_result_in_memory=False):
 # it holds up to 1,000 results for the whole flow run, that is every page a pass fetched.
@@ -45,7 +55,7 @@ def fetch_pages(urls: list[str], settings: FetchSettings) -> list[FetchResult]:
 
 
 @task(name="extract-pages", cache_policy=NO_CACHE, cache_result_in_memory=False)
-def extract_pages(jobs: list[PageJob], pool: ExtractPool) -> list[Article | Failed | None]:
+def extract_pages(jobs: list[PageJob], pool: ExtractPool) -> list[Extracted | Failed | None]:
     """trafilatura and the cleaning over a batch of pages, on every core, each page with a time limit."""
     return pool.map(jobs)
 
@@ -178,7 +188,7 @@ def start_extract(batch, fetched, options: ExtractOptions, learned: dict, pool: 
 
 def store_extracted(db, pages, slots, extracted, options: ExtractOptions, learned: dict, summary: Summary) -> int:
     """Store one extracted batch in one transaction; an entry whose page failed falls back to its feed text."""
-    articles: list[Article | Failed | None] = [None] * len(pages)
+    articles: list[Extracted | Failed | None] = [None] * len(pages)
     for i, article in zip(slots, extracted.result(), strict=True):
         articles[i] = article
     outcomes: dict[int | None, list[Outcome]] = {}
@@ -198,9 +208,10 @@ def store_extracted(db, pages, slots, extracted, options: ExtractOptions, learne
 
 def outcome_for(e: Entry, page: FetchResult | None, article, options: ExtractOptions) -> Outcome:
     keys = [url_key(e.link)] if e.link else []
-    if isinstance(article, Article) and page is not None:
-        keys += [url_key(page.final_url)] + ([url_key(article.canonical_url)] if article.canonical_url else [])
-        return Outcome(e, article, page.content, tuple(keys))
+    if isinstance(article, Extracted) and page is not None:
+        canonical = article.article.canonical_url
+        keys += [url_key(page.final_url)] + ([url_key(canonical)] if canonical else [])
+        return Outcome(e, article.article, article.raw_zlib, tuple(keys))
     if page is None:
         error = "no link in the feed item"
     elif isinstance(article, Failed):

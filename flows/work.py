@@ -11,6 +11,7 @@ import os
 import signal
 import threading
 import time
+import zlib
 from collections.abc import Iterable, Iterator
 from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor, wait
 from dataclasses import dataclass, replace
@@ -90,6 +91,21 @@ class PageJob:
     html: bytes
     options: ExtractOptions
     hint_authors: tuple[str, ...] = ()
+    keep_raw: bool = True  # also return the page compressed, for the archive
+
+
+# Raw pages are compressed in the extraction workers, where the page already is: in the flow's own
+# thread it took a fifth of a pass. Measured on the dev corpus (337 KB a page): level 3 takes 2.5 ms
+# and keeps 21 % of the size, level 6 5.7 ms and 18.5 %.
+RAW_ZLIB_LEVEL = 3
+
+
+@dataclass(frozen=True)
+class Extracted:
+    """A page's article, and the page itself zlib-compressed (None when the job did not ask for it)."""
+
+    article: Article
+    raw_zlib: bytes | None = None
 
 
 def options_for(options: ExtractOptions, learned: dict[str, frozenset[str]], host: str) -> ExtractOptions:
@@ -110,8 +126,11 @@ def page_problem(result: FetchResult) -> str | None:
     return None
 
 
-def run_job(job: PageJob) -> Article | None:
-    return extract(job.html, job.url, job.options, hint_authors=job.hint_authors)
+def run_job(job: PageJob) -> Extracted | None:
+    article = extract(job.html, job.url, job.options, hint_authors=job.hint_authors)
+    if article is None:
+        return None
+    return Extracted(article, zlib.compress(job.html, RAW_ZLIB_LEVEL) if job.keep_raw else None)
 
 
 @dataclass(frozen=True)
@@ -163,7 +182,7 @@ def warm_worker(parent: int) -> None:
     extract(WARM_PAGE, "http://localhost/warm")
 
 
-def run_job_limited(job: PageJob, limit: float) -> Article | Failed | None:
+def run_job_limited(job: PageJob, limit: float) -> Extracted | Failed | None:
     """In a worker process (its main thread, where signals arrive): the job, given up after `limit` s."""
     previous = signal.signal(signal.SIGALRM, _out_of_time)
     signal.setitimer(signal.ITIMER_REAL, limit)
@@ -208,7 +227,7 @@ class ExtractPool:
         """Start the workers now (their start-up then overlaps with polling the feeds)."""
         self._pool().submit(os.getpid)
 
-    def map(self, jobs: list[PageJob]) -> list[Article | Failed | None]:
+    def map(self, jobs: list[PageJob]) -> list[Extracted | Failed | None]:
         if not jobs:
             return []
         pool = self._pool()
@@ -222,7 +241,7 @@ class ExtractPool:
         done, pending = wait(futures, timeout=self.time_limit * (rounds + 1) + 10)
         if pending:  # a worker is stuck beyond the reach of its alarm
             self._restart(pool)
-        out: list[Article | Failed | None] = []
+        out: list[Extracted | Failed | None] = []
         for f in futures:
             if f in pending:
                 out.append(Failed(f"extraction did not finish within {self.time_limit:g} s (worker restarted)"))
