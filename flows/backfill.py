@@ -32,7 +32,7 @@ from db import connect, store
 from fetchers import Entry, SourcePage, host_of, origin_of, url_key
 from flows.config import load_config
 from flows.discover import Walker
-from flows.ingest import extract_pages, process_pages
+from flows.ingest import extract_pages, process_pages, release
 from flows.progress import Progress, Summary
 from flows.work import Extracted, ExtractPool, PageJob, find_sitemaps, options_for, read_sources
 
@@ -99,13 +99,13 @@ def backfill(
                 w.feed_url: list(dict.fromkeys([origin_of(w.feed_url), *_site(targets, w.feed_url)])) for w in roots
             }
             every = sorted({o for origins in sites.values() for o in origins})
-            found = dict(zip(every, sitemaps_of.submit(every, settings).result(), strict=True))
+            found = dict(zip(every, release(sitemaps_of.submit(every, settings).result()), strict=True))
             for w in roots:
                 w.set_roots([u for o in sites[w.feed_url] for u in found[o][0]],
                             [u for o in sites[w.feed_url] for u in found[o][1]])  # fmt: skip
         while not all(w.done for w in walkers):
             todo = [(w, page) for w in walkers for page in w.next_pages()]
-            pages = read_source_pages.submit([p for _, p in todo], settings).result()
+            pages = release(read_source_pages.submit([p for _, p in todo], settings).result())
             for (w, _), page in zip(todo, pages, strict=True):
                 kept = w.take(page, since, until)
                 if dry_run:
@@ -180,7 +180,8 @@ def reprocess_stored(db, feeds, since, until, cfg, show: Progress, dry_run: bool
             learned = store.learned_boilerplate(db, {host_of(p.url) for p in batch})
             jobs = [PageJob(p.url, p.html, options_for(cfg.extract, learned, host_of(p.url)), keep_raw=False)
                     for p in batch]  # fmt: skip
-            articles = [a.article if isinstance(a, Extracted) else None for a in extract_pages(jobs, pool)]
+            articles = [a.article if isinstance(a, Extracted) else None for a in release(extract_pages(jobs, pool))]
+            jobs.clear()
             failed += sum(1 for a in articles if a is None)
             updates = [(p.article_id, a) for p, a in zip(batch, articles, strict=True) if a is not None]
             if dry_run:

@@ -35,7 +35,10 @@ from flows.work import (
 )
 
 # Task results are not kept in Prefect's in-memory result cache (cache_result_in_memory=False):
-# it holds up to 1,000 results for the whole flow run, that is every page a pass fetched.
+# it holds up to 1,000 results for the whole flow run, that is every page a pass fetched. And Prefect
+# keeps each task run's parameters and return value alive until the flow run ends (a rollback hook
+# of the task's transaction holds its engine), so the flow empties the lists it passed and got back
+# once it is done with them (`release`): a pass's memory stays that of the batches in flight.
 FEEDS_PER_TASK = 50  # feeds polled concurrently inside one task
 PAGES_PER_TASK = 64  # pages fetched (and then extracted) per task
 FETCH_AHEAD = 2  # page batches being fetched while earlier ones are extracted and stored
@@ -82,7 +85,7 @@ def ingest(
         poll_feeds.submit([store.feed_state(r) for r in chunk], settings) for chunk in chunked(rows, FEEDS_PER_TASK)
     ]
     for future in futures:
-        polls.extend(future.result())
+        polls.extend(release(future.result()))
         show.status(f"feeds {len(polls)}/{len(rows)}")
 
     # 2. Remember each feed's state; storage says which entries are new.
@@ -171,9 +174,16 @@ def process_pages(
             store_one()
 
 
+def release(items: list) -> list:
+    """A copy of a task's list, the list itself emptied: Prefect holds on to it for the whole flow run."""
+    copy = list(items)
+    items.clear()
+    return copy
+
+
 def start_extract(batch, fetched, options: ExtractOptions, learned: dict, pool: ExtractPool):
-    """The fetched pages of a batch, and their extraction started (a future)."""
-    results = iter(fetched.result())
+    """The fetched pages of a batch, and their extraction started (a future, and the jobs it was given)."""
+    results = iter(release(fetched.result()))
     pages: list[tuple[int, Entry, FetchResult | None]] = [
         (feed_id, e, next(results) if e.link else None) for feed_id, e in batch
     ]
@@ -183,14 +193,15 @@ def start_extract(batch, fetched, options: ExtractOptions, learned: dict, pool: 
             jobs.append(PageJob(page.final_url, page.content, options_for(options, learned, host_of(page.final_url)),
                                 e.authors))  # fmt: skip
             slots.append(i)
-    return pages, slots, extract_pages.submit(jobs, pool)
+    return pages, slots, jobs, extract_pages.submit(jobs, pool)
 
 
-def store_extracted(db, pages, slots, extracted, options: ExtractOptions, learned: dict, summary: Summary) -> int:
+def store_extracted(db, pages, slots, jobs, extracted, options: ExtractOptions, learned: dict, summary: Summary) -> int:
     """Store one extracted batch in one transaction; an entry whose page failed falls back to its feed text."""
     articles: list[Extracted | Failed | None] = [None] * len(pages)
-    for i, article in zip(slots, extracted.result(), strict=True):
+    for i, article in zip(slots, release(extracted.result()), strict=True):
         articles[i] = article
+    jobs.clear()  # the pages, as the extraction task was given them
     outcomes: dict[int | None, list[Outcome]] = {}
     for (feed_id, e, page), article in zip(pages, articles, strict=True):
         outcomes.setdefault(feed_id, []).append(outcome_for(e, page, article, options))
