@@ -197,10 +197,15 @@ META = re.compile(
     I,
 )
 
+# At the end: "Wochenblatt / Última Hora", two or more sources named and slashed.
+_NAME = r"[A-ZÀ-Þ][\w.&-]+(?: [A-ZÀ-Þ][\w.&-]+)?"
+SOURCE_PAIR = re.compile(rf"^{_NAME}(?:\s*/\s*{_NAME}){{1,3}}$")
+# At the end, a short line with a photo credit inside it: "ssi, dan; Foto [M]: Shutterstock; …".
+CREDIT_INLINE = re.compile(r"\b(?:fotos?|photos?|bild(?:er)?|images?)\s*(?:\[\w{1,3}\]\s*)?:\s*\w", I)
 # A newsroom's note that the story is still being written: furniture at either edge.
 DEVELOPING = re.compile(
     r"\bthis (?:is a )?(?:breaking|developing) (?:news )?story\b|\bmore to follow\b|\bthis (?:story|article) (?:is developing|"
-    r"will be updated|has been updated)\b|\bdieser (?:artikel|text) wird (?:laufend )?aktualisiert\b|\bwird fortlaufend aktualisiert\b"
+    r"will be updated|has been updated)\b|\bfollow along with (?:the|our) (?:latest|live) updates\b|\bdieser (?:artikel|text) wird (?:laufend )?aktualisiert\b|\bwird fortlaufend aktualisiert\b"
     r"|\bcet article (?:sera|est) (?:mis à jour|actualisé)\b|\besta noticia (?:se está|será) actualiza",
     I,
 )
@@ -223,7 +228,10 @@ LABEL_ONLY = re.compile(
     r"|meistgelesen|trending|share(?: this)?(?: article)?|teilen|artikel teilen|partager|compartir|condividi|del"
     r"|story continues below|advertisement story continues below|weiterlesen|mehr lesen"
     r"|関連キーワード|関連記事|おすすめ情報|おすすめ記事|人気記事|ランキング|관련기사|많이 본 뉴스|相关新闻|热门文章)\W{0,3}$"
-    r"|^.{0,40}\bstory continues (?:below|after (?:the )?(?:ad|advertisement))\W{0,3}$",
+    r"|^.{0,40}story continues (?:below|after (?:the )?(?:ad|advertisement))\W{0,3}$"
+    r"|^\W{0,3}(?:summary|zusammenfassung|résumé|resumen|riassunto|samenvatting|resumo|sammanfattning|sammendrag"
+    r"|podsumowanie|özet|key points|in brief|auf einen blick|das wichtigste in kürze|en bref|en resumen)\W{0,3}$"
+    r"|^.{0,25}\b(?:popular articles?|most popular|most viewed|access ranking|meistgelesen|les plus lus|lo más leído)\W{0,3}$",
     I,
 )
 # A line that opens by telling the reader to do something: sign up, follow, download, click.
@@ -232,7 +240,7 @@ IMPERATIVE_PROMO = re.compile(
     r"|download (?:our|the)|get (?:our|the) (?:newsletter|app)|click here|tap here|hier (?:anmelden|klicken|abonnieren)"
     r"|jetzt (?:abonnieren|anmelden|registrieren|kostenlos)|abonnieren sie|melden sie sich (?:jetzt )?(?:hier )?an"
     r"|abonnez-vous|inscrivez-vous|suscríbete|iscriviti|abonneer|meld je aan|inscreva-se|assine|prenumerera"
-    r"|abonner på|zapisz się|abone ol)\b",
+    r"|abonner på|zapisz się|abone ol|follow along with (?:the|our) (?:latest|live)|follow (?:our|the) live (?:coverage|blog|updates))\b",
     I,
 )
 _MONTHS = (
@@ -393,14 +401,27 @@ def classify_edge(p: str, *, authors: Iterable[str], at_end: bool, off: frozense
             return "bio"
         if "bio" not in off and n <= 2 * MAX_BIO_LEN and BIO_NAMED.search(p) and _contributor_notes(p) >= 2:
             return "bio"
-        if "agency" not in off and (n <= 80 and AGENCY.search(p) or n <= 250 and SOURCES.search(p)):
+        if "agency" not in off and (
+            n <= 80 and AGENCY.search(p) or n <= 250 and SOURCES.search(p) or n <= 60 and SOURCE_PAIR.match(p)
+        ):
             return "agency"
+        if "credit" not in off and n <= 120 and CREDIT_INLINE.search(p):
+            return "credit"
     elif "meta" not in off and n <= 80 and META.search(p):
         return "meta"
     return None
 
 
 _PLACEHOLDER = re.compile(r"^(?:\$\$|\{\{|\[\[|%%)\s*[\w-]+\s*(?:\$\$|\}\}|\]\]|%%)$")  # a CMS's "$$AD$$" slot
+# Consent boxes of embedded content (a video, a post, a map) that extraction keeps.
+CONSENT = re.compile(
+    r"\b(?:ich bin damit einverstanden|ich willige ein),? dass mir (?:der |die )?externe|\bexterne[nr]? inhalt(?:e|en)? (?:angezeigt|laden|aktivieren)"
+    r"|an dieser stelle finden sie (?:einen|ein|eine)\b.{0,60}\bexterne|\bzustimmung (?:zu|für) (?:externe|drittanbieter)"
+    r"|\bby (?:clicking|accepting|continuing)\b.{0,60}\b(?:you (?:agree|consent)|consent to)\b.{0,80}\b(?:third[- ]part(?:y|ies)|cookies)"
+    r"|\bthis (?:content|embed|video|post) is (?:hosted|provided|served) by (?:a )?third[- ]party"
+    r"|\ben (?:cliquant|acceptant)\b.{0,60}\bcontenus? (?:tiers|externes?)|\bcontenido (?:externo|de terceros)\b.{0,60}\b(?:aceptar|consent)",
+    I,
+)
 _NO_WORDS = re.compile(r"^[\W_]+$")  # "___", "***", "• • •": separators
 _LONE_LABEL = re.compile(r"^\W{0,2}\w+(?:[ -]\w+)?\s*:$")  # "Hinweis:", "Sources:": a label with nothing after
 READING_TIME = re.compile(
@@ -416,6 +437,8 @@ def classify_anywhere(p: str, off: frozenset[str]) -> str | None:
     """Lines that are furniture wherever they stand."""
     p = _core(p)
     n = len(p)
+    if "promo" not in off and n <= 500 and CONSENT.search(p):
+        return "promo"
     if n > 250:
         return None
     if "meta" not in off and (
