@@ -29,6 +29,11 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable
 
+# Every rule family, by the name that ExtractOptions.disabled_rules switches it off with.
+RULE_FAMILIES = frozenset(
+    "byline bio copyright contact promo readmore credit embed agency meta learned site declared structure".split()
+)
+
 I = re.IGNORECASE | re.UNICODE
 
 # --- copyright ----------------------------------------------------------------------------------

@@ -28,7 +28,7 @@ import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from extractors import ExtractOptions, SiteRules
+from extractors import RULE_FAMILIES, ExtractOptions, SiteRules
 from fetchers import FetchSettings
 
 TRUE = {"1", "true", "yes", "on"}
@@ -95,6 +95,10 @@ def load_config(path: str | None = None) -> Config:
         host.lower(): SiteRules(tuple(rules.get("drop_xpath", ())), tuple(rules.get("drop_patterns", ())))
         for host, rules in data.get("sites", {}).items()
     }
+    unknown = sorted(set(settings.get("disabled_rules", ())) - RULE_FAMILIES)
+    if unknown:
+        raise ConfigError(f"{path}: unknown rule in disabled_rules: {', '.join(unknown)} "
+                          f"(known: {', '.join(sorted(RULE_FAMILIES))})")  # fmt: skip
     extract = ExtractOptions(
         favor_precision=settings.get("favor_precision", ExtractOptions.favor_precision),
         disabled_rules=frozenset(settings.get("disabled_rules", ())),

@@ -11,6 +11,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
+from db import connect, store
 from flows.cli import cli
 from tests.conftest import SEED, article_page, rss, story
 
@@ -103,6 +104,16 @@ def test_a_bad_config_is_one_line(db_path, tmp_path):
     assert result.exit_code == 0  # feeds add needs no config
     result = CliRunner().invoke(cli, ["--db", db_path, "--config", str(bad), "run"])
     assert result.exit_code != 0 and "not valid TOML" in result.output
+
+
+def test_a_misspelt_rule_family_is_one_line(db_path, tmp_path):
+    config = tmp_path / "paperboy.toml"
+    config.write_text('[settings]\ndisabled_rules = ["bios"]\n')
+    store.add_feed(connect(db_path), "https://a.example/f")
+    result = CliRunner().invoke(cli, ["--db", db_path, "--config", str(config), "run"])
+    assert result.exit_code != 0
+    assert "unknown rule in disabled_rules: bios" in result.output and "bio" in result.output
+    assert len(result.output.strip().splitlines()) == 1
 
 
 def test_extract_jsonl_over_files(tmp_path):
