@@ -239,6 +239,7 @@ def store_rate(tmp: str, n: int = 10_000) -> float:
     from db import Outcome, connect, store
     from extractors import Article
     from fetchers import Entry, host_of
+    from flows.work import RAW_ZLIB_LEVEL
 
     db = connect(str(Path(tmp) / "store.db"))
     store.add_feed(db, "https://bench.example/feed.xml")
@@ -248,7 +249,7 @@ def store_rate(tmp: str, n: int = 10_000) -> float:
         Outcome(
             Entry("https://bench.example/feed.xml", f"k{i}", f"k{i}", f"https://bench.example/a/{i}", f"T{i}"),
             Article(f"https://bench.example/a/{i}", f"Story {i}.\n\n{text}", title=f"Story {i}"),
-            zlib.compress(b"<html>" + os.urandom(16).hex().encode() * 200 + b"</html>"),  # workers compress
+            zlib.compress(b"<html>" + os.urandom(16).hex().encode() * 200 + b"</html>", RAW_ZLIB_LEVEL),
             (f"bench.example/a/{i}",),
         )
         for i in range(n)

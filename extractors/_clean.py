@@ -446,11 +446,12 @@ def classify_anywhere(p: str, off: frozenset[str]) -> str | None:
         return "promo"
     if n > 250:
         return None
+    stripped = p.strip()
     if "meta" not in off and (
         _NO_WORDS.match(p)
-        or _PLACEHOLDER.match(p.strip())
-        or READING_TIME.match(p.strip())
-        or _LONE_LABEL.match(p.strip())
+        or _PLACEHOLDER.match(stripped)
+        or READING_TIME.match(stripped)
+        or _LONE_LABEL.match(stripped)
     ):
         return "meta"
     if "credit" not in off and CREDIT_TAIL.search(p) and not p.rstrip().endswith("."):
@@ -639,35 +640,39 @@ def words(text: str) -> list[str]:
     return out
 
 
-def _contained(paragraphs: list[str], pool: Counter) -> tuple[int, int]:
-    got = Counter(w for p in paragraphs for w in words(p))
+def declared_words(declared: str) -> Counter:
+    """The words of the page's declared body, counted: what the two checks below compare with."""
+    return Counter(words(declared))
+
+
+def _contained(paragraph_words: list[list[str]], pool: Counter) -> tuple[int, int]:
+    got = Counter(w for ws in paragraph_words for w in ws)
     return sum((got & pool).values()), sum(got.values())
 
 
-def truncated_against(paragraphs: list[str], declared: str) -> list[str] | None:
+def truncated_against(paragraphs: list[str], declared: str, pool: Counter) -> list[str] | None:
     """The declared body's paragraphs, when the extraction is only its first part (the page split its
     story into containers and extraction kept one of them): None when the extraction stands."""
-    declared_paragraphs = [p.strip() for p in declared.split("\n") if p.strip() and not _DIRECTIVE.match(p.strip())]
+    lines = (p.strip() for p in declared.split("\n"))
+    declared_paragraphs = [p for p in lines if p and not _DIRECTIVE.match(p)]
     if len(declared_paragraphs) < 3:  # one block of text would lose every paragraph break
         return None
-    pool = Counter(words(declared))
-    inside, total = _contained(paragraphs, pool)
+    inside, total = _contained([words(p) for p in paragraphs], pool)
     if total and inside >= 0.95 * total and sum(pool.values()) >= TRUNCATED_RATIO * total:
         return declared_paragraphs
     return None
 
 
-def outside_declared(paragraphs: list[str], declared: str) -> list[int]:
+def outside_declared(paragraphs: list[str], pool: Counter) -> list[int]:
     """Indices of paragraphs absent from the page's declared article body (JSON-LD articleBody):
     related-story lists, paywall dialogs and promos that extraction kept. Only when the declared body
     is the whole article (it holds nearly all of the extraction), never more than a fifth of the text."""
-    pool = Counter(words(declared))
-    inside, total = _contained(paragraphs, pool)
+    paragraph_words = [words(p) for p in paragraphs]
+    inside, total = _contained(paragraph_words, pool)
     if not total or inside < DECLARED_CONTAINS * total:
         return []
     doomed, dropped = [], 0
-    for i, p in enumerate(paragraphs):
-        ws = words(p)
+    for i, ws in enumerate(paragraph_words):
         if ws and sum(1 for w in ws if w in pool) < DECLARED_COVERAGE * len(ws):
             doomed.append(i)
             dropped += len(ws)

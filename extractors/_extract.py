@@ -22,7 +22,7 @@ from trafilatura.metadata import (
 from trafilatura.settings import Document
 from trafilatura.utils import load_html
 
-from ._clean import clean_paragraphs, outside_declared, plain_text, truncated_against
+from ._clean import clean_paragraphs, declared_words, outside_declared, plain_text, truncated_against
 from ._models import Article, ExtractOptions
 
 DEFAULT_OPTIONS = ExtractOptions()
@@ -68,13 +68,17 @@ def _text(el) -> str:
     return " ".join(" ".join(el.itertext()).split())
 
 
+def _link_texts(el) -> list[str]:
+    return [t for t in (_text(a) for a in el.iter("a")) if t]
+
+
 def _link_line(el) -> bool:
     """All link, or a short label and a link: "<b>Health:</b> <a>Ten ways to sleep better</a>"."""
     text = _text(el)
     if not text:
         return False
-    linked = sum(len(_text(a)) for a in el.iter("a"))
-    return linked >= LINK_LIST_DENSITY * len(text) or _labelled_link(el, text, linked)
+    links = _link_texts(el)
+    return sum(map(len, links)) >= LINK_LIST_DENSITY * len(text) or _labelled_link(text, links)
 
 
 def drop_link_lists(tree) -> None:
@@ -89,7 +93,7 @@ def drop_link_lists(tree) -> None:
             doomed.append(lst)  # a breadcrumb: links, then the page itself
     for p in tree.iter("p"):
         text = _text(p)
-        if len(text) <= 200 and _labelled_link(p, text, sum(len(_text(a)) for a in p.iter("a"))):
+        if len(text) <= 200 and _labelled_link(text, _link_texts(p)):
             doomed.append(p)
     for el in doomed:
         parent = el.getparent()
@@ -100,18 +104,15 @@ def drop_link_lists(tree) -> None:
 _SEPARATORS_ONLY = re.compile(r"^[\s|,/·•–—-]*$")
 
 
-def _labelled_link(el, text: str, linked: int) -> bool:
-    """A short label ending in a separator, then links: at least half of the text, or nothing but
-    links after the label ("Profiles: <a>A</a> | <a>B</a>")."""
-    if not linked:
-        return False
-    links = [t for t in (_text(a) for a in el.iter("a")) if t]
+def _labelled_link(text: str, links: list[str]) -> bool:
+    """A short label ending in a separator, then links (their texts `links`): at least half of the
+    text, or nothing but links after the label ("Profiles: <a>A</a> | <a>B</a>")."""
     if not links or links[0] not in text:
         return False
     label = text[: text.find(links[0])].strip()
     if not label or len(label.split()) > MAX_LABEL_WORDS or not label.endswith(LABEL_SEPARATORS):
         return False
-    if linked >= 0.5 * len(text):
+    if sum(map(len, links)) >= 0.5 * len(text):
         return True
     rest = text[len(label) :]
     for t in links:
@@ -179,14 +180,15 @@ def _jsonld_article(tree) -> dict:
 _JSON_STRING = re.compile(r'"((?:[^"\\]|\\.){200,})"')
 
 
+def _has_paragraphs(text: str) -> bool:
+    """`<p` markup, as it is or escaped in JSON."""
+    return "<p" in text or "\\u003cp" in text or "\\u003Cp" in text
+
+
 def _scripts_with_html(tree) -> list[str]:
     """Script texts that carry HTML paragraphs (a page rendered in the browser keeps its article as
     JSON in a script). Read before trafilatura, which drops scripts from the tree."""
-    return [
-        s.text
-        for s in tree.iter("script")
-        if s.text and ("<p" in s.text or "\\u003cp" in s.text or "\\u003Cp" in s.text)
-    ]
+    return [s.text for s in tree.iter("script") if s.text and _has_paragraphs(s.text)]
 
 
 def _article_html_in_scripts(scripts: list[str]) -> str | None:
@@ -195,7 +197,7 @@ def _article_html_in_scripts(scripts: list[str]) -> str | None:
     for text in scripts:
         for m in _JSON_STRING.finditer(text):
             raw = m.group(0)
-            if len(raw) <= len(best) or ("<p" not in raw and "\\u003cp" not in raw and "\\u003Cp" not in raw):
+            if len(raw) <= len(best) or not _has_paragraphs(raw):
                 continue
             try:
                 value = json.loads(raw)
@@ -348,8 +350,9 @@ def extract(
     paragraphs = _paragraphs(text)
     removed: list[tuple[str, str]] = []
     declared = ld.get("body") if options.clean and "declared" not in options.disabled_rules else None
-    if declared:
-        paragraphs = truncated_against(paragraphs, declared) or paragraphs
+    pool = declared_words(declared) if declared else None
+    if pool:
+        paragraphs = truncated_against(paragraphs, declared, pool) or paragraphs
     if options.clean:
         patterns = [re.compile(p, re.I) for p in site.drop_patterns] if site else []
         paragraphs, removed, found = clean_paragraphs(
@@ -362,8 +365,8 @@ def extract(
         )
         if not authors and found:
             authors = found
-    if declared:
-        for i in reversed(outside_declared(paragraphs, declared)):
+    if pool:
+        for i in reversed(outside_declared(paragraphs, pool)):
             removed.append(("declared", paragraphs.pop(i)))
     if not authors and hint_authors:
         authors = hint_authors
