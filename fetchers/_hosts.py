@@ -19,7 +19,8 @@ class HostBook:
         self._lock = threading.Lock()
         self._active: Counter[str] = Counter()
         self._waiters: defaultdict[str, deque] = defaultdict(deque)  # (loop, future) waiting for a slot
-        self._last_start: dict[str, float] = {}  # monotonic time of the last request start
+        self._last_start: dict[str, float] = {}  # monotonic time of the last start booked
+        self._last_actual: dict[str, float] = {}  # monotonic time the last request really started
         self._holds: dict[str, float] = {}  # host -> wall-clock time (epoch) its Retry-After ends
 
     async def acquire(self, host: str, limit: int, min_interval: float = 0.0) -> None:
@@ -44,12 +45,21 @@ class HostBook:
                     except ValueError:
                         pass
                 raise
-        if start > now:
-            try:
-                await asyncio.sleep(start - now)
-            except asyncio.CancelledError:
-                self.release(host)
-                raise
+        # Booked turns keep the order; a loop that wakes late would bring its successor closer than
+        # min_interval, so each turn also waits for min_interval after the last real start.
+        try:
+            while True:
+                if start > now:
+                    await asyncio.sleep(start - now)
+                with self._lock:
+                    now = time.monotonic()
+                    start = self._last_actual.get(host, float("-inf")) + min_interval
+                    if now >= start:
+                        self._last_actual[host] = now
+                        return
+        except asyncio.CancelledError:
+            self.release(host)
+            raise
 
     def release(self, host: str) -> None:
         with self._lock:

@@ -106,3 +106,10 @@ def story(n: int) -> list[str]:
             f"before the {picked[6]} and the {picked[7]} were put to a vote."
         )
     return out
+
+
+def assert_spaced(starts: list[float], interval: float) -> None:
+    """Request arrivals at the server are `interval` apart, give or take the loopback's jitter."""
+    gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
+    assert min(gaps) >= 0.75 * interval, gaps
+    assert starts[-1] - starts[0] >= 0.95 * interval * len(gaps), gaps

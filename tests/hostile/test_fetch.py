@@ -18,6 +18,7 @@ import pytest
 
 from fetchers import FeedState, FetchSettings, address_is_public
 from flows.work import fetch_many, page_problem, poll_many
+from tests.conftest import assert_spaced
 from tests.server import TestServer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -283,8 +284,34 @@ def test_the_host_limit_and_interval_hold_across_concurrent_tasks(server):
         t.join()
     assert len(results) == 12 and all(r.ok for r in results)
     assert server.max_active == 2
-    starts = sorted(h.at for h in server.hits)
-    assert min(b - a for a, b in zip(starts, starts[1:], strict=False)) >= 0.09  # the interval, across clients
+    assert_spaced(sorted(h.at for h in server.hits), 0.1)  # the interval, across clients
+
+
+def test_a_late_waking_loop_does_not_bring_the_next_request_closer():
+    """The interval counts from when a request really starts, not from the turn it booked."""
+    import asyncio
+    import time
+
+    from fetchers._hosts import HostBook
+
+    book = HostBook()
+    started: list[float] = []
+
+    async def request() -> None:
+        await book.acquire("h", limit=3, min_interval=0.1)
+        started.append(time.monotonic())
+        await asyncio.sleep(0.5)
+        book.release("h")
+
+    async def main() -> None:
+        tasks = [asyncio.create_task(request()) for _ in range(3)]
+        await asyncio.sleep(0.09)
+        time.sleep(0.04)  # the loop is busy when the second request's turn comes
+        await asyncio.gather(*tasks)
+
+    asyncio.run(main())
+    assert len(started) == 3
+    assert min(b - a for a, b in zip(started, started[1:], strict=False)) >= 0.1
 
 
 # --- feed XML -----------------------------------------------------------------------------------
