@@ -495,13 +495,14 @@ def clean_paragraphs(
     paragraphs: list[str],
     *,
     authors: Iterable[str] = (),
-    title: str | None = None,
+    title: str | Iterable[str | None] | None = None,
     disabled: frozenset[str] = frozenset(),
     boilerplate: frozenset[str] = frozenset(),
     drop_patterns: Iterable[re.Pattern[str]] = (),
 ) -> tuple[list[str], list[tuple[str, str]], tuple[str, ...]]:
     """Return (kept paragraphs, removed (rule, paragraph) pairs, author names found in bylines)."""
     authors = tuple(authors)
+    heads = _heads(title)
     removed: list[tuple[str, str]] = []
     found: list[str] = []
     kept: list[str] = []
@@ -551,7 +552,7 @@ def clean_paragraphs(
     for i in range(min(EDGE_WINDOW, len(kept))):
         p = kept[i]
         rule = rule_at(i, at_end=False)
-        if rule is None and "meta" not in disabled and title and _same_text(p, title):
+        if rule is None and "meta" not in disabled and heads and _is_headline(p, heads, partial=not skipped):
             rule = "meta"
         if rule is None and i == 0 and "meta" not in disabled and _kicker(p, kept):
             rule = "meta"
@@ -614,9 +615,37 @@ def _kicker(p: str, kept: list[str]) -> bool:
     )
 
 
-def _same_text(a: str, b: str) -> bool:
-    norm = lambda s: re.sub(r"\W+", " ", s).strip().lower()  # noqa: E731
-    return norm(a) == norm(b)
+def _norm(s: str) -> str:
+    return re.sub(r"\W+", " ", s).strip().lower()
+
+
+def _heads(title: str | Iterable[str | None] | None) -> tuple[str, ...]:
+    """The page's headlines (meta title, the same without the site's name, h1), normalised."""
+    titles = (title,) if isinstance(title, str) else tuple(title or ())
+    return tuple(dict.fromkeys(n for t in titles if t and (n := _norm(t))))
+
+
+HEADLINE_EXTRA_WORDS = 5  # a kicker before the headline, or the site's name after it
+HEADLINE_MIN_CHARS = 15
+
+
+def _is_headline(p: str, heads: tuple[str, ...], *, partial: bool) -> bool:
+    """The headline repeated as the body's first lines: the same text, or, before any other line,
+    the same with a kicker run into it ("Premier League Liverpool loses at Everton") or without the
+    site's name. (A subheading further down may repeat half of a two-part headline.)"""
+    n = _norm(p)
+    if not n or n in heads:
+        return bool(n)
+    if not partial:
+        return False
+    for h in heads:
+        short, long = (n, h) if len(n) < len(h) else (h, n)
+        if len(short) < HEADLINE_MIN_CHARS or not (long.startswith(short) or long.endswith(short)):
+            continue
+        rest = long.replace(short, " ", 1)
+        if len(rest.split()) <= HEADLINE_EXTRA_WORDS and len(rest) <= max(40, len(short) // 2):
+            return True
+    return False
 
 
 # --- the page's declared body (JSON-LD articleBody) --------------------------------------------

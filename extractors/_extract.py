@@ -358,7 +358,7 @@ def extract(
         paragraphs, removed, found = clean_paragraphs(
             paragraphs,
             authors=authors + hint_authors,
-            title=meta.title,
+            title=(meta.title, clean_title(meta.title), headline),
             disabled=options.disabled_rules,
             boilerplate=options.boilerplate,
             drop_patterns=patterns,
