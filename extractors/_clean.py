@@ -111,7 +111,39 @@ CONTACT = re.compile(
     r"|\bkontaktieren sie (?:uns|die redaktion)\b|\bcontactez(?:-nous| la rédaction)\b|\bescríbenos\b|\bscrivici\b|\btips? (?:aan|naar) de redactie\b"
     r"|\btips? oss\b|\btip os\b|\btipsa oss\b|\bnapisz do nas\b|\bbize ulaşın\b|✉"
     r"|\b(?:do you )?have a story\b|\bstory to tell\b|\bfehler gefunden\b|\b(?:found|spotted|report) an? (?:error|mistake|typo)\b"
-    r"|\bmelden sie (?:sich )?(?:vertraulich|bei uns)\b|\bhinweise (?:an|zum)\b.{0,40}\b(?:melden|schicken)\b",
+    r"|\bmelden sie (?:sich )?(?:vertraulich|bei uns)\b|\bhinweise (?:an|zum)\b.{0,40}\b(?:melden|schicken)\b"
+    r"|\bhaben sie (?:eine?n? )?(?:behauptung|tipp|hinweis|fehler)\b.{0,60}\?|\b(?:überprüfen|prüfen|checken) (?:soll|sollen|sollten)\?"
+    r"|\b(?:want|would like) us to (?:fact[- ]?)?check\b|\bvous souhaitez (?:que nous|qu.on) vérifi|\bquieres que (?:lo )?verifiquemos\b",
+    I,
+)
+# Anywhere in the body: a question to the reader with a channel to answer on ("Do you work at a
+# university and know more? Contact our reporter confidentially via Signal: …").
+TIP_CHANNEL = re.compile(
+    r"\?\s+(?:\w+\s+){0,3}(?:melden sie|schreiben sie|kontaktieren sie|wenden sie sich|contact|email|e-mail|write to|"
+    r"reach|send|message|contactez|écrivez|escríbanos|contacte|scrivete|neem contact)\b.{0,100}"
+    r"\b(?:signal|threema|whatsapp|telegram|securedrop|e-?mail|proton)\b",
+    I,
+)
+# At the end: a newsletter's pitch ("Every Monday the week's top stories from the sports desk").
+NEWSLETTER_PITCH = re.compile(
+    r"^\W{0,3}(?:(?:every|each) (?:day|morning|evening|week|weekday|month|monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+    r"|jeden (?:tag|morgen|abend|montag|dienstag|mittwoch|donnerstag|freitag|samstag|sonntag)|jede woche|immer (?:montags|freitags|sonntags)"
+    r"|chaque (?:jour|matin|soir|semaine|lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)"
+    r"|cada (?:día|mañana|tarde|semana|lunes|martes|miércoles|jueves|viernes|sábado|domingo)"
+    r"|ogni (?:giorno|mattina|sera|settimana|lunedì|martedì|mercoledì|giovedì|venerdì|sabato|domenica)"
+    r"|elke (?:dag|ochtend|avond|week|maandag|dinsdag|woensdag|donderdag|vrijdag|zaterdag|zondag)"
+    r"|todos os dias|toda (?:semana|manhã)|varje (?:dag|morgon|kväll|vecka|måndag|fredag|söndag)"
+    r"|hver (?:dag|morgen|kveld|aften|uke|uge|mandag|fredag|søndag)|codziennie|każdego (?:dnia|ranka|tygodnia|poniedziałku)"
+    r"|her (?:gün|sabah|akşam|hafta|pazartesi|cuma|pazar))\b[^.!?]{0,100}$",
+    I,
+)
+# At the end: the family's or subject's consent to being named ("The family has approved publication").
+CONSENT_NOTE = re.compile(
+    r"^\W{0,3}(?:(?:the |her |his |their )?family|familjen|familien|die familie|die angehörigen|(?:de )?anhöriga|"
+    r"(?:de )?pårørende|la famille|la familia|la famiglia|de familie|a família|rodzina|ailesi)\b.{0,40}"
+    r"\b(?:godkänt|godkjent|godkendt|samtyckt|samtykket|consented|agreed|approved|zugestimmt|eingewilligt|accepté|"
+    r"autorizado|acconsentito|toestemming|autorizou|zgodę|izin)\b.{0,60}"
+    r"\b(?:publicer|publiser|offentliggør|namn|navn|named|publication|publish|veröffentlich|namens|nom|nombre|nome|naam)",
     I,
 )
 PROMO = re.compile(
@@ -207,6 +239,8 @@ _NAME = r"[A-ZÀ-Þ][\w.&-]+(?: [A-ZÀ-Þ][\w.&-]+)?"
 SOURCE_PAIR = re.compile(rf"^{_NAME}(?:\s*/\s*{_NAME}){{1,3}}$")
 # At the end, a short line with a photo credit inside it: "ssi, dan; Foto [M]: Shutterstock; …".
 CREDIT_INLINE = re.compile(r"\b(?:fotos?|photos?|bild(?:er)?|images?)\s*(?:\[\w{1,3}\]\s*)?:\s*\w", I)
+# At the start: an editor's initials and the place ("ku Frankfurt"), a byline with no name to keep.
+INITIALS_PLACE = re.compile(r"^[a-zäöüß]{2,4}(?:/[a-zäöüß]{2,4})?\s+[A-ZÄÖÜ][\w-]+(?:\s+[A-ZÄÖÜ][\w-]+)?$", re.UNICODE)
 # A newsroom's note that the story is still being written: furniture at either edge.
 DEVELOPING = re.compile(
     r"\bthis (?:is a )?(?:breaking|developing) (?:news )?story\b|\bmore to follow\b|\bthis (?:story|article) (?:is developing|"
@@ -222,6 +256,13 @@ SOURCES = re.compile(
     I,
 )
 
+# Agencies and correspondents named: a sources note ("Mit Informationen der … Nachrichtenagenturen")
+# is furniture wherever it stands (in a live blog, it follows the summary).
+AGENCIES = re.compile(
+    r"\b(?:nachrichtenagentur|agentur|korrespondent|news agenc|agencies|correspondents?\b|agences?\b|agencias?\b|"
+    r"corresponsales?\b|agenzi[ae]\b|persbureau|nyhetsbyrå|nyhedsbureau|agencj|ajans)",
+    I,
+)
 # A line that is nothing but a furniture label, wherever it stands.
 LABEL_ONLY = re.compile(
     r"^\W{0,3}(?:advertisement|anzeige|werbung|publicidad|publicité|pubblicità|annons|reklame|reklama|reklam"
@@ -232,8 +273,14 @@ LABEL_ONLY = re.compile(
     r"|article content|hauptinhalt|zum inhalt|skip to (?:main )?content|comments|kommentare|popular|most read"
     r"|meistgelesen|trending|share(?: this)?(?: article)?|teilen|artikel teilen|partager|compartir|condividi|del"
     r"|story continues below|advertisement story continues below|weiterlesen|mehr lesen"
+    r"|on this page|in this (?:article|story)|table of contents|contents|auf dieser seite|in diesem artikel|inhalt"
+    r"|inhaltsverzeichnis|sur cette page|dans cet article|sommaire|en esta página|en este artículo|índice"
+    r"|in questo articolo|in questa pagina|indice|op deze pagina|in dit artikel|inhoud|nesta página|neste artigo"
+    r"|på denna sida|i denna artikel|innehåll|på denne siden|i denne artikkelen|innhold|på denne side|indhold"
+    r"|na tej stronie|w tym artykule|spis treści|bu sayfada|bu haberde|içindekiler"
     r"|関連キーワード|関連記事|おすすめ情報|おすすめ記事|人気記事|ランキング|관련기사|많이 본 뉴스|相关新闻|热门文章)\W{0,3}$"
     r"|^.{0,40}story continues (?:below|after (?:the )?(?:ad|advertisement))\W{0,3}$"
+    r"|^.{0,40}\bswipe (?:left|right|up)\b.{0,40}\b(?:to )?(?:view|see|read) more\b.{0,20}$"
     r"|^\W{0,3}(?:summary|zusammenfassung|résumé|resumen|riassunto|samenvatting|resumo|sammanfattning|sammendrag"
     r"|podsumowanie|özet|key points|in brief|auf einen blick|das wichtigste in kürze|en bref|en resumen)\W{0,3}$"
     r"|^.{0,25}\b(?:popular articles?|most popular|most viewed|access ranking|meistgelesen|les plus lus|lo más leído)\W{0,3}$",
@@ -412,8 +459,14 @@ def classify_edge(p: str, *, authors: Iterable[str], at_end: bool, off: frozense
             return "agency"
         if "credit" not in off and n <= 120 and CREDIT_INLINE.search(p):
             return "credit"
+        if "promo" not in off and n <= 120 and NEWSLETTER_PITCH.match(p):
+            return "promo"
+        if "meta" not in off and (n <= 160 and CONSENT_NOTE.search(p) or n <= 120 and p.startswith("※")):
+            return "meta"
     elif "meta" not in off and n <= 80 and META.search(p):
         return "meta"
+    elif "byline" not in off and n <= 40 and INITIALS_PLACE.match(p):
+        return "byline"
     return None
 
 
@@ -466,6 +519,10 @@ def classify_anywhere(p: str, off: frozenset[str]) -> str | None:
         return "credit"
     if "embed" not in off and EMBED.search(p):
         return "embed"
+    if "contact" not in off and TIP_CHANNEL.search(p):
+        return "contact"
+    if "agency" not in off and SOURCES.search(p) and AGENCIES.search(p):
+        return "agency"
     if "promo" not in off and n <= 200 and IMPERATIVE_PROMO.search(p):
         return "promo"
     if (
