@@ -58,6 +58,48 @@ def drop_furniture(tree) -> None:
         if parent is not None:
             parent.remove(el)
     drop_link_lists(tree)
+    join_split_body(tree)
+
+
+# A story's body split into sibling containers of one class (the page put an ad or a teaser between
+# them): trafilatura takes the first container only. Class words that name a body.
+_BODY_WORD = re.compile(r"body|text|content|story|article|entry|post", re.I)
+SPLIT_BODY_MIN_CHARS = 200  # a part holds at least this much paragraph text of its own
+
+
+def _paragraph_chars(el) -> int:
+    return sum(len(_text(p)) for p in el if p.tag == "p")
+
+
+def _story_of(el):
+    return next(el.iterancestors("article"), None)
+
+
+def join_split_body(tree) -> None:
+    """Move the paragraphs of later parts of a split body into its first part."""
+    parts: dict[tuple[str, ...], list] = {}
+    headlines: list[int] = []  # document positions of h1s
+    at: dict = {}
+    for i, el in enumerate(tree.iter("div", "section", "h1")):
+        if el.tag == "h1":
+            headlines.append(i)
+            continue
+        key = tuple(sorted(w for w in (el.get("class") or "").split() if _BODY_WORD.search(w)))
+        if key and _paragraph_chars(el) >= SPLIT_BODY_MIN_CHARS:
+            parts.setdefault(key, []).append(el)
+            at[el] = i
+    for group in parts.values():
+        first = group[0]
+        if len(group) < 2 or any(first in el.iterancestors() or el in first.iterancestors() for el in group[1:]):
+            continue
+        if len({_story_of(el) for el in group}) > 1:  # each in an <article> of its own: the next stories
+            continue
+        if any(at[first] < h < at[group[-1]] for h in headlines):  # a headline between: another story
+            continue
+        for el in group[1:]:
+            for child in list(el):
+                first.append(child)
+            el.getparent().remove(el)
 
 
 LABEL_SEPARATORS = (":", "|", "»", ">", "›", "→", "–", "-")
