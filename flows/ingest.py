@@ -29,6 +29,7 @@ from flows.work import (
     PageJob,
     chunked,
     fetch_many,
+    give_back_memory,
     options_for,
     page_problem,
     poll_many,
@@ -159,6 +160,7 @@ def process_pages(
     def store_one() -> None:
         nonlocal done
         done += store_extracted(db, *extracting.popleft(), options, learned, summary)
+        give_back_memory()
         progress(done)
 
     for batch in chunked(work, PAGES_PER_TASK):

@@ -182,6 +182,27 @@ def warm_worker(parent: int) -> None:
     extract(WARM_PAGE, "http://localhost/warm")
 
 
+def _malloc_trim():
+    try:
+        import ctypes
+
+        return getattr(ctypes.CDLL("libc.so.6"), "malloc_trim", None)
+    except OSError:  # not glibc: nothing to trim
+        return None
+
+
+_MALLOC_TRIM = _malloc_trim()
+
+
+def give_back_memory() -> None:
+    """Hand the heap freed by a stored batch back to the system. glibc keeps freed memory for the
+    process's next allocations, and a batch of pages leaves holes it does not reuse whole: the flow's
+    process held about 30 MB more without this (bench, measure 4). In the extraction workers a trim
+    changed nothing: their memory is the parsers' and the language model's."""
+    if _MALLOC_TRIM is not None:
+        _MALLOC_TRIM(0)
+
+
 def run_job_limited(job: PageJob, limit: float) -> Extracted | Failed | None:
     """In a worker process (its main thread, where signals arrive): the job, given up after `limit` s."""
     previous = signal.signal(signal.SIGALRM, _out_of_time)
