@@ -691,8 +691,10 @@ def _is_headline(p: str, heads: tuple[str, ...], *, partial: bool) -> bool:
     the same with a kicker run into it ("Premier League Liverpool loses at Everton") or without the
     site's name. (A subheading further down may repeat half of a two-part headline.)"""
     n = _norm(p)
-    if not n or n in heads:
-        return bool(n)
+    if not n:
+        return False
+    if n in heads:
+        return True
     if not partial:
         return False
     for h in heads:
