@@ -85,11 +85,50 @@ def prefect_server() -> Iterator[None]:
         with temporary_settings(updates={PREFECT_API_URL: url}):
             yield
     finally:
+        _stop_children(keep=proc.pid)
         proc.terminate()
         try:
             proc.wait(timeout=15)
         except subprocess.TimeoutExpired:
             proc.kill()
+
+
+def _children(pid: int) -> list[int]:
+    """This process's child processes (Linux /proc; elsewhere none are found)."""
+    kids = []
+    for entry in os.scandir("/proc") if os.path.isdir("/proc") else ():
+        if entry.name.isdigit():
+            try:
+                with open(f"/proc/{entry.name}/stat", "rb") as fh:
+                    fields = fh.read().rsplit(b")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid and fields[0] not in (b"Z", b"X"):
+                kids.append(int(entry.name))
+    return kids
+
+
+def _stop_children(keep: int, grace: float = 10.0) -> None:
+    """Flow runs the runner left behind when it stopped (one being started as Ctrl-C came) stop
+    before the API server does: they would wait on it, and hold the terminal, long after serve."""
+    import signal
+
+    kids = [pid for pid in _children(os.getpid()) if pid != keep]
+    for pid in kids:
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+    deadline = time.monotonic() + grace
+    while kids and time.monotonic() < deadline:
+        time.sleep(0.2)
+        alive = set(_children(os.getpid()))
+        kids = [pid for pid in kids if pid in alive]
+    for pid in kids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
 
 def serve_ingest(db_path: str, config_path: str | None, *, cron: str | None, interval: int) -> None:

@@ -209,7 +209,13 @@ def test_serve_ticks_on_its_schedule_polls_due_feeds_and_stops_cleanly(server, t
         time.sleep(25)  # two more ticks: the feed is not due again, so it is not polled again
     finally:
         proc.send_signal(signal.SIGINT)
-        out, err = proc.communicate(timeout=60)
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise AssertionError("paperboy serve did not stop within 60 s of Ctrl-C") from None
+        # The pipes close when every process holding them has gone: serve leaves none behind.
+        out, err = proc.communicate(timeout=30)
     assert len(server.requests_to("/feed.xml")) == 1
     conn = sqlite3.connect(db)
     assert conn.execute("select count(*) from articles").fetchone()[0] == 1
