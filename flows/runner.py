@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 from flows.ingest import ingest
+from flows.work import alive, proc_stat
 
 DEPLOYMENT = "paperboy-ingest"
 
@@ -94,13 +95,12 @@ def prefect_server() -> Iterator[None]:
 
 
 def _children(pid: int) -> list[int]:
-    """This process's child processes (Linux /proc; elsewhere none are found)."""
+    """This process's living child processes (Linux /proc; elsewhere none are found)."""
     kids = []
     for entry in os.scandir("/proc") if os.path.isdir("/proc") else ():
         if entry.name.isdigit():
             try:
-                with open(f"/proc/{entry.name}/stat", "rb") as fh:
-                    fields = fh.read().rsplit(b")", 1)[1].split()
+                fields = proc_stat(entry.name)
             except OSError:
                 continue
             if int(fields[1]) == pid and fields[0] not in (b"Z", b"X"):
@@ -122,8 +122,7 @@ def _stop_children(keep: int, grace: float = 10.0) -> None:
     deadline = time.monotonic() + grace
     while kids and time.monotonic() < deadline:
         time.sleep(0.2)
-        alive = set(_children(os.getpid()))
-        kids = [pid for pid in kids if pid in alive]
+        kids = [pid for pid in kids if alive(pid)]
     for pid in kids:
         try:
             os.kill(pid, signal.SIGKILL)

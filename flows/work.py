@@ -155,10 +155,16 @@ WARM_PAGE = (
 )
 
 
-def _alive(pid: int) -> bool:
+def proc_stat(pid: int | str) -> list[bytes]:
+    """The fields of /proc/<pid>/stat after the command name: state, ppid, … (OSError: no such
+    process, or no /proc)."""
+    with open(f"/proc/{pid}/stat", "rb") as fh:
+        return fh.read().rsplit(b")", 1)[1].split()
+
+
+def alive(pid: int) -> bool:
     try:
-        with open(f"/proc/{pid}/stat", "rb") as fh:
-            return fh.read().rsplit(b")", 1)[1].split()[0] not in (b"Z", b"X")
+        return proc_stat(pid)[0] not in (b"Z", b"X")
     except FileNotFoundError:
         return False
     except OSError:
@@ -171,7 +177,7 @@ def _alive(pid: int) -> bool:
 
 def _exit_with(pid: int) -> None:
     """A worker whose paperboy process was killed (SIGKILL leaves no time to stop the pool) goes too."""
-    while _alive(pid):
+    while alive(pid):
         time.sleep(1.0)
     os._exit(0)
 
