@@ -19,8 +19,7 @@ class HostBook:
         self._lock = threading.Lock()
         self._active: Counter[str] = Counter()
         self._waiters: defaultdict[str, deque] = defaultdict(deque)  # (loop, future) waiting for a slot
-        self._last_start: dict[str, float] = {}  # monotonic time of the last start booked
-        self._last_actual: dict[str, float] = {}  # monotonic time the last request really started
+        self._last_start: dict[str, float] = {}  # monotonic time the last request really started
         self._holds: dict[str, float] = {}  # host -> wall-clock time (epoch) its Retry-After ends
 
     async def acquire(self, host: str, limit: int, min_interval: float = 0.0) -> None:
@@ -29,9 +28,6 @@ class HostBook:
             with self._lock:
                 if self._active[host] < limit:
                     self._active[host] += 1
-                    now = time.monotonic()
-                    start = max(now, self._last_start.get(host, float("-inf")) + min_interval)
-                    self._last_start[host] = start
                     break
                 loop = asyncio.get_running_loop()
                 fut = loop.create_future()
@@ -45,18 +41,17 @@ class HostBook:
                     except ValueError:
                         pass
                 raise
-        # Booked turns keep the order; a loop that wakes late would bring its successor closer than
-        # min_interval, so each turn also waits for min_interval after the last real start.
+        # The interval counts from when the last request really started (a loop that wakes late
+        # starts its request late); of two slots waiting at once, one goes and the other waits again.
         try:
             while True:
-                if start > now:
-                    await asyncio.sleep(start - now)
                 with self._lock:
                     now = time.monotonic()
-                    start = self._last_actual.get(host, float("-inf")) + min_interval
+                    start = self._last_start.get(host, float("-inf")) + min_interval
                     if now >= start:
-                        self._last_actual[host] = now
+                        self._last_start[host] = now
                         return
+                await asyncio.sleep(start - now)
         except asyncio.CancelledError:
             self.release(host)
             raise
