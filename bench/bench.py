@@ -4,7 +4,8 @@
 
 A local server on 127.0.0.1 serves the pages of ../shared/corpus/dev, repeated under new addresses
 (each copy made unique, so that none is a duplicate) through FEEDS feeds. Printed:
-  1. baseline: trafilatura.extract over the same HTML in one process, pages per second
+  1. baseline: trafilatura.extract over the same HTML in one process, pages per second (measured
+     before and after (2), and averaged)
   2. `paperboy run` from an empty db: articles per second end to end, and the ratio to (1)
   3. a second pass with nothing new: seconds (beyond Prefect's start-up, and beyond a pass with no
      feed due), and requests made
@@ -342,12 +343,19 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         home = str(Path(tmp) / "prefect")
         sample = [server.page(i // args.per_feed, i % args.per_feed) for i in range(min(n, 2 * len(pages)))]
-        base = baseline_rate(sample)
-        print(f"1. baseline trafilatura.extract, one process: {base:.1f} pages/s ({len(sample)} pages)")
+        before = baseline_rate(sample)
 
         prefect_costs(home)  # the first start creates Prefect's database: not counted
         startup, per_task = prefect_costs(home)
         run = ingest_run(server, args.feeds, home, tmp, "a")
+        # Measured again after the run: this machine's speed drifts by up to a tenth between minutes,
+        # and the mean of the two brackets the run it is compared with.
+        after = baseline_rate(sample)
+        base = (before + after) / 2
+        print(
+            f"1. baseline trafilatura.extract, one process: {base:.1f} pages/s "
+            f"({len(sample)} pages, {before:.1f} before the run and {after:.1f} after it)"
+        )
         work = run["elapsed"] - startup
         rate = run["new"] / work
         through = (run["new"] + run["duplicate"]) / work  # a duplicate went through fetch, extraction and the store too
