@@ -211,11 +211,11 @@ def test_a_killed_backfill_resumes_without_fetching_again_what_it_stored(server,
 
     from tests.server import Route
 
-    feed = paged_site(server, pages=5, per_page=20)  # 100 articles: two batches of pages (64 + 36)
+    feed = paged_site(server, pages=5, per_page=20)  # 100 articles, in batches of 32 pages: the last 36 are slow
 
     def slowly(body):
         def answer(handler):
-            time.sleep(0.5)  # the second batch takes seconds: the kill lands between the two
+            time.sleep(0.5)  # the third batch takes seconds: the kill lands before it is stored
             handler._answer(200, body, {"Content-Type": "text/html; charset=utf-8"})
 
         return answer
