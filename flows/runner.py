@@ -94,16 +94,19 @@ def prefect_api(*, scheduler: bool = False) -> Iterator[None]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    errors = tempfile.TemporaryFile()
-    proc = subprocess.Popen([*cmd, str(port)], env=env, stdout=subprocess.DEVNULL, stderr=errors)
+    # What a short-lived server says is kept, to tell why it did not start; `serve` runs for weeks,
+    # and its server's talk would fill a file for nothing.
+    errors = None if scheduler else tempfile.TemporaryFile()
+    proc = subprocess.Popen([*cmd, str(port)], env=env, stdout=subprocess.DEVNULL, stderr=errors or subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/api"
     try:
         deadline = time.monotonic() + timeout
         while True:
             if proc.poll() is not None:
-                errors.seek(0)
-                said = errors.read().decode(errors="replace").strip().splitlines()[-1:] or ["(nothing on stderr)"]
-                raise RuntimeError(f"the Prefect server exited at start (code {proc.returncode}): {said[0]}")
+                said = "" if errors is None else _last_line(errors)
+                raise RuntimeError(
+                    f"the Prefect server exited at start (code {proc.returncode}){': ' if said else ''}{said}"
+                )
             try:
                 with urllib.request.urlopen(url + "/health", timeout=2) as resp:
                     if resp.status == 200:
@@ -126,7 +129,14 @@ def prefect_api(*, scheduler: bool = False) -> Iterator[None]:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
-        errors.close()
+        if errors is not None:
+            errors.close()
+
+
+def _last_line(fh) -> str:
+    fh.seek(0)
+    lines = fh.read().decode(errors="replace").strip().splitlines()
+    return lines[-1] if lines else ""
 
 
 def _children(pid: int) -> list[int]:
