@@ -168,11 +168,13 @@ class TreeRSS:
         self.thread.start()
 
     def _tree(self) -> list[int]:
+        from flows.work import proc_stat
+
         children: dict[int, list[int]] = {}
         for d in os.listdir("/proc"):
             if d.isdigit():
                 try:
-                    ppid = int(Path(f"/proc/{d}/stat").read_text().rsplit(")", 1)[1].split()[1])
+                    ppid = int(proc_stat(d)[1])
                 except (OSError, IndexError, ValueError):
                     continue
                 children.setdefault(ppid, []).append(int(d))
