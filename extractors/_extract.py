@@ -12,6 +12,8 @@ from urllib.parse import urljoin, urlsplit
 import trafilatura
 from htmldate import find_date
 from lxml import etree
+from lxml.html import HtmlComment, HtmlElement, HtmlEntity, HtmlProcessingInstruction
+from lxml.html import fromstring as html_fromstring
 from trafilatura.metadata import (
     examine_meta,
     extract_author,
@@ -20,7 +22,13 @@ from trafilatura.metadata import (
     set_date_params,
 )
 from trafilatura.settings import Document
-from trafilatura.utils import load_html
+from trafilatura.utils import (
+    DOCTYPE_TAG,
+    FAULTY_HTML,
+    INVALID_XML_CHARS,
+    decode_file,
+    is_dubious_html,
+)
 
 from ._clean import clean_paragraphs, declared_words, outside_declared, plain_text, truncated_against
 from ._models import Article, ExtractOptions
@@ -28,6 +36,57 @@ from ._models import Article, ExtractOptions
 DEFAULT_OPTIONS = ExtractOptions()
 
 LANGID_CHARS = 2000  # characters of text enough for a stable language guess
+
+
+# lxml.html's parser asks a Python method which class to give an element each time Python touches
+# one (about 4,000 times a page here, most of them inside trafilatura). A lookup in C that gives
+# every element lxml.html's HtmlElement, which is all trafilatura and paperboy use, costs nothing.
+_PARSER = etree.HTMLParser(
+    collect_ids=False, default_doctype=False, encoding="utf-8", remove_comments=True, remove_pis=True
+)
+_PARSER.set_element_class_lookup(
+    etree.ElementDefaultClassLookup(
+        element=HtmlElement, comment=HtmlComment, pi=HtmlProcessingInstruction, entity=HtmlEntity
+    )
+)
+
+
+# trafilatura's INVALID_XML_CHARS as UTF-8: control bytes (bytes.translate deletes them ten times
+# faster than its regex runs over a 300 kB page) and the non-characters U+FFFE and U+FFFF.
+_CONTROL_BYTES = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
+_NONCHARACTERS = (b"\xef\xbf\xbe", b"\xef\xbf\xbf")
+_HEAD_CHARS = 4096  # trafilatura's repairs (a doctype, a self-closing <html/>) look at the head
+
+
+def _repaired(text: str, beginning: str) -> str:
+    """trafilatura's repair_faulty_html, its regex for invalid characters run on the head only."""
+    text = INVALID_XML_CHARS.sub("", text[:_HEAD_CHARS]) + text[_HEAD_CHARS:]
+    if "doctype" in beginning:  # libxml2 stumbles on some doctypes
+        first_line, _, rest = text.partition("\n")
+        text = DOCTYPE_TAG.sub("", first_line, count=1) + "\n" + rest
+    for line in text[:_HEAD_CHARS].splitlines()[:4]:  # a self-closing <html/>
+        if "<html" in line and line.endswith("/>"):
+            return FAULTY_HTML.sub(r"\1>", text, count=1)
+    return text
+
+
+def load_html(page: str | bytes):
+    """The page's tree, as trafilatura's load_html makes it (same decoding, repairs and checks,
+    the same tree on every dev page), but with the parser above and from UTF-8 bytes, which libxml2
+    reads faster than a str. Together 3 ms a page, a tenth of extraction."""
+    text = decode_file(page)
+    beginning = text[:50].lower()
+    data = _repaired(text, beginning).encode("utf-8", "surrogatepass").translate(None, _CONTROL_BYTES)
+    for char in _NONCHARACTERS:
+        if char in data:
+            data = data.replace(char, b"")
+    try:
+        tree = html_fromstring(data, parser=_PARSER)
+    except etree.ParserError:  # "Document is empty"
+        return None
+    if is_dubious_html(beginning) and len(tree) < 2:  # not HTML at all
+        return None
+    return tree
 
 
 # Containers that hold furniture, not story: removed when they are small (a container holding the
