@@ -28,7 +28,6 @@ import sys
 import tempfile
 import threading
 import time
-import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -289,10 +288,12 @@ print(json.dumps({"startup": t1 - t0, "per_task": ((t3 - t2) - (t2 - t1)) / 100}
 
 
 def store_rate(tmp: str, n: int = 10_000) -> float:
+    import zstandard
+
     from db import Outcome, connect, store
     from extractors import Article
     from fetchers import Entry, host_of
-    from flows.work import RAW_ZLIB_LEVEL
+    from flows.work import RAW_ZSTD_LEVEL
 
     db = connect(str(Path(tmp) / "store.db"))
     store.add_feed(db, "https://bench.example/feed.xml")
@@ -302,7 +303,7 @@ def store_rate(tmp: str, n: int = 10_000) -> float:
         Outcome(
             Entry("https://bench.example/feed.xml", f"k{i}", f"k{i}", f"https://bench.example/a/{i}", f"T{i}"),
             Article(f"https://bench.example/a/{i}", f"Story {i}.\n\n{text}", title=f"Story {i}"),
-            zlib.compress(b"<html>" + os.urandom(16).hex().encode() * 200 + b"</html>", RAW_ZLIB_LEVEL),
+            zstandard.compress(b"<html>" + os.urandom(16).hex().encode() * 200 + b"</html>", RAW_ZSTD_LEVEL),
             (f"bench.example/a/{i}",),
         )
         for i in range(n)

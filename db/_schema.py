@@ -25,8 +25,9 @@ TABLES = ("feeds", "articles", "article_urls", "entries", "raw_pages", "boilerpl
 
 
 def ensure_schema(db: sqlite_utils.Database) -> None:
-    """Create what is missing (a db made by an older paperboy gains its new tables)."""
+    """Create what is missing (a db made by an older paperboy gains its new tables and columns)."""
     if set(TABLES) <= set(db.table_names()):
+        _add_columns(db)
         return
     conn = db.conn
     conn.execute("BEGIN IMMEDIATE")
@@ -68,9 +69,10 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
             pk=("feed_id", "key"), defaults={"attempts": 0}, if_not_exists=True,
         )  # fmt: skip
         db["entries"].create_index(["status"], if_not_exists=True)
-        # The page as fetched, compressed, so that it can be re-extracted without a request.
+        # The page as fetched, compressed (zstd), so that it can be re-extracted without a request.
+        # html_zlib: the page as paperboy stored it before zstd (zlib); NULL in rows written since.
         db["raw_pages"].create(
-            {"article_id": int, "url": str, "fetched_at": str, "html_zlib": bytes},
+            {"article_id": int, "url": str, "fetched_at": str, "html_zlib": bytes, "html_zstd": bytes},
             pk="article_id",
             if_not_exists=True,
         )
@@ -92,3 +94,18 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
     except BaseException:
         conn.execute("ROLLBACK")
         raise
+    _add_columns(db)
+
+
+# Columns added after a table was first released: (table, column, type).
+ADDED_COLUMNS = (("raw_pages", "html_zstd", bytes),)
+
+
+def _add_columns(db: sqlite_utils.Database) -> None:
+    for table, column, kind in ADDED_COLUMNS:
+        if column not in db[table].columns_dict:
+            try:
+                db[table].add_column(column, kind)
+            except sqlite3.OperationalError as exc:  # another process added it first
+                if "duplicate column" not in str(exc):
+                    raise

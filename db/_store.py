@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import sqlite_utils
+import zstandard
 
 from extractors import Article, fingerprint, plain_text
 from fetchers import Entry, FeedPoll, FeedState
@@ -300,7 +301,7 @@ class Outcome:
 
     entry: Entry
     article: Article | None = None
-    raw_zlib: bytes | None = None  # the page, zlib-compressed
+    raw_zstd: bytes | None = None  # the page, zstd-compressed
     keys: tuple[str, ...] = ()  # normalised addresses it was reached under
     error: str | None = None  # why the page gave no article (the fallback may still have text)
 
@@ -383,7 +384,7 @@ class _Known:
         )
         conn.executemany("insert or ignore into article_urls (key, article_id) values (?, ?)", self.address_rows)
         conn.executemany(
-            "insert or replace into raw_pages (article_id, url, fetched_at, html_zlib) values (?, ?, ?, ?)",
+            "insert or replace into raw_pages (article_id, url, fetched_at, html_zstd) values (?, ?, ?, ?)",
             self.raw_rows,
         )
         conn.executemany(
@@ -433,8 +434,8 @@ def _save_one(db, feed_id, o: Outcome, now: str, host_of, known: _Known) -> list
         row = db.execute("select text_source, content_hash from articles where id = ?", [existing]).fetchone()
         if row and row[0] == "feed" and a.source == "page":
             _update_article(db, existing, feed_id, e, a, now)
-            if o.raw_zlib is not None:
-                known.raw_rows.append((existing, a.url, now, o.raw_zlib))
+            if o.raw_zstd is not None:
+                known.raw_rows.append((existing, a.url, now, o.raw_zstd))
             known.add_keys(existing, keys)
             known.by_hash.setdefault(digest, existing)
             mark("stored", existing, o.error)
@@ -456,8 +457,8 @@ def _save_one(db, feed_id, o: Outcome, now: str, host_of, known: _Known) -> list
     known.by_url[row["url"]] = article_id
     known.by_hash.setdefault(digest, article_id)
     known.add_keys(article_id, keys)
-    if o.raw_zlib is not None:
-        known.raw_rows.append((article_id, a.url, now, o.raw_zlib))
+    if o.raw_zstd is not None:
+        known.raw_rows.append((article_id, a.url, now, o.raw_zstd))
     known.learn_rows.extend(_learned(host_of(a.url), a.text))
     mark(status, article_id, o.error)
     return ["new"]
@@ -610,7 +611,8 @@ def stored_pages(
 ) -> Iterator[list[StoredPage]]:
     """Stored raw pages, in batches of 64, oldest first; filtered by feed and by published date."""
     sql = (
-        "select a.id, r.url, r.html_zlib, a.content_hash from articles a join raw_pages r on r.article_id = a.id "
+        "select a.id, r.url, r.html_zstd, r.html_zlib, a.content_hash from articles a join raw_pages r "
+        "on r.article_id = a.id "
         "left join feeds f on f.id = a.feed_id where 1"
     )
     params: list = []
@@ -626,8 +628,13 @@ def stored_pages(
         rows = db.execute(sql + " and a.id > ? order by a.id limit 64", [*params, last]).fetchall()
         if not rows:
             return
-        yield [StoredPage(r[0], r[1], zlib.decompress(r[2]), r[3]) for r in rows]
+        yield [StoredPage(r[0], r[1], _page_html(r[2], r[3]), r[4]) for r in rows]
         last = rows[-1][0]
+
+
+def _page_html(zstd: bytes | None, zlib_: bytes | None) -> bytes:
+    """A stored page: zstd-compressed, or zlib in rows stored before the archive moved to zstd."""
+    return zstandard.decompress(zstd) if zstd is not None else zlib.decompress(zlib_)
 
 
 def replace_texts(db: sqlite_utils.Database, updates: Iterable[tuple[int, Article]]) -> int:

@@ -226,7 +226,7 @@ def outcome_for(e: Entry, page: FetchResult | None, article, options: ExtractOpt
     if isinstance(article, Extracted) and page is not None:
         canonical = article.article.canonical_url
         keys += [url_key(page.final_url)] + ([url_key(canonical)] if canonical else [])
-        return Outcome(e, article.article, article.raw_zlib, tuple(keys))
+        return Outcome(e, article.article, article.raw_zstd, tuple(keys))
     if page is None:
         error = "no link in the feed item"
     elif isinstance(article, Failed):

@@ -76,3 +76,31 @@ def test_reprocess_updates_the_text_when_the_cleaning_changes_and_makes_no_reque
     assert store.search(connect(db_path), "tuesday")  # the full-text index followed
     assert len(server.hits) == hits
     assert backfill(db_path, reprocess=True)["changed"] == 0
+
+
+def test_reprocess_reads_the_pages_an_older_paperboy_archived_with_zlib(server, db_path, tmp_path):
+    import zlib
+
+    import zstandard
+
+    page = article_page("Story", story(1), tail="<p>© 2024 Example Media. All rights reserved.</p>")
+    server.add(
+        "/feed.xml",
+        rss([{"title": "S", "link": server.add("/s.html", page), "guid": "s"}]),
+        content_type="application/rss+xml",
+    )
+    loose = tmp_path / "loose.toml"
+    loose.write_text('[settings]\ndisabled_rules = ["copyright"]\n')
+    store.add_feed(connect(db_path), server.url("/feed.xml"))
+    ingest(db_path, config_path=str(loose))
+    conn = sqlite3.connect(db_path)
+    html = zstandard.decompress(conn.execute("select html_zstd from raw_pages").fetchone()[0])
+    # the archive as paperboy wrote it before zstd: zlib in html_zlib, no html_zstd column
+    conn.execute("update raw_pages set html_zlib = ?", [zlib.compress(html)])
+    conn.execute("alter table raw_pages drop column html_zstd")
+    conn.commit()
+
+    summary = backfill(db_path, reprocess=True)
+    assert summary["reprocessed"] == 1 and summary["changed"] == 1
+    assert "All rights reserved" not in conn.execute("select text from articles").fetchone()[0]
+    assert "html_zstd" in [r[1] for r in conn.execute("pragma table_info(raw_pages)")]

@@ -174,10 +174,10 @@ def test_raw_html_is_kept_compressed_and_search_finds_the_article(server, db_pat
     serve_feed(server, 1)
     store.add_feed(connect(db_path), server.url("/feed.xml"))
     run(db_path)
-    import zlib
+    import zstandard
 
-    raw = rows(db_path, "select html_zlib from raw_pages")[0][0]
-    assert b"met on Tuesday to discuss" in zlib.decompress(raw)
+    raw = rows(db_path, "select html_zstd from raw_pages")[0][0]
+    assert b"met on Tuesday to discuss" in zstandard.decompress(raw)
     hits = store.search(connect(db_path), "tuesday vote")
     assert hits and hits[0]["title"] == "Story 0" and "[Tuesday]" in hits[0]["snippet"]
 
