@@ -53,7 +53,8 @@ def test_urls_are_stored_once_whichever_path_found_them(server, db_path, tmp_pat
     assert len(server.requests_to("/missing.html")) == 2
 
 
-def test_reprocess_updates_the_text_when_the_cleaning_changes_and_makes_no_request(server, db_path, tmp_path):
+def stored_with_its_copyright_line(server, db_path, tmp_path) -> sqlite3.Connection:
+    """One article stored while the copyright rule was off: its text keeps "All rights reserved"."""
     page = article_page("Story", story(1), tail="<p>© 2024 Example Media. All rights reserved.</p>")
     server.add(
         "/feed.xml",
@@ -64,7 +65,11 @@ def test_reprocess_updates_the_text_when_the_cleaning_changes_and_makes_no_reque
     loose.write_text('[settings]\ndisabled_rules = ["copyright"]\n')
     store.add_feed(connect(db_path), server.url("/feed.xml"))
     ingest(db_path, config_path=str(loose))
-    conn = sqlite3.connect(db_path)
+    return sqlite3.connect(db_path)
+
+
+def test_reprocess_updates_the_text_when_the_cleaning_changes_and_makes_no_request(server, db_path, tmp_path):
+    conn = stored_with_its_copyright_line(server, db_path, tmp_path)
     assert "All rights reserved" in conn.execute("select text from articles").fetchone()[0]
     hits = len(server.hits)
 
@@ -83,17 +88,7 @@ def test_reprocess_reads_the_pages_an_older_paperboy_archived_with_zlib(server, 
 
     import zstandard
 
-    page = article_page("Story", story(1), tail="<p>© 2024 Example Media. All rights reserved.</p>")
-    server.add(
-        "/feed.xml",
-        rss([{"title": "S", "link": server.add("/s.html", page), "guid": "s"}]),
-        content_type="application/rss+xml",
-    )
-    loose = tmp_path / "loose.toml"
-    loose.write_text('[settings]\ndisabled_rules = ["copyright"]\n')
-    store.add_feed(connect(db_path), server.url("/feed.xml"))
-    ingest(db_path, config_path=str(loose))
-    conn = sqlite3.connect(db_path)
+    conn = stored_with_its_copyright_line(server, db_path, tmp_path)
     html = zstandard.decompress(conn.execute("select html_zstd from raw_pages").fetchone()[0])
     # the archive as paperboy wrote it before zstd: zlib in html_zlib, no html_zstd column
     conn.execute("update raw_pages set html_zlib = ?", [zlib.compress(html)])
