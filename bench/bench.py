@@ -169,16 +169,9 @@ class TreeRSS:
         self.thread.start()
 
     def _tree(self) -> list[int]:
-        from flows.work import proc_stat
+        from flows.work import children_by_parent
 
-        children: dict[int, list[int]] = {}
-        for d in os.listdir("/proc"):
-            if d.isdigit():
-                try:
-                    ppid = int(proc_stat(d)[1])
-                except (OSError, IndexError, ValueError):
-                    continue
-                children.setdefault(ppid, []).append(int(d))
+        children = children_by_parent()
         out, todo = [], [self.pid]
         while todo:
             p = todo.pop()

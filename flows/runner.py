@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 from flows.ingest import ingest
-from flows.work import alive, proc_stat
+from flows.work import alive, children_by_parent
 
 DEPLOYMENT = "paperboy-ingest"
 
@@ -139,26 +139,12 @@ def _last_line(fh) -> str:
     return lines[-1] if lines else ""
 
 
-def _children(pid: int) -> list[int]:
-    """This process's living child processes (Linux /proc; elsewhere none are found)."""
-    kids = []
-    for entry in os.scandir("/proc") if os.path.isdir("/proc") else ():
-        if entry.name.isdigit():
-            try:
-                fields = proc_stat(entry.name)
-            except OSError:
-                continue
-            if int(fields[1]) == pid and fields[0] not in (b"Z", b"X"):
-                kids.append(int(entry.name))
-    return kids
-
-
 def _stop_children(keep: int, grace: float = 10.0) -> None:
     """Flow runs the runner left behind when it stopped (one being started as Ctrl-C came) stop
     before the API server does: they would wait on it, and hold the terminal, long after serve."""
     import signal
 
-    kids = [pid for pid in _children(os.getpid()) if pid != keep]
+    kids = [pid for pid in children_by_parent().get(os.getpid(), []) if pid != keep]
     for pid in kids:
         try:
             os.kill(pid, signal.SIGTERM)

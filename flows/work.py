@@ -163,6 +163,20 @@ def proc_stat(pid: int | str) -> list[bytes]:
         return fh.read().rsplit(b")", 1)[1].split()
 
 
+def children_by_parent() -> dict[int, list[int]]:
+    """Every living process's children, by parent pid (Linux /proc; elsewhere none are found)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc") if os.path.isdir("/proc") else ():
+        if entry.name.isdigit():
+            try:
+                fields = proc_stat(entry.name)
+                if fields[0] not in (b"Z", b"X"):
+                    children.setdefault(int(fields[1]), []).append(int(entry.name))
+            except (OSError, IndexError, ValueError):
+                continue
+    return children
+
+
 def alive(pid: int) -> bool:
     try:
         return proc_stat(pid)[0] not in (b"Z", b"X")
