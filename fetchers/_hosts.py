@@ -2,8 +2,8 @@
 
 Prefect runs tasks in threads, each with an event loop and a Fetcher of its own: a fetch task and
 the next one in the pipeline, a feed poll and a page fetch. Politeness is per host, not per client,
-so the concurrency slots, the minimum interval between request starts and Retry-After holds live
-here, behind a lock, for every loop of the process.
+so the concurrency slots, the minimum interval between request starts, Retry-After holds and the
+rules read from robots.txt live here, behind a lock, for every loop of the process.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ class HostBook:
         self._waiters: defaultdict[str, deque] = defaultdict(deque)  # (loop, future) waiting for a slot
         self._last_start: dict[str, float] = {}  # monotonic time the last request really started
         self._holds: dict[str, float] = {}  # host -> wall-clock time (epoch) its Retry-After ends
+        self._robots: dict[str, tuple[float, object]] = {}  # origin -> (monotonic expiry, its rules)
 
     async def acquire(self, host: str, limit: int, min_interval: float = 0.0) -> None:
         """Wait for one of the host's `limit` slots, then for its turn after `min_interval`."""
@@ -107,6 +108,23 @@ class HostBook:
         now = time.time()
         with self._lock:
             return {h: t for h, t in self._holds.items() if t > now}
+
+    # robots.txt, read once per origin for every Fetcher of the process (a Fetcher lives for one
+    # batch of pages: each used to read it again, once per 32 pages of a site).
+
+    def robots(self, origin: str) -> object | None:
+        """The rules remembered for `origin`, or None when there are none or they are too old."""
+        with self._lock:
+            expiry, rules = self._robots.get(origin, (0.0, None))
+            return rules if time.monotonic() < expiry else None
+
+    def remember_robots(self, origin: str, rules: object, ttl: float) -> None:
+        with self._lock:
+            self._robots[origin] = (time.monotonic() + ttl, rules)
+
+    def forget_robots(self) -> None:
+        with self._lock:
+            self._robots.clear()
 
 
 HOSTS = HostBook()

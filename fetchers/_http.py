@@ -13,7 +13,6 @@ import random
 import ssl
 import time
 import zlib
-from collections import defaultdict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC
@@ -32,6 +31,10 @@ REDIRECTS = (301, 302, 303, 307, 308)
 TRANSIENT_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 RETRY_AFTER_MIN, RETRY_AFTER_MAX = 60, 24 * 3600  # a server's Retry-After, clamped to this range
 CHUNK = 64 * 1024  # decompressed bytes asked for at a time, so a bomb never inflates past the cap
+# How long the rules read from a robots.txt serve every Fetcher of the process (RFC 9309 allows up to
+# 24 h). A robots.txt that could not be read is not shared: the next batch asks again.
+ROBOTS_TTL = 3600.0
+_ROBOTS_SLOT = "robots.txt "  # HOSTS key of the one-at-a-time slot for reading an origin's robots.txt
 
 
 class TooLarge(Exception):
@@ -159,7 +162,6 @@ class Fetcher:
         self._overall = asyncio.Semaphore(settings.max_connections)
         # origin -> Protego rules; True (no rules: allowed); or the failed FetchResult (disallowed, and why)
         self._robots: dict[str, Protego | bool | FetchResult] = {}
-        self._robots_locks: defaultdict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
         for host, until in settings.holds:  # Retry-After holds remembered from earlier passes
             HOSTS.hold(host, until)
 
@@ -170,26 +172,38 @@ class Fetcher:
         await self.client.aclose()
 
     async def robots_allow(self, url: str) -> bool | FetchResult:
-        """robots.txt for `url`'s origin, read once per client, with RFC 9309's rules for failures:
-        4xx means no rules (allowed); 5xx or unreachable means disallowed."""
+        """robots.txt for `url`'s origin, with RFC 9309's rules for failures: 4xx means no rules
+        (allowed); 5xx or unreachable means disallowed. Rules read are shared by the process's
+        Fetchers for ROBOTS_TTL seconds; a failure to read it is this Fetcher's alone."""
         parts = urlsplit(url)
         origin = f"{parts.scheme}://{parts.netloc}"
-        async with self._robots_locks[origin]:
-            if origin not in self._robots:
-                result = await self._get_once(origin + "/robots.txt", {})
-                if result.ok:
-                    text = result.content.decode("utf-8", errors="replace")
-                    self._robots[origin] = Protego.parse(text)
-                elif (result.error or "").startswith("refused"):
-                    self._robots[origin] = True  # the guard refuses the page itself, with its own reason
-                elif 400 <= result.status < 500:
-                    self._robots[origin] = True
-                else:
-                    self._robots[origin] = result  # 5xx or unreachable: disallowed, and why
+        if origin not in self._robots:
+            # One reader per origin across the process's event loops; the others wait and reuse.
+            await HOSTS.acquire(_ROBOTS_SLOT + origin, 1)
+            try:
+                if origin not in self._robots:
+                    self._robots[origin] = HOSTS.robots(origin) or await self._read_robots(origin)
+            finally:
+                HOSTS.release(_ROBOTS_SLOT + origin)
         rules = self._robots[origin]
         if isinstance(rules, (bool, FetchResult)):
             return rules
         return rules.can_fetch(url, "paperboy")
+
+    async def _read_robots(self, origin: str) -> Protego | bool | FetchResult:
+        result = await self._get_once(origin + "/robots.txt", {})
+        if result.ok:
+            rules: Protego | bool = Protego.parse(result.content.decode("utf-8", errors="replace"))
+        elif (result.error or "").startswith("refused"):
+            # The guard refuses the page itself, with its own reason. Not shared: the guard's
+            # settings are this Fetcher's.
+            return True
+        elif 400 <= result.status < 500:
+            rules = True
+        else:
+            return result  # 5xx or unreachable: disallowed, and why
+        HOSTS.remember_robots(origin, rules, ROBOTS_TTL)
+        return rules
 
     async def robots_sitemaps(self, url: str) -> list[str]:
         """The Sitemap lines of robots.txt for `url`'s origin, as absolute URLs."""

@@ -32,6 +32,13 @@ def _server():
     server.close()
 
 
+@pytest.fixture(autouse=True)
+def _robots_read_anew():
+    """paperboy remembers robots.txt per origin for the process: a test's server (or a port an
+    earlier test's server had) must be asked again."""
+    HOSTS.forget_robots()
+
+
 @pytest.fixture
 def server(_server, monkeypatch):
     """The local HTTP server, emptied for each test; paperboy may reach it and nothing else private."""

@@ -50,6 +50,21 @@ def test_robots_txt_disallows_article_pages(server, db_path):
     assert server.requests_to("/private/a.html") == []
 
 
+def test_robots_txt_is_read_once_for_a_pass_of_many_batches(server, db_path, monkeypatch):
+    """Each batch of pages has a client of its own; robots.txt is still asked for once a pass."""
+    import flows.ingest
+
+    monkeypatch.setattr(flows.ingest, "PAGES_PER_TASK", 2)
+    server.add("/robots.txt", "User-agent: *\nDisallow: /private/\n", content_type="text/plain")
+    links = [server.add(f"/news/{i}.html", article_page(f"Story {i}", story(i))) for i in range(5)]
+    feed_of(server, [*links, server.add("/private/x.html", article_page("X", story(9)))])
+    store.add_feed(connect(db_path), server.url("/feed.xml"))
+    summary = run(db_path)
+    assert summary["articles"]["new"] == 5  # three batches of pages, all of them read the rules
+    assert summary["articles"]["failed_by_reason"] == {"disallowed by robots.txt": 1}
+    assert len(server.requests_to("/robots.txt")) == 1
+
+
 def test_an_unreachable_robots_txt_means_disallowed(server, db_path):
     server.add("/robots.txt", "down", status=500)
     feed_of(server, [server.add("/a.html", article_page("A", story(1)))])
