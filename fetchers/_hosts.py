@@ -109,8 +109,8 @@ class HostBook:
         with self._lock:
             return {h: t for h, t in self._holds.items() if t > now}
 
-    # robots.txt, read once per origin for every Fetcher of the process (a Fetcher lives for one
-    # batch of pages: each used to read it again, once per 32 pages of a site).
+    # robots.txt, read once per origin for every Fetcher of the process: a Fetcher lives for one
+    # batch of pages, and a site's pages come in many batches.
 
     def robots(self, origin: str) -> object | None:
         """The rules remembered for `origin`, or None when there are none or they are too old."""
