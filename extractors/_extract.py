@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gzip
 import html
 import json
 import re
@@ -341,12 +340,6 @@ def page_metadata(tree, url: str | None, ld: dict) -> Document:
     return md
 
 
-def _html_bytes(html: str | bytes) -> str | bytes:
-    if isinstance(html, bytes) and html[:2] == b"\x1f\x8b":
-        return gzip.decompress(html)
-    return html
-
-
 _TITLE_SEP = re.compile(r"\s+[|–—-]\s+|\s*\|\s*")
 
 
@@ -431,7 +424,7 @@ def extract(
 ) -> Article | None:
     """The article in a page, or None when there is none. Never raises on a bad page."""
     try:
-        tree = load_html(_html_bytes(html))
+        tree = load_html(html)  # a gzipped page is inflated there, capped
     except (ValueError, etree.LxmlError, OSError, EOFError):
         return None
     if tree is None:
