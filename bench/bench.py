@@ -342,8 +342,9 @@ def _extract_all(pages: list[bytes], start=None) -> float:
 
 def ceiling_rate(pages: list[bytes], workers: int) -> float:
     """trafilatura.extract in `workers` processes at once, each over its share of `pages`, and nothing
-    else running: pages per second. Two processes on two cores do not run at twice the speed of one
-    (they share caches and memory bandwidth), so this, not twice (1), is the ceiling for (2)."""
+    else running: pages per second, the ceiling for (2). Measured rather than taken as (1) times the
+    cores: processes on one machine share its caches and memory bandwidth, and a virtual machine's
+    cores may be less than whole."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
