@@ -341,8 +341,8 @@ def _extract_all(pages: list[bytes], start=None) -> float:
 
 
 def ceiling_rate(pages: list[bytes], workers: int) -> float:
-    """trafilatura.extract in `workers` processes at once, each over its share of `pages`, and nothing
-    else running: pages per second, the ceiling for (2). Measured rather than taken as (1) times the
+    """trafilatura.extract in `workers` processes at once, each over all of `pages` as (1) is, and
+    nothing else running: pages per second, the ceiling for (2). Measured rather than taken as (1) times the
     cores: processes on one machine share its caches and memory bandwidth, and a virtual machine's
     cores may be less than whole."""
     import multiprocessing
@@ -351,8 +351,8 @@ def ceiling_rate(pages: list[bytes], workers: int) -> float:
     ctx = multiprocessing.get_context("forkserver")  # this process runs the page server's threads
     with ctx.Manager() as manager, ProcessPoolExecutor(workers, mp_context=ctx) as pool:
         start = manager.Barrier(workers)
-        seconds = list(pool.map(_extract_all, [pages[i::workers] for i in range(workers)], [start] * workers))
-    return len(pages) / max(seconds)
+        seconds = list(pool.map(_extract_all, [pages] * workers, [start] * workers))
+    return workers * len(pages) / max(seconds)
 
 
 def main() -> int:
@@ -383,7 +383,7 @@ def main() -> int:
         # (the process's heap grows, trafilatura's caches fill), and (2) is mostly workers past theirs.
         baseline_rate(sample)
         before = baseline_rate(sample)
-        ceiling = ceiling_rate(sample * cores, cores)  # each process as many pages as (1)
+        ceiling = ceiling_rate(sample, cores)
 
         prefect_costs(home)  # the first start creates Prefect's database: not counted
         startup, per_task = prefect_costs(home)
@@ -391,7 +391,7 @@ def main() -> int:
         # Measured again after the run: this machine's speed drifts by up to a tenth between minutes,
         # and the mean of the two brackets the run it is compared with.
         after = baseline_rate(sample)
-        ceiling = (ceiling + ceiling_rate(sample * cores, cores)) / 2
+        ceiling = (ceiling + ceiling_rate(sample, cores)) / 2
         base = (before + after) / 2
         print(
             f"1. baseline trafilatura.extract, one process: {base:.1f} pages/s "
