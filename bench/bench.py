@@ -329,7 +329,6 @@ def _extract_all(pages: list[bytes], start=None) -> float:
     import trafilatura
 
     logging.getLogger("trafilatura").setLevel(logging.ERROR)  # "discarding data: None" on two pages
-    trafilatura.extract(pages[0])  # lazy loads are not timed
     if start is not None:
         for html in pages:
             trafilatura.extract(html)
@@ -342,9 +341,9 @@ def _extract_all(pages: list[bytes], start=None) -> float:
 
 def ceiling_rate(pages: list[bytes], workers: int) -> float:
     """trafilatura.extract in `workers` processes at once, each over all of `pages` as (1) is, and
-    nothing else running: pages per second, the ceiling for (2). Measured rather than taken as (1) times the
-    cores: processes on one machine share its caches and memory bandwidth, and a virtual machine's
-    cores may be less than whole."""
+    nothing else running: pages per second, the ceiling for (2). Measured rather than taken as (1)
+    times the cores: processes on one machine share its caches and memory bandwidth, and a virtual
+    machine's cores may be less than whole."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
