@@ -17,7 +17,7 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from db import Outcome, connect, store
-from extractors import ExtractOptions, extract_fragment
+from extractors import ExtractOptions
 from fetchers import Entry, FeedPoll, FeedState, FetchResult, FetchSettings, hold_seconds, host_of, site_of, url_key
 from flows import schedule
 from flows.config import load_config
@@ -26,6 +26,8 @@ from flows.work import (
     Extracted,
     ExtractPool,
     Failed,
+    FeedText,
+    FromFeed,
     PageJob,
     chunked,
     fetch_many,
@@ -61,8 +63,9 @@ def fetch_pages(urls: list[str], settings: FetchSettings) -> list[FetchResult]:
 
 
 @task(name="extract-pages", cache_policy=NO_CACHE, cache_result_in_memory=False)
-def extract_pages(jobs: list[PageJob], pool: ExtractPool) -> list[Extracted | Failed | None]:
-    """trafilatura and the cleaning over a batch of pages, on every core, each page with a time limit."""
+def extract_pages(jobs: list[PageJob], pool: ExtractPool) -> list[Extracted | Failed | FromFeed | None]:
+    """trafilatura and the cleaning over a batch of pages, on every core, each page with a time limit;
+    an item whose page gives no article gets its feed text extracted instead."""
     return pool.map(jobs)
 
 
@@ -161,7 +164,7 @@ def process_pages(
 
     def store_one() -> None:
         nonlocal done
-        done += store_extracted(db, *extracting.popleft(), options, learned, summary)
+        done += store_extracted(db, *extracting.popleft(), learned, summary)
         give_back_memory()
         progress(done)
 
@@ -186,29 +189,38 @@ def release(items: list) -> list:
 
 
 def start_extract(batch, fetched, options: ExtractOptions, learned: dict, pool: ExtractPool):
-    """The fetched pages of a batch, and their extraction started (a future, and the jobs it was given)."""
+    """The fetched pages of a batch, and their extraction started (a future, and the jobs it was given).
+    Extraction happens in the pool's workers only, the feed texts' too: the flow's process never loads
+    trafilatura or the language model."""
     results = iter(release(fetched.result()))
     pages: list[tuple[int, Entry, FetchResult | None]] = [
         (feed_id, e, next(results) if e.link else None) for feed_id, e in batch
     ]
     jobs, slots = [], []
     for i, (_, e, page) in enumerate(pages):
+        address = e.link or _entry_address(e)
+        feed_text = FeedText(e.content, address, e.title, e.authors, e.published) if (e.content or "").strip() else None
         if page is not None and page_problem(page) is None:
-            jobs.append(PageJob(page.final_url, page.content, options_for(options, learned, host_of(page.final_url)),
-                                e.authors))  # fmt: skip
-            slots.append(i)
+            host = host_of(page.final_url)
+            jobs.append(PageJob(page.final_url, page.content, options_for(options, learned, host), e.authors,
+                                feed_text=feed_text))  # fmt: skip
+        elif feed_text is not None:
+            jobs.append(PageJob(address, None, options_for(options, learned, host_of(address)), feed_text=feed_text))
+        else:
+            continue
+        slots.append(i)
     return pages, slots, jobs, extract_pages.submit(jobs, pool)
 
 
-def store_extracted(db, pages, slots, jobs, extracted, options: ExtractOptions, learned: dict, summary: Summary) -> int:
+def store_extracted(db, pages, slots, jobs, extracted, learned: dict, summary: Summary) -> int:
     """Store one extracted batch in one transaction; an entry whose page failed falls back to its feed text."""
-    articles: list[Extracted | Failed | None] = [None] * len(pages)
+    articles: list[Extracted | Failed | FromFeed | None] = [None] * len(pages)
     for i, article in zip(slots, release(extracted.result()), strict=True):
         articles[i] = article
     jobs.clear()  # the pages, as the extraction task was given them
     outcomes: dict[int | None, list[Outcome]] = {}
     for (feed_id, e, page), article in zip(pages, articles, strict=True):
-        outcomes.setdefault(feed_id, []).append(outcome_for(e, page, article, options))
+        outcomes.setdefault(feed_id, []).append(outcome_for(e, page, article))
         seconds = hold_seconds(page) if page is not None else None
         if seconds is not None:
             summary.holds[site_of(page.final_url)] = time.time() + seconds
@@ -221,7 +233,7 @@ def store_extracted(db, pages, slots, jobs, extracted, options: ExtractOptions, 
     return len(pages)
 
 
-def outcome_for(e: Entry, page: FetchResult | None, article, options: ExtractOptions) -> Outcome:
+def outcome_for(e: Entry, page: FetchResult | None, article: Extracted | Failed | FromFeed | None) -> Outcome:
     keys = [url_key(e.link)] if e.link else []
     if isinstance(article, Extracted) and page is not None:
         canonical = article.article.canonical_url
@@ -231,16 +243,11 @@ def outcome_for(e: Entry, page: FetchResult | None, article, options: ExtractOpt
         error = "no link in the feed item"
     elif isinstance(article, Failed):
         error = article.reason
+    elif isinstance(article, FromFeed) and article.reason:
+        error = article.reason
     else:
         error = page_problem(page) or "no article text in the page"
-    fallback = extract_fragment(
-        e.content or "",
-        e.link or _entry_address(e),
-        title=e.title,
-        authors=e.authors,
-        published=e.published,
-        options=options,
-    )
+    fallback = article.article if isinstance(article, FromFeed) else None
     return Outcome(e, fallback, None, tuple(keys) or (url_key(_entry_address(e)),), error)
 
 

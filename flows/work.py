@@ -18,7 +18,8 @@ from typing import TypeVar
 
 import zstandard
 
-from extractors import Article, ExtractOptions, extract
+import extractors
+from extractors import Article, ExtractOptions
 from fetchers import (
     FeedPoll,
     FeedState,
@@ -87,12 +88,24 @@ def find_sitemaps(site_urls: list[str], settings: FetchSettings) -> list[tuple[l
 
 
 @dataclass(frozen=True)
+class FeedText:
+    """A feed item's own text (its content or summary, HTML), and what the feed says of it."""
+
+    html: str
+    url: str  # the item's address
+    title: str | None = None
+    authors: tuple[str, ...] = ()
+    published: str | None = None
+
+
+@dataclass(frozen=True)
 class PageJob:
     url: str
-    html: bytes
+    html: bytes | None  # None: there is no page (it could not be fetched), only the feed text
     options: ExtractOptions
     hint_authors: tuple[str, ...] = ()
     keep_raw: bool = True  # also return the page compressed, for the archive
+    feed_text: FeedText | None = None  # extracted instead when the page gives no article
 
 
 # Raw pages are compressed in the extraction workers, where the page already is: in the flow's own
@@ -107,6 +120,15 @@ class Extracted:
 
     article: Article
     raw_zstd: bytes | None = None
+
+
+@dataclass(frozen=True)
+class FromFeed:
+    """A page that gave no article, and its feed item's text extracted in its place (None: the
+    item has no text). `reason`: why the page gave none, when it was more than "no article text"."""
+
+    article: Article | None
+    reason: str | None = None
 
 
 def options_for(options: ExtractOptions, learned: dict[str, frozenset[str]], host: str) -> ExtractOptions:
@@ -128,10 +150,21 @@ def page_problem(result: FetchResult) -> str | None:
 
 
 def run_job(job: PageJob) -> Extracted | None:
-    article = extract(job.html, job.url, job.options, hint_authors=job.hint_authors)
+    if job.html is None:
+        return None
+    article = extractors.extract(job.html, job.url, job.options, hint_authors=job.hint_authors)
     if article is None:
         return None
     return Extracted(article, zstandard.compress(job.html, RAW_ZSTD_LEVEL) if job.keep_raw else None)
+
+
+def run_feed_text(job: PageJob) -> Article | None:
+    text = job.feed_text
+    if text is None:
+        return None
+    return extractors.extract_fragment(
+        text.html, text.url, title=text.title, authors=text.authors, published=text.published, options=job.options
+    )
 
 
 @dataclass(frozen=True)
@@ -200,7 +233,7 @@ def _exit_with(pid: int) -> None:
 def warm_worker(parent: int) -> None:
     """Run once in each worker at its start: lazy loads (language models) are not charged to a page."""
     threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
-    extract(WARM_PAGE, "http://localhost/warm")
+    extractors.extract(WARM_PAGE, "http://localhost/warm")
 
 
 def _malloc_trim():
@@ -224,17 +257,27 @@ def give_back_memory() -> None:
         _MALLOC_TRIM(0)
 
 
-def run_job_limited(job: PageJob, limit: float) -> Extracted | Failed | None:
-    """In a worker process (its main thread, where signals arrive): the job, given up after `limit` s."""
+def _limited(fn, job: PageJob, limit: float):
+    """In a worker process (its main thread, where signals arrive): fn(job), given up after `limit` s."""
     previous = signal.signal(signal.SIGALRM, _out_of_time)
     signal.setitimer(signal.ITIMER_REAL, limit)
     try:
-        return run_job(job)
+        return fn(job)
     except _OutOfTime:
         return Failed(f"extraction took longer than {limit:g} s")
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+def run_job_limited(job: PageJob, limit: float) -> Extracted | Failed | FromFeed | None:
+    """The page's article; failing that, when the job has its feed text, that text's (FromFeed)."""
+    result = _limited(run_job, job, limit)
+    if isinstance(result, Extracted) or job.feed_text is None:
+        return result
+    article = _limited(run_feed_text, job, limit)
+    reason = result.reason if isinstance(result, Failed) else None
+    return FromFeed(None if isinstance(article, Failed) else article, reason)
 
 
 class ExtractPool:
@@ -258,7 +301,7 @@ class ExtractPool:
             pool = self._shared.get(self.workers)
             if pool is None:
                 ctx = multiprocessing.get_context("forkserver")
-                ctx.set_forkserver_preload(["extractors", "flows.work"])
+                ctx.set_forkserver_preload(["extractors._extract", "flows.work"])
                 pool = ProcessPoolExecutor(
                     self.workers, mp_context=ctx, initializer=warm_worker, initargs=(os.getpid(),)
                 )
@@ -269,7 +312,7 @@ class ExtractPool:
         """Start the workers now (their start-up then overlaps with polling the feeds)."""
         self._pool().submit(os.getpid)
 
-    def map(self, jobs: list[PageJob]) -> list[Extracted | Failed | None]:
+    def map(self, jobs: list[PageJob]) -> list[Extracted | Failed | FromFeed | None]:
         if not jobs:
             return []
         pool = self._pool()
@@ -280,7 +323,8 @@ class ExtractPool:
             pool = self._pool()
             futures = [pool.submit(run_job_limited, job, self.time_limit) for job in jobs]
         rounds = -(-len(jobs) // self.workers)
-        done, pending = wait(futures, timeout=self.time_limit * (rounds + 1) + 10)
+        per_job = self.time_limit * (2 if any(j.feed_text is not None for j in jobs) else 1)  # page, feed text
+        done, pending = wait(futures, timeout=per_job * (rounds + 1) + 10)
         if pending:  # a worker is stuck beyond the reach of its alarm
             self._restart(pool)
         out: list[Extracted | Failed | None] = []

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import subprocess
+import sys
 
 import pytest
 
@@ -168,6 +170,16 @@ def test_an_item_whose_page_fails_keeps_the_feed_text_until_the_page_works(serve
     source, text = rows(db_path, "select text_source, text from articles")[0]
     assert source == "page" and "only the page has" in text
     assert rows(db_path, "select count(*) from articles")[0][0] == 1
+
+
+def test_the_flow_process_leaves_trafilatura_and_the_language_model_to_the_workers():
+    """The process that runs the flow stays small: extraction, the feed texts' included, happens in
+    the extraction workers, so nothing the flow imports loads trafilatura (nor, with it, py3langid's
+    74 MB model on the first page that fails)."""
+    code = "import sys, flows.cli, flows.ingest, flows.backfill, flows.discover, flows.work; "
+    code += "print(sorted(m for m in ('trafilatura', 'py3langid', 'htmldate') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
+    assert out.stdout.strip() == "[]"
 
 
 def test_raw_html_is_kept_compressed_and_search_finds_the_article(server, db_path):
