@@ -283,10 +283,11 @@ def run_job_limited(job: PageJob, limit: float) -> Extracted | Failed | FromFeed
 class ExtractPool:
     """Extraction on every core, in worker processes shared by every flow run of this process.
 
-    Workers start once (a forkserver with the extractors preloaded) and serve every batch after.
-    A page is given up after `time_limit` seconds by an alarm in its worker; should a worker hang
-    where no alarm reaches (inside C code), the pool is killed and started again, and the pages it
-    held are failed with a reason. No pass waits on one page for longer than that.
+    Workers start once, forked from a forkserver that loaded the extractors (flows/forkserver.py),
+    and serve every batch after. A page is given up after `time_limit` seconds by an alarm in its
+    worker; should a worker hang where no alarm reaches (inside C code), the pool is killed and
+    started again, and the pages it held are failed with a reason. No pass waits on one page for
+    longer than that.
     """
 
     _shared: dict[int, Executor] = {}
@@ -301,7 +302,7 @@ class ExtractPool:
             pool = self._shared.get(self.workers)
             if pool is None:
                 ctx = multiprocessing.get_context("forkserver")
-                ctx.set_forkserver_preload(["extractors._extract", "flows.work"])
+                ctx.set_forkserver_preload(["flows.forkserver"])
                 pool = ProcessPoolExecutor(
                     self.workers, mp_context=ctx, initializer=warm_worker, initargs=(os.getpid(),)
                 )

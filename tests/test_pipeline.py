@@ -6,6 +6,7 @@ import json
 import sqlite3
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -180,6 +181,15 @@ def test_the_flow_process_leaves_trafilatura_and_the_language_model_to_the_worke
     code += "print(sorted(m for m in ('trafilatura', 'py3langid', 'htmldate') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     assert out.stdout.strip() == "[]"
+
+
+@pytest.mark.skipif(not Path("/proc/self/smaps_rollup").exists(), reason="reads Linux's /proc")
+def test_the_extraction_workers_share_the_language_model_instead_of_each_loading_it():
+    from flows.work import ExtractPool
+
+    rollup = ExtractPool(workers=1)._pool().submit(Path("/proc/self/smaps_rollup").read_text).result(timeout=120)
+    shared_kb = sum(int(line.split()[1]) for line in rollup.splitlines() if line.startswith("Shared_"))
+    assert shared_kb > 70 * 1024  # the model alone is 74 MB; a worker that loads its own shares 28 MB
 
 
 def test_raw_html_is_kept_compressed_and_search_finds_the_article(server, db_path):
