@@ -328,7 +328,7 @@ class ExtractPool:
         done, pending = wait(futures, timeout=per_job * (rounds + 1) + 10)
         if pending:  # a worker is stuck beyond the reach of its alarm
             self._restart(pool)
-        out: list[Extracted | Failed | None] = []
+        out: list[Extracted | Failed | FromFeed | None] = []
         for f in futures:
             if f in pending:
                 out.append(Failed(f"extraction did not finish within {self.time_limit:g} s (worker restarted)"))
