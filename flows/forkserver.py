@@ -9,10 +9,16 @@ share these pages instead of each loading a copy of its own.
 import gc
 
 import extractors
-from flows.work import WARM_PAGE
+import flows.work  # noqa: F401 - what the workers unpickle their jobs with
+
+WARM_PAGE = (
+    "<html lang='en'><head><title>Warm</title></head><body><article><h1>Warm</h1>"
+    + "<p>The workers load their language models and parsers on a first page, before the clock runs.</p>" * 3
+    + "</article></body></html>"
+)
 
 try:
     extractors.extract(WARM_PAGE, "http://localhost/warm")
-except Exception:  # noqa: BLE001 - the forkserver must start: each worker warms up on its own too
+except Exception:  # noqa: BLE001 - the forkserver must start: the workers' first page then loads it all
     pass
 gc.freeze()

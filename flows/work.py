@@ -159,9 +159,7 @@ def run_job(job: PageJob) -> Extracted | None:
 
 
 def run_feed_text(job: PageJob) -> Article | None:
-    text = job.feed_text
-    if text is None:
-        return None
+    text = job.feed_text  # run_job_limited calls this for a job that has one
     return extractors.extract_fragment(
         text.html, text.url, title=text.title, authors=text.authors, published=text.published, options=job.options
     )
@@ -180,13 +178,6 @@ class _OutOfTime(BaseException):  # not an Exception: the extractor's own `excep
 
 def _out_of_time(signum, frame) -> None:
     raise _OutOfTime
-
-
-WARM_PAGE = (
-    "<html lang='en'><head><title>Warm</title></head><body><article><h1>Warm</h1>"
-    + "<p>The workers load their language models and parsers on a first page, before the clock runs.</p>" * 3
-    + "</article></body></html>"
-)
 
 
 def proc_stat(pid: int | str) -> list[bytes]:
@@ -230,10 +221,10 @@ def _exit_with(pid: int) -> None:
     os._exit(0)
 
 
-def warm_worker(parent: int) -> None:
-    """Run once in each worker at its start: lazy loads (language models) are not charged to a page."""
+def start_worker(parent: int) -> None:
+    """Run once in each worker at its start. (Nothing to load: the forkserver it was forked from
+    loaded the extractors and their language model, see flows/forkserver.py.)"""
     threading.Thread(target=_exit_with, args=(parent,), daemon=True).start()
-    extractors.extract(WARM_PAGE, "http://localhost/warm")
 
 
 def _malloc_trim():
@@ -304,7 +295,7 @@ class ExtractPool:
                 ctx = multiprocessing.get_context("forkserver")
                 ctx.set_forkserver_preload(["flows.forkserver"])
                 pool = ProcessPoolExecutor(
-                    self.workers, mp_context=ctx, initializer=warm_worker, initargs=(os.getpid(),)
+                    self.workers, mp_context=ctx, initializer=start_worker, initargs=(os.getpid(),)
                 )
                 self._shared[self.workers] = pool
             return pool
