@@ -4,6 +4,10 @@ It loads what every worker needs (trafilatura, the parsers and py3langid's langu
 and then freezes the garbage collector's view of those objects (gc.freeze: a collection in a worker
 would otherwise write to every one of them, and copy their pages). The workers, forked from here,
 share these pages instead of each loading a copy of its own.
+
+What the extractors load only on some pages is loaded here too, or each worker would load a private
+copy on its first such page: jusText's stoplists of every language (27 MB, for a page with little
+text), and dateparser with its locales (4 MB, for dates in words htmldate cannot read itself).
 """
 
 import gc
@@ -11,14 +15,28 @@ import gc
 import extractors
 import flows.work  # noqa: F401 - what the workers unpickle their jobs with
 
+# One short paragraph: too little text for trafilatura's main extractor alone, so the page also goes
+# through its backup extractors (readability, then jusText), as a page with little text does.
 WARM_PAGE = (
     "<html lang='en'><head><title>Warm</title></head><body><article><h1>Warm</h1>"
-    + "<p>The workers load their language models and parsers on a first page, before the clock runs.</p>" * 3
-    + "</article></body></html>"
+    "<p>The workers load their language models and parsers on a first page, before the clock runs.</p>"
+    "</article></body></html>"
 )
 
-try:
-    extractors.extract(WARM_PAGE, "http://localhost/warm")
-except Exception:  # noqa: BLE001 - the forkserver must start: the workers' first page then loads it all
-    pass
+
+def _load_date_parsers() -> None:
+    """htmldate's own lazy loaders of dateparser (not public API: if they move, the workers load it)."""
+    from htmldate import extractors as dates
+
+    getattr(dates, "month_words", lambda: None)()
+    parser = getattr(dates, "get_external_parser", lambda: None)()
+    if parser is not None:
+        parser.get_date_data("3 March 2024")
+
+
+for _warm in (lambda: extractors.extract(WARM_PAGE, "http://localhost/warm"), _load_date_parsers):
+    try:
+        _warm()
+    except Exception:  # noqa: BLE001 - the forkserver must start: the workers then load it on first use
+        pass
 gc.freeze()

@@ -192,6 +192,28 @@ def test_the_extraction_workers_share_the_language_model_instead_of_each_loading
     assert shared_kb > 70 * 1024  # the model alone is 74 MB; a worker that loads its own shares about 40
 
 
+def _private_kb(rollup: str) -> int:
+    return sum(int(line.split()[1]) for line in rollup.splitlines() if line.startswith("Private_"))
+
+
+@pytest.mark.skipif(not Path("/proc/self/smaps_rollup").exists(), reason="reads Linux's /proc")
+def test_a_worker_does_not_load_a_copy_of_its_own_for_a_page_with_little_text():
+    """Such a page goes through trafilatura's backup extractors, whose jusText stoplists of every
+    language take 27 MB: loaded before the workers fork, they are shared too."""
+    from extractors import ExtractOptions
+    from flows.work import ExtractPool, PageJob
+
+    ExtractPool.shutdown_all()  # a new worker, that has extracted nothing yet
+    pool = ExtractPool(workers=1)
+    rollup = Path("/proc/self/smaps_rollup").read_text
+    before = _private_kb(pool._pool().submit(rollup).result(timeout=120))
+    short = "<html><body><article><p>A short notice: the meeting moved to Thursday at noon.</p></article></body></html>"
+    [done] = pool.map([PageJob("http://localhost/short", short.encode(), ExtractOptions())])
+    assert "meeting moved to Thursday" in done.article.text
+    after = _private_kb(pool._pool().submit(rollup).result(timeout=120))
+    assert after - before < 12 * 1024  # 5 MB here; 39 MB when the worker loaded the stoplists itself
+
+
 def test_raw_html_is_kept_compressed_and_search_finds_the_article(server, db_path):
     serve_feed(server, 1)
     store.add_feed(connect(db_path), server.url("/feed.xml"))
