@@ -181,7 +181,6 @@ def reprocess_stored(db, feeds, since, until, cfg, show: Progress, dry_run: bool
             jobs = [PageJob(p.url, p.html, options_for(cfg.extract, learned, host_of(p.url)), keep_raw=False)
                     for p in batch]  # fmt: skip
             articles = [a.article if isinstance(a, Extracted) else None for a in release(extract_pages(jobs, pool))]
-            jobs.clear()
             failed += sum(1 for a in articles if a is None)
             updates = [(p.article_id, a) for p, a in zip(batch, articles, strict=True) if a is not None]
             if dry_run:

@@ -65,7 +65,8 @@ def fetch_pages(urls: list[str], settings: FetchSettings) -> list[FetchResult]:
 @task(name="extract-pages", cache_policy=NO_CACHE, cache_result_in_memory=False)
 def extract_pages(jobs: list[PageJob], pool: ExtractPool) -> list[Extracted | Failed | FromFeed | None]:
     """trafilatura and the cleaning over a batch of pages, on every core, each page with a time limit;
-    an item whose page gives no article gets its feed text extracted instead."""
+    an item whose page gives no article gets its feed text extracted instead. The pool empties `jobs`
+    as it takes them (Prefect would keep the pages for the whole flow run)."""
     return pool.map(jobs)
 
 
@@ -189,38 +190,39 @@ def release(items: list) -> list:
 
 
 def start_extract(batch, fetched, options: ExtractOptions, learned: dict, pool: ExtractPool):
-    """The fetched pages of a batch, and their extraction started (a future, and the jobs it was given).
-    Extraction happens in the pool's workers only, the feed texts' too: the flow's process never loads
-    trafilatura or the language model."""
+    """A batch's fetched pages, and their extraction started (a future, and the slots of the items it
+    was given). Extraction happens in the pool's workers only, the feed texts' too: the flow's process
+    never loads trafilatura or the language model. A page's body goes with its job and nowhere else:
+    the batch keeps each page without it, and why the page could not be extracted, so the flow lets
+    go of a page as soon as its worker is done with it."""
     results = iter(release(fetched.result()))
-    pages: list[tuple[int, Entry, FetchResult | None]] = [
-        (feed_id, e, next(results) if e.link else None) for feed_id, e in batch
-    ]
+    pages: list[tuple[int, Entry, FetchResult | None, str | None]] = []
     jobs, slots = [], []
-    for i, (_, e, page) in enumerate(pages):
+    for i, (feed_id, e) in enumerate(batch):
+        page = next(results) if e.link else None
+        problem = page_problem(page) if page is not None else None
         address = e.link or _entry_address(e)
         feed_text = FeedText(e.content, address, e.title, e.authors, e.published) if (e.content or "").strip() else None
-        if page is not None and page_problem(page) is None:
+        if page is not None and problem is None:
             host = host_of(page.final_url)
             jobs.append(PageJob(page.final_url, page.content, options_for(options, learned, host), e.authors,
                                 feed_text=feed_text))  # fmt: skip
+            slots.append(i)
         elif feed_text is not None:
             jobs.append(PageJob(address, None, options_for(options, learned, host_of(address)), feed_text=feed_text))
-        else:
-            continue
-        slots.append(i)
-    return pages, slots, jobs, extract_pages.submit(jobs, pool)
+            slots.append(i)
+        pages.append((feed_id, e, replace(page, content=b"") if page is not None else None, problem))
+    return pages, slots, extract_pages.submit(jobs, pool)
 
 
-def store_extracted(db, pages, slots, jobs, extracted, learned: dict, summary: Summary) -> int:
+def store_extracted(db, pages, slots, extracted, learned: dict, summary: Summary) -> int:
     """Store one extracted batch in one transaction; an entry whose page failed falls back to its feed text."""
     articles: list[Extracted | Failed | FromFeed | None] = [None] * len(pages)
     for i, article in zip(slots, release(extracted.result()), strict=True):
         articles[i] = article
-    jobs.clear()  # the pages, as the extraction task was given them
     outcomes: dict[int | None, list[Outcome]] = {}
-    for (feed_id, e, page), article in zip(pages, articles, strict=True):
-        outcomes.setdefault(feed_id, []).append(outcome_for(e, page, article))
+    for (feed_id, e, page, problem), article in zip(pages, articles, strict=True):
+        outcomes.setdefault(feed_id, []).append(outcome_for(e, page, problem, article))
         seconds = hold_seconds(page) if page is not None else None
         if seconds is not None:
             summary.holds[site_of(page.final_url)] = time.time() + seconds
@@ -229,11 +231,15 @@ def store_extracted(db, pages, slots, jobs, extracted, learned: dict, summary: S
         summary.articles.update(counts)
         summary.articles["fallback"] += sum(1 for o in items if o.article and o.article.source == "feed")
     # What this batch taught about each host's boilerplate serves the batches after it.
-    learned.update(store.learned_boilerplate(db, {host_of(p.final_url) for _, _, p in pages if p is not None}))
+    learned.update(store.learned_boilerplate(db, {host_of(p.final_url) for _, _, p, _ in pages if p is not None}))
     return len(pages)
 
 
-def outcome_for(e: Entry, page: FetchResult | None, article: Extracted | Failed | FromFeed | None) -> Outcome:
+def outcome_for(
+    e: Entry, page: FetchResult | None, problem: str | None, article: Extracted | Failed | FromFeed | None
+) -> Outcome:
+    """What to store for an item: its page's article, its feed text's, or why it has none (`problem`:
+    why its page could not be extracted)."""
     keys = [url_key(e.link)] if e.link else []
     if isinstance(article, Extracted) and page is not None:
         canonical = article.article.canonical_url
@@ -246,7 +252,7 @@ def outcome_for(e: Entry, page: FetchResult | None, article: Extracted | Failed 
     elif isinstance(article, FromFeed) and article.reason:
         error = article.reason
     else:
-        error = page_problem(page) or "no article text in the page"
+        error = problem or "no article text in the page"
     fallback = article.article if isinstance(article, FromFeed) else None
     return Outcome(e, fallback, None, tuple(keys) or (url_key(_entry_address(e)),), error)
 

@@ -305,8 +305,12 @@ class ExtractPool:
         self._pool().submit(os.getpid)
 
     def map(self, jobs: list[PageJob]) -> list[Extracted | Failed | FromFeed | None]:
+        """The jobs' results, in order. `jobs` is emptied once the pool has taken them all: a job (its
+        page, 300 kB or more) is then held only until its worker is done with it."""
         if not jobs:
             return []
+        rounds = -(-len(jobs) // self.workers)
+        per_job = self.time_limit * (2 if any(j.feed_text is not None for j in jobs) else 1)  # page, feed text
         pool = self._pool()
         try:
             futures = [pool.submit(run_job_limited, job, self.time_limit) for job in jobs]
@@ -314,8 +318,7 @@ class ExtractPool:
             self._restart(pool)
             pool = self._pool()
             futures = [pool.submit(run_job_limited, job, self.time_limit) for job in jobs]
-        rounds = -(-len(jobs) // self.workers)
-        per_job = self.time_limit * (2 if any(j.feed_text is not None for j in jobs) else 1)  # page, feed text
+        jobs.clear()
         done, pending = wait(futures, timeout=per_job * (rounds + 1) + 10)
         if pending:  # a worker is stuck beyond the reach of its alarm
             self._restart(pool)
