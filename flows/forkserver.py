@@ -13,7 +13,7 @@ text), and dateparser with its locales (4 MB, for dates in words htmldate cannot
 import gc
 
 import extractors
-import flows.work  # noqa: F401 - what the workers unpickle their jobs with
+import flows.work  # what the workers unpickle their jobs with
 
 # One short paragraph: too little text for trafilatura's main extractor alone, so the page also goes
 # through its backup extractors (readability, then jusText), as a page with little text does.
@@ -40,3 +40,4 @@ for _warm in (lambda: extractors.extract(WARM_PAGE, "http://localhost/warm"), _l
     except Exception:  # noqa: BLE001 - the forkserver must start: the workers then load it on first use
         pass
 gc.freeze()
+flows.work.keep_large_buffers_apart()  # malloc's settings pass to the workers forked from here
