@@ -15,8 +15,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 
+from db import connect, store
 from flows.ingest import ingest
-from flows.work import alive, children_by_parent
+from flows.work import alive, children_by_parent, start_forkserver
 
 DEPLOYMENT = "paperboy-ingest"
 
@@ -30,6 +31,7 @@ def _quiet_shutdown() -> None:
 def run_backfill(db_path, feeds, all_feeds, source, since, until, urls_file, reprocess, dry_run, rate, config_path):
     from flows.backfill import backfill
 
+    start_forkserver()  # the extractors load while Prefect's server starts
     try:
         with prefect_api():
             return backfill(
@@ -42,6 +44,8 @@ def run_backfill(db_path, feeds, all_feeds, source, since, until, urls_file, rep
 
 
 def run_ingest(db_path: str, feeds: list[str], due: bool, config_path: str | None) -> dict:
+    if store.feeds_to_poll(connect(db_path), feeds, due_only=due):  # else nothing will be extracted
+        start_forkserver()  # the extractors load while Prefect's server starts
     try:
         with prefect_api():
             return ingest(db_path=os.path.abspath(db_path), feeds=feeds or None, due=due, config_path=config_path)

@@ -288,6 +288,23 @@ def run_job_limited(job: PageJob, limit: float) -> Extracted | Failed | FromFeed
     return FromFeed(None if isinstance(article, Failed) else article, reason)
 
 
+def _forkserver_context():
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["flows.forkserver"])
+    return ctx
+
+
+def start_forkserver() -> None:
+    """Start the process the extraction workers are forked from, and return at once: it loads the
+    extractors (a second of CPU, flows/forkserver.py) while this process does other things, such as
+    waiting for Prefect's server to start on the other core. Starting the pool later takes the
+    forkserver already running (and waits for it to be ready)."""
+    from multiprocessing import forkserver
+
+    _forkserver_context()
+    forkserver.ensure_running()
+
+
 class ExtractPool:
     """Extraction on every core, in worker processes shared by every flow run of this process.
 
@@ -309,10 +326,8 @@ class ExtractPool:
         with self._lock:
             pool = self._shared.get(self.workers)
             if pool is None:
-                ctx = multiprocessing.get_context("forkserver")
-                ctx.set_forkserver_preload(["flows.forkserver"])
                 pool = ProcessPoolExecutor(
-                    self.workers, mp_context=ctx, initializer=start_worker, initargs=(os.getpid(),)
+                    self.workers, mp_context=_forkserver_context(), initializer=start_worker, initargs=(os.getpid(),)
                 )
                 self._shared[self.workers] = pool
             return pool
