@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 
 from prefect import flow, task
@@ -86,39 +86,38 @@ def ingest(
     rows = store.feeds_to_poll(db, feeds or (), due_only=due)
     by_url = {r["url"]: r for r in rows}
 
-    # 1. Poll the feeds: a conditional GET each, parsed from the bytes.
-    polls: list[FeedPoll] = []
-    futures = [
+    # 1. Poll the feeds: a conditional GET each, parsed from the bytes, a batch of feeds per task.
+    polls = [
         poll_feeds.submit([store.feed_state(r) for r in chunk], settings) for chunk in chunked(rows, FEEDS_PER_TASK)
     ]
-    for future in futures:
-        polls.extend(release(future.result()))
-        show.status(f"feeds {len(polls)}/{len(rows)}")
+    pool = ExtractPool(cfg.workers, cfg.extract_time_limit)
+    learned: dict[str, frozenset[str]] = {}  # each host's learned boilerplate
+    found = 0
 
-    # 2. Remember each feed's state; storage says which entries are new.
-    work: list[tuple[int, Entry]] = []
-    for poll in polls:
-        row = by_url[poll.state.url]
-        todo, duplicates = store.new_entries(db, row["id"], row["url"], poll.entries, url_key)
-        summary.articles["duplicate"] += duplicates
-        summary.feeds[poll.status] += 1
-        record_feed(db, row, poll, new_items=len(todo))
-        if poll.retry_after is not None:
-            summary.holds[site_of(poll.state.url)] = time.time() + poll.retry_after
-        if poll.status == "failed":
-            summary.errors.append(f"{row['url']}: {poll.error}")
-            show.line(f"feed failed: {row['url']}: {poll.error}")
-        work.extend((row["id"], e) for e in todo)
+    # 2. As each batch of polls comes back: remember each feed's state; storage says which entries
+    # are new. The pages of a batch's new entries are on their way while later batches are polled.
+    def new_work() -> Iterator[tuple[int, Entry]]:
+        nonlocal found
+        polled = 0
+        for future in polls:
+            batch = release(future.result())
+            for poll in batch:
+                row = by_url[poll.state.url]
+                todo = remember_poll(db, row, poll, summary, show)
+                if todo and not found:
+                    pool.warm()  # the workers start while the first pages are fetched
+                hosts = {host_of(e.link) for e in todo if e.link} - learned.keys()
+                learned.update(store.learned_boilerplate(db, hosts))
+                found += len(todo)
+                yield from ((row["id"], e) for e in todo)
+            polled += len(batch)
+            show.status(f"feeds {polled}/{len(rows)}")
 
     # 3. Fetch the pages, extract, store: batches in a pipeline, one transaction per batch.
-    pool = ExtractPool(cfg.workers, cfg.extract_time_limit)
-    if work:
-        pool.warm()  # the workers start while the first pages are fetched
-    learned = store.learned_boilerplate(db, {host_of(e.link) for _, e in work if e.link})
     try:
         process_pages(
-            db, work, settings, cfg.extract, learned, pool, summary,
-            lambda done: show.status(f"articles {done}/{len(work)} · {summary.articles['new']} new"),
+            db, new_work(), settings, cfg.extract, learned, pool, summary,
+            lambda done: show.status(f"articles {done}/{found} · {summary.articles['new']} new"),
         )  # fmt: skip
     finally:
         show.done()
@@ -127,6 +126,20 @@ def ingest(
     result = summary.as_dict()
     create_markdown_artifact(markdown(result), key="ingest-summary", description="paperboy ingest pass")
     return result
+
+
+def remember_poll(db, row: dict, poll: FeedPoll, summary: Summary, show: Progress) -> list[Entry]:
+    """Store what a feed's poll found; its entries that are new, to fetch."""
+    todo, duplicates = store.new_entries(db, row["id"], row["url"], poll.entries, url_key)
+    summary.articles["duplicate"] += duplicates
+    summary.feeds[poll.status] += 1
+    record_feed(db, row, poll, new_items=len(todo))
+    if poll.retry_after is not None:
+        summary.holds[site_of(poll.state.url)] = time.time() + poll.retry_after
+    if poll.status == "failed":
+        summary.errors.append(f"{row['url']}: {poll.error}")
+        show.line(f"feed failed: {row['url']}: {poll.error}")
+    return todo
 
 
 def record_feed(db, row: dict, poll: FeedPoll, new_items: int) -> None:
