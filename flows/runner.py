@@ -44,8 +44,12 @@ def run_backfill(db_path, feeds, all_feeds, source, since, until, urls_file, rep
 
 
 def run_ingest(db_path: str, feeds: list[str], due: bool, config_path: str | None) -> dict:
-    if store.feeds_to_poll(connect(db_path), feeds, due_only=due):  # else nothing will be extracted
-        start_forkserver()  # the extractors load while Prefect's server starts
+    db = connect(db_path)
+    try:
+        if store.feeds_to_poll(db, feeds, due_only=due):  # else nothing will be extracted
+            start_forkserver()  # the extractors load while Prefect's server starts
+    finally:
+        db.conn.close()
     try:
         with prefect_api():
             return ingest(db_path=os.path.abspath(db_path), feeds=feeds or None, due=due, config_path=config_path)
