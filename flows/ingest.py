@@ -92,6 +92,7 @@ def ingest(
     ]
     pool = ExtractPool(cfg.workers, cfg.extract_time_limit)
     learned: dict[str, frozenset[str]] = {}  # each host's learned boilerplate
+    looked_up: set[str] = set()  # hosts asked for it (a host with none learned is not in `learned`)
     found = 0
 
     # 2. As each batch of polls comes back: remember each feed's state; storage says which entries
@@ -106,7 +107,8 @@ def ingest(
                 todo = remember_poll(db, row, poll, summary, show)
                 if todo and not found:
                     pool.warm()  # the workers start while the first pages are fetched
-                hosts = {host_of(e.link) for e in todo if e.link} - learned.keys()
+                hosts = {host_of(e.link) for e in todo if e.link} - looked_up
+                looked_up.update(hosts)
                 learned.update(store.learned_boilerplate(db, hosts))
                 found += len(todo)
                 yield from ((row["id"], e) for e in todo)
