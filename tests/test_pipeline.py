@@ -183,17 +183,18 @@ def test_the_flow_process_leaves_trafilatura_and_the_language_model_to_the_worke
     assert out.stdout.strip() == "[]"
 
 
+def _rollup_kb(rollup: str, prefix: str) -> int:
+    """The kB of /proc/<pid>/smaps_rollup's lines starting with `prefix` ("Shared_", "Private_")."""
+    return sum(int(line.split()[1]) for line in rollup.splitlines() if line.startswith(prefix))
+
+
 @pytest.mark.skipif(not Path("/proc/self/smaps_rollup").exists(), reason="reads Linux's /proc")
 def test_the_extraction_workers_share_the_language_model_instead_of_each_loading_it():
     from flows.work import ExtractPool
 
     rollup = ExtractPool(workers=1)._pool().submit(Path("/proc/self/smaps_rollup").read_text).result(timeout=120)
-    shared_kb = sum(int(line.split()[1]) for line in rollup.splitlines() if line.startswith("Shared_"))
-    assert shared_kb > 70 * 1024  # the model alone is 74 MB; a worker that loads its own shares about 40
-
-
-def _private_kb(rollup: str) -> int:
-    return sum(int(line.split()[1]) for line in rollup.splitlines() if line.startswith("Private_"))
+    # the model alone is 74 MB; a worker that loads its own shares about 40
+    assert _rollup_kb(rollup, "Shared_") > 70 * 1024
 
 
 @pytest.mark.skipif(not Path("/proc/self/smaps_rollup").exists(), reason="reads Linux's /proc")
@@ -206,11 +207,11 @@ def test_a_worker_does_not_load_a_copy_of_its_own_for_a_page_with_little_text():
     ExtractPool.shutdown_all()  # a new worker, that has extracted nothing yet
     pool = ExtractPool(workers=1)
     rollup = Path("/proc/self/smaps_rollup").read_text
-    before = _private_kb(pool._pool().submit(rollup).result(timeout=120))
+    before = _rollup_kb(pool._pool().submit(rollup).result(timeout=120), "Private_")
     short = "<html><body><article><p>A short notice: the meeting moved to Thursday at noon.</p></article></body></html>"
     [done] = pool.map([PageJob("http://localhost/short", short.encode(), ExtractOptions())])
     assert "meeting moved to Thursday" in done.article.text
-    after = _private_kb(pool._pool().submit(rollup).result(timeout=120))
+    after = _rollup_kb(pool._pool().submit(rollup).result(timeout=120), "Private_")
     assert after - before < 12 * 1024  # 5 MB here; 39 MB when the worker loaded the stoplists itself
 
 
