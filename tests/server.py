@@ -40,6 +40,7 @@ class TestServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # else a small body waits 40 ms for the client's delayed ACK
 
             def log_message(self, *args) -> None:  # keep test output clean
                 pass
