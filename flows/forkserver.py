@@ -8,6 +8,9 @@ share these pages instead of each loading a copy of its own.
 What the extractors load only on some pages is loaded here too, or each worker would load a private
 copy on its first such page: jusText's stoplists of every language (27 MB, for a page with little
 text), and dateparser with its locales (4 MB, for dates in words htmldate cannot read itself).
+
+Shared pages stay shared only while no worker writes to them, and reading a Python object writes
+to its reference count: what the workers read on every page is better kept out of Python objects.
 """
 
 import gc
@@ -34,7 +37,28 @@ def _load_date_parsers() -> None:
         parser.get_date_data("3 March 2024")
 
 
-for _warm in (lambda: extractors.extract(WARM_PAGE, "http://localhost/warm"), _load_date_parsers):
+def _share_language_tables() -> None:
+    """py3langid walks its model with two tables held as Python lists of ints (104,583 each).
+    Reading an int from a list writes to the int's reference count, so a worker copied the pages of
+    every int it read: 5 MB a worker over the dev corpus' texts. As arrays, the values sit in one
+    buffer that reading leaves alone. The guesses are the same, and no slower (0.48 ms a text, where
+    the lists took 0.52). The tables are not public API: if they change, this does nothing."""
+    from array import array
+
+    from py3langid import langid
+
+    model = langid.IDENTIFIER  # loaded by the warm-up page
+    for name in ("_rowbase", "tk_output"):
+        table = getattr(model, name, None)
+        if isinstance(table, list) and all(type(v) is int for v in table):
+            setattr(model, name, array("q", table))
+
+
+for _warm in (
+    lambda: extractors.extract(WARM_PAGE, "http://localhost/warm"),
+    _load_date_parsers,
+    _share_language_tables,
+):
     try:
         _warm()
     except Exception:  # noqa: BLE001 - the forkserver must start: the workers then load it on first use
