@@ -23,6 +23,7 @@ from flows import schedule
 from flows.config import load_config
 from flows.progress import Progress, Summary, markdown
 from flows.work import (
+    PAGE_BUFFER,
     Extracted,
     ExtractPool,
     Failed,
@@ -32,6 +33,7 @@ from flows.work import (
     chunked,
     fetch_many,
     give_back_memory,
+    keep_large_buffers_apart,
     options_for,
     page_problem,
     poll_many,
@@ -174,6 +176,7 @@ def process_pages(
 ) -> None:
     """Fetch, extract and store (feed id, entry) pairs in batches: while one batch is stored, the
     next is extracted on every core and the ones after it are fetched."""
+    keep_large_buffers_apart(PAGE_BUFFER)  # pages pass through several threads' heaps here
     fetching: deque = deque()
     extracting: deque = deque()
     done = 0

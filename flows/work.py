@@ -243,6 +243,7 @@ _MALLOPT = getattr(_LIBC, "mallopt", None)
 
 M_MMAP_THRESHOLD = -3  # mallopt's parameter (glibc's malloc.h)
 LARGE_BUFFER = 1 << 20
+PAGE_BUFFER = 128 << 10  # in the flow's process, which holds pages but does not parse them
 
 
 def keep_large_buffers_apart(size: int = LARGE_BUFFER) -> None:
