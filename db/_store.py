@@ -602,7 +602,7 @@ def save_job_state(db: sqlite_utils.Database, key: str, state: dict, finished: b
 class StoredPage:
     article_id: int
     url: str
-    html: bytes
+    html_zstd: bytes  # the page, zstd-compressed
     text_hash: str
 
 
@@ -628,13 +628,13 @@ def stored_pages(
         rows = db.execute(sql + " and a.id > ? order by a.id limit 64", [*params, last]).fetchall()
         if not rows:
             return
-        yield [StoredPage(r[0], r[1], _page_html(r[2], r[3]), r[4]) for r in rows]
+        yield [StoredPage(r[0], r[1], _page_zstd(r[2], r[3]), r[4]) for r in rows]
         last = rows[-1][0]
 
 
-def _page_html(zstd: bytes | None, zlib_: bytes | None) -> bytes:
-    """A stored page: zstd-compressed, or zlib in rows stored before the archive moved to zstd."""
-    return zstandard.decompress(zstd) if zstd is not None else zlib.decompress(zlib_)
+def _page_zstd(zstd: bytes | None, zlib_: bytes | None) -> bytes:
+    """A stored page, zstd-compressed: as stored, or from zlib in rows stored before the archive moved to zstd."""
+    return zstd if zstd is not None else zstandard.compress(zlib.decompress(zlib_))
 
 
 def replace_texts(db: sqlite_utils.Database, updates: Iterable[tuple[int, Article]]) -> int:

@@ -178,8 +178,7 @@ def reprocess_stored(db, feeds, since, until, cfg, show: Progress, dry_run: bool
     try:
         for batch in store.stored_pages(db, feeds, since, until):  # (a batch at a time: memory stays flat)
             learned = store.learned_boilerplate(db, {host_of(p.url) for p in batch})
-            jobs = [PageJob(p.url, p.html, options_for(cfg.extract, learned, host_of(p.url)), keep_raw=False)
-                    for p in batch]  # fmt: skip
+            jobs = [PageJob(p.url, p.html_zstd, options_for(cfg.extract, learned, host_of(p.url))) for p in batch]
             articles = [a.article if isinstance(a, Extracted) else None for a in release(extract_pages(jobs, pool))]
             failed += sum(1 for a in articles if a is None)
             updates = [(p.article_id, a) for p, a in zip(batch, articles, strict=True) if a is not None]

@@ -18,7 +18,7 @@ from prefect.cache_policies import NO_CACHE
 
 from db import Outcome, connect, store
 from extractors import ExtractOptions
-from fetchers import Entry, FeedPoll, FeedState, FetchResult, FetchSettings, hold_seconds, host_of, site_of, url_key
+from fetchers import Entry, FeedPoll, FeedState, FetchSettings, hold_seconds, host_of, site_of, url_key
 from flows import schedule
 from flows.config import load_config
 from flows.progress import Progress, Summary, markdown
@@ -28,14 +28,14 @@ from flows.work import (
     ExtractPool,
     Failed,
     FeedText,
+    FetchedPage,
     FromFeed,
     PageJob,
     chunked,
-    fetch_many,
+    fetch_pages_compressed,
     give_back_memory,
     keep_large_buffers_apart,
     options_for,
-    page_problem,
     poll_many,
 )
 
@@ -59,9 +59,10 @@ def poll_feeds(states: list[FeedState], settings: FetchSettings) -> list[FeedPol
 
 
 @task(name="fetch-pages", cache_policy=NO_CACHE, cache_result_in_memory=False)
-def fetch_pages(urls: list[str], settings: FetchSettings) -> list[FetchResult]:
-    """Fetch a batch of article pages. Transient errors are retried per request, inside."""
-    return fetch_many(urls, settings)
+def fetch_pages(urls: list[str], settings: FetchSettings) -> list[FetchedPage]:
+    """Fetch a batch of article pages, each compressed as it is held until stored. Transient errors
+    are retried per request, inside."""
+    return fetch_pages_compressed(urls, settings)
 
 
 @task(name="extract-pages", cache_policy=NO_CACHE, cache_result_in_memory=False)
@@ -210,26 +211,23 @@ def release(items: list) -> list:
 def start_extract(batch, fetched, options: ExtractOptions, learned: dict, pool: ExtractPool):
     """A batch's fetched pages, and their extraction started (a future, and the slots of the items it
     was given). Extraction happens in the pool's workers only, the feed texts' too: the flow's process
-    never loads trafilatura or the language model. A page's body goes with its job and nowhere else:
-    the batch keeps each page without it, and why the page could not be extracted, so the flow lets
-    go of a page as soon as its worker is done with it."""
+    never loads trafilatura or the language model."""
     results = iter(release(fetched.result()))
-    pages: list[tuple[int, Entry, FetchResult | None, str | None]] = []
+    pages: list[tuple[int, Entry, FetchedPage | None]] = []
     jobs, slots = [], []
     for i, (feed_id, e) in enumerate(batch):
         page = next(results) if e.link else None
-        problem = page_problem(page) if page is not None else None
         address = e.link or _entry_address(e)
         feed_text = FeedText(e.content, address, e.title, e.authors, e.published) if (e.content or "").strip() else None
-        if page is not None and problem is None:
-            host = host_of(page.final_url)
-            jobs.append(PageJob(page.final_url, page.content, options_for(options, learned, host), e.authors,
+        if page is not None and page.html_zstd is not None:
+            url = page.result.final_url
+            jobs.append(PageJob(url, page.html_zstd, options_for(options, learned, host_of(url)), e.authors,
                                 feed_text=feed_text))  # fmt: skip
             slots.append(i)
         elif feed_text is not None:
             jobs.append(PageJob(address, None, options_for(options, learned, host_of(address)), feed_text=feed_text))
             slots.append(i)
-        pages.append((feed_id, e, replace(page, content=b"") if page is not None else None, problem))
+        pages.append((feed_id, e, page))
     return pages, slots, extract_pages.submit(jobs, pool)
 
 
@@ -239,30 +237,27 @@ def store_extracted(db, pages, slots, extracted, learned: dict, summary: Summary
     for i, article in zip(slots, release(extracted.result()), strict=True):
         articles[i] = article
     outcomes: dict[int | None, list[Outcome]] = {}
-    for (feed_id, e, page, problem), article in zip(pages, articles, strict=True):
-        outcomes.setdefault(feed_id, []).append(outcome_for(e, page, problem, article))
-        seconds = hold_seconds(page) if page is not None else None
+    for (feed_id, e, page), article in zip(pages, articles, strict=True):
+        outcomes.setdefault(feed_id, []).append(outcome_for(e, page, article))
+        seconds = hold_seconds(page.result) if page is not None else None
         if seconds is not None:
-            summary.holds[site_of(page.final_url)] = time.time() + seconds
+            summary.holds[site_of(page.result.final_url)] = time.time() + seconds
     for feed_id, items in outcomes.items():
         counts = store.save_outcomes(db, feed_id, items, host_of)
         summary.articles.update(counts)
         summary.articles["fallback"] += sum(1 for o in items if o.article and o.article.source == "feed")
     # What this batch taught about each host's boilerplate serves the batches after it.
-    learned.update(store.learned_boilerplate(db, {host_of(p.final_url) for _, _, p, _ in pages if p is not None}))
+    learned.update(store.learned_boilerplate(db, {host_of(p.result.final_url) for _, _, p in pages if p is not None}))
     return len(pages)
 
 
-def outcome_for(
-    e: Entry, page: FetchResult | None, problem: str | None, article: Extracted | Failed | FromFeed | None
-) -> Outcome:
-    """What to store for an item: its page's article, its feed text's, or why it has none (`problem`:
-    why its page could not be extracted)."""
+def outcome_for(e: Entry, page: FetchedPage | None, article: Extracted | Failed | FromFeed | None) -> Outcome:
+    """What to store for an item: its page's article (and the page), its feed text's, or why it has none."""
     keys = [url_key(e.link)] if e.link else []
     if isinstance(article, Extracted) and page is not None:
         canonical = article.article.canonical_url
-        keys += [url_key(page.final_url)] + ([url_key(canonical)] if canonical else [])
-        return Outcome(e, article.article, article.raw_zstd, tuple(keys))
+        keys += [url_key(page.result.final_url)] + ([url_key(canonical)] if canonical else [])
+        return Outcome(e, article.article, page.html_zstd, tuple(keys))
     if page is None:
         error = "no link in the feed item"
     elif isinstance(article, Failed):
@@ -270,7 +265,7 @@ def outcome_for(
     elif isinstance(article, FromFeed) and article.reason:
         error = article.reason
     else:
-        error = problem or "no article text in the page"
+        error = page.problem or "no article text in the page"
     fallback = article.article if isinstance(article, FromFeed) else None
     return Outcome(e, fallback, None, tuple(keys) or (url_key(_entry_address(e)),), error)
 

@@ -202,6 +202,8 @@ def test_the_extraction_workers_share_the_language_model_instead_of_each_loading
 def test_a_worker_does_not_load_a_copy_of_its_own_for_a_page_with_little_text():
     """Such a page goes through trafilatura's backup extractors, whose jusText stoplists of every
     language take 27 MB: loaded before the workers fork, they are shared too."""
+    import zstandard
+
     from extractors import ExtractOptions
     from flows.work import ExtractPool, PageJob
 
@@ -210,7 +212,7 @@ def test_a_worker_does_not_load_a_copy_of_its_own_for_a_page_with_little_text():
     rollup = Path("/proc/self/smaps_rollup").read_text
     before = _rollup_kb(pool._pool().submit(rollup).result(timeout=120), "Private_")
     short = "<html><body><article><p>A short notice: the meeting moved to Thursday at noon.</p></article></body></html>"
-    [done] = pool.map([PageJob("http://localhost/short", short.encode(), ExtractOptions())])
+    [done] = pool.map([PageJob("http://localhost/short", zstandard.compress(short.encode()), ExtractOptions())])
     assert "meeting moved to Thursday" in done.article.text
     after = _rollup_kb(pool._pool().submit(rollup).result(timeout=120), "Private_")
     assert after - before < 12 * 1024  # 5 MB here; 39 MB when the worker loaded the stoplists itself
