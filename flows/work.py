@@ -132,6 +132,7 @@ class FetchedPage:
 
 
 def compressed(result: FetchResult) -> FetchedPage:
+    """The page as the flow holds it; its body compressed only when there is an article to look for."""
     problem = page_problem(result)
     html_zstd = zstandard.compress(result.content, RAW_ZSTD_LEVEL) if problem is None else None
     return FetchedPage(replace(result, content=b""), problem, html_zstd)

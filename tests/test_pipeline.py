@@ -221,7 +221,7 @@ def test_a_worker_does_not_load_a_copy_of_its_own_for_a_page_with_little_text():
 @pytest.mark.skipif(not Path("/proc/self/smaps_rollup").exists(), reason="reads Linux's /proc")
 def test_a_worker_guesses_languages_without_copying_the_language_model():
     """The model's tables are read on every page: a worker must read them where they are shared,
-    not copy the pages it reads (5 MB of copies over these texts when two tables were lists)."""
+    not copy the pages it reads (6.4 MB of copies over these texts when two tables were lists)."""
     from extractors._extract import detect_language
     from flows.work import ExtractPool
 
