@@ -184,8 +184,9 @@ def test_the_flow_process_leaves_trafilatura_and_the_language_model_to_the_worke
     assert out.stdout.strip() == "[]"
 
 
-def _rollup_kb(rollup: str, prefix: str) -> int:
-    """The kB of /proc/<pid>/smaps_rollup's lines starting with `prefix` ("Shared_", "Private_")."""
+def _worker_kb(worker, prefix: str) -> int:
+    """The kB of a pool worker's /proc/self/smaps_rollup lines starting with `prefix` ("Shared_", "Private_")."""
+    rollup = worker.submit(Path("/proc/self/smaps_rollup").read_text).result(timeout=120)
     return sum(int(line.split()[1]) for line in rollup.splitlines() if line.startswith(prefix))
 
 
@@ -193,9 +194,8 @@ def _rollup_kb(rollup: str, prefix: str) -> int:
 def test_the_extraction_workers_share_the_language_model_instead_of_each_loading_it():
     from flows.work import ExtractPool
 
-    rollup = ExtractPool(workers=1)._pool().submit(Path("/proc/self/smaps_rollup").read_text).result(timeout=120)
     # the model alone is 74 MB; a worker that loads its own shares about 40
-    assert _rollup_kb(rollup, "Shared_") > 70 * 1024
+    assert _worker_kb(ExtractPool(workers=1)._pool(), "Shared_") > 70 * 1024
 
 
 @pytest.mark.skipif(not Path("/proc/self/smaps_rollup").exists(), reason="reads Linux's /proc")
@@ -209,12 +209,11 @@ def test_a_worker_does_not_load_a_copy_of_its_own_for_a_page_with_little_text():
 
     ExtractPool.shutdown_all()  # a new worker, that has extracted nothing yet
     pool = ExtractPool(workers=1)
-    rollup = Path("/proc/self/smaps_rollup").read_text
-    before = _rollup_kb(pool._pool().submit(rollup).result(timeout=120), "Private_")
+    before = _worker_kb(pool._pool(), "Private_")
     short = "<html><body><article><p>A short notice: the meeting moved to Thursday at noon.</p></article></body></html>"
     [done] = pool.map([PageJob("http://localhost/short", zstandard.compress(short.encode()), ExtractOptions())])
     assert "meeting moved to Thursday" in done.article.text
-    after = _rollup_kb(pool._pool().submit(rollup).result(timeout=120), "Private_")
+    after = _worker_kb(pool._pool(), "Private_")
     assert after - before < 12 * 1024  # 5 MB here; 39 MB when the worker loaded the stoplists itself
 
 
@@ -235,10 +234,9 @@ def test_a_worker_guesses_languages_without_copying_the_language_model():
     ]  # fmt: skip
     ExtractPool.shutdown_all()  # a new worker, that has read nothing yet
     worker = ExtractPool(workers=1)._pool()
-    rollup = Path("/proc/self/smaps_rollup").read_text
-    before = _rollup_kb(worker.submit(rollup).result(timeout=120), "Private_")
+    before = _worker_kb(worker, "Private_")
     guesses = list(worker.map(detect_language, texts, [None] * len(texts)))
-    after = _rollup_kb(worker.submit(rollup).result(timeout=120), "Private_")
+    after = _worker_kb(worker, "Private_")
     assert len(set(guesses)) >= 5  # the texts took the model through many scripts
     assert after - before < 3.5 * 1024  # 1.7 MB here; 6.4 MB with the tables as lists
 
