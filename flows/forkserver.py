@@ -50,8 +50,8 @@ def _share_language_tables() -> None:
     model = langid.IDENTIFIER  # loaded by the warm-up page
     for name in ("_rowbase", "tk_output"):
         table = getattr(model, name, None)
-        if isinstance(table, list) and all(type(v) is int for v in table):
-            setattr(model, name, array("q", table))
+        if isinstance(table, list):
+            setattr(model, name, array("q", table))  # (not ints: TypeError, and the table stays a list)
 
 
 for _warm in (
