@@ -7,6 +7,7 @@ import sqlite3
 import sqlite_utils
 
 SCHEMA_VERSION = 1
+LEARNED_MIN_ARTICLES = 3  # a paragraph in this many articles of one host is boilerplate
 
 
 def connect(path: str) -> sqlite_utils.Database:
@@ -27,7 +28,7 @@ TABLES = ("feeds", "articles", "article_urls", "entries", "raw_pages", "boilerpl
 def ensure_schema(db: sqlite_utils.Database) -> None:
     """Create what is missing (a db made by an older paperboy gains its new tables and columns)."""
     if set(TABLES) <= set(db.table_names()):
-        _add_columns(db)
+        _upgrade(db)
         return
     conn = db.conn
     conn.execute("BEGIN IMMEDIATE")
@@ -94,11 +95,28 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
     except BaseException:
         conn.execute("ROLLBACK")
         raise
-    _add_columns(db)
+    _upgrade(db)
 
 
 # Columns added after a table was first released: (table, column, type).
 ADDED_COLUMNS = (("raw_pages", "html_zstd", bytes),)
+
+
+# Indexes added after their table was first released, created where missing.
+ADDED_INDEXES = (
+    # The learned boilerplate of a host is read after every batch of pages. Without this index that
+    # read walks every paragraph ever counted for the host: 12 ms at 41,000 rows, and growing with
+    # the archive; with it, 0.3 ms. Only rows that count as learned are in it.
+    f"create index if not exists boilerplate_learned on boilerplate (host, fingerprint) "
+    f"where articles >= {LEARNED_MIN_ARTICLES}",
+)
+
+
+def _upgrade(db: sqlite_utils.Database) -> None:
+    """What a db made by an older paperboy lacks: columns, then indexes."""
+    _add_columns(db)
+    for sql in ADDED_INDEXES:
+        db.conn.execute(sql)
 
 
 def _add_columns(db: sqlite_utils.Database) -> None:

@@ -18,8 +18,9 @@ import zstandard
 from extractors import Article, fingerprint, plain_text
 from fetchers import Entry, FeedPoll, FeedState
 
+from ._schema import LEARNED_MIN_ARTICLES
+
 MAX_ATTEMPTS = 5  # page fetches tried for an entry before it is given up (its feed text stays)
-LEARNED_MIN_ARTICLES = 3  # a paragraph in this many articles of one host is boilerplate
 
 
 def now_iso() -> str:
@@ -505,8 +506,10 @@ def learned_boilerplate(db: sqlite_utils.Database, hosts: Iterable[str]) -> dict
         return {}
     out: dict[str, set[str]] = {}
     for row in db.query(
-        f"select host, fingerprint from boilerplate where articles >= ? and host in ({','.join('?' * len(hosts))})",
-        [LEARNED_MIN_ARTICLES, *hosts],
+        # The literal bound matches that of the partial index boilerplate_learned, which serves this read.
+        f"select host, fingerprint from boilerplate where articles >= {LEARNED_MIN_ARTICLES} "
+        f"and host in ({','.join('?' * len(hosts))})",
+        hosts,
     ):
         out.setdefault(row["host"], set()).add(row["fingerprint"])
     return {h: frozenset(v) for h, v in out.items()}

@@ -325,3 +325,15 @@ def test_a_paragraph_that_recurs_across_a_sites_articles_is_learned_as_boilerpla
     texts = dict(rows(db_path, "select guid, text from articles"))
     assert all(promo not in texts[f"b{i}"] for i in range(4, 8))
     assert all("met on Tuesday to discuss" in texts[f"b{i}"] for i in range(8))
+
+
+def test_a_sites_learned_boilerplate_is_read_through_an_index_that_an_older_archive_gains(db_path):
+    """The read after every batch must not walk every paragraph ever counted for the site."""
+    connect(db_path).conn.execute("drop index boilerplate_learned")  # the archive as an older paperboy left it
+    db = connect(db_path)
+    statements: list[str] = []
+    db.conn.set_trace_callback(statements.append)
+    store.learned_boilerplate(db, {"news.example"})
+    (read,) = [s for s in statements if "from boilerplate" in s]
+    plan = " ".join(row[3] for row in db.conn.execute(f"explain query plan {read}"))
+    assert "USING INDEX boilerplate_learned" in plan
