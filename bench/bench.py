@@ -446,7 +446,7 @@ def main() -> int:
             f"6. Prefect: flow start-up {startup:.1f} s, "
             f"{'< 0.5' if per_task < 0.0005 else f'{per_task * 1000:.1f}'} ms per submitted task run "
             f"(a pass of {args.feeds} feeds and {n} articles runs about "
-            f"{-(-args.feeds // FEEDS_PER_TASK) + 2 * -(-n // PAGES_PER_TASK)} tasks)"
+            f"{-(-args.feeds // FEEDS_PER_TASK) + -(-n // PAGES_PER_TASK)} tasks)"
         )
     return 0
 

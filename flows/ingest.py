@@ -47,9 +47,8 @@ from flows.work import (
 FEEDS_PER_TASK = 50  # feeds polled concurrently inside one task
 # 32 pages a batch: the flow's process peaked at 266 MB where 64 took it to 310 MB, in the same
 # time (bench, measure 4; twice the task runs cost Prefect's server 2 s of CPU in a 60 s pass).
-PAGES_PER_TASK = 32  # pages fetched (and then extracted) per task
-FETCH_AHEAD = 2  # page batches being fetched while earlier ones are extracted and stored
-EXTRACT_AHEAD = 1  # batches being extracted (on every core) while one is stored: together they bound memory
+PAGES_PER_TASK = 32  # pages fetched, then extracted, per task
+AHEAD = 3  # batches being fetched or extracted while an earlier one is stored: bounds memory
 
 
 @task(name="poll-feeds", cache_policy=NO_CACHE, cache_result_in_memory=False)
@@ -58,18 +57,30 @@ def poll_feeds(states: list[FeedState], settings: FetchSettings) -> list[FeedPol
     return poll_many(states, settings)
 
 
-@task(name="fetch-pages", cache_policy=NO_CACHE, cache_result_in_memory=False)
-def fetch_pages(urls: list[str], settings: FetchSettings) -> list[FetchedPage]:
-    """Fetch a batch of article pages, each compressed as it is held until stored. Transient errors
-    are retried per request, inside."""
-    return fetch_pages_compressed(urls, settings)
+@task(name="fetch-and-extract-pages", cache_policy=NO_CACHE, cache_result_in_memory=False)
+def fetch_and_extract(
+    batch: list[tuple[int, Entry]], settings: FetchSettings, options: ExtractOptions, learned: dict, pool: ExtractPool
+) -> tuple[list[tuple[int, Entry, FetchedPage | None]], list[Extracted | Failed | FromFeed | None]]:
+    """Fetch a batch's pages (each compressed as it is held until stored; transient errors retried
+    per request, inside), then extract them on every core, each page with a time limit. An item whose
+    page gives no article gets its feed text extracted instead. Returns each item with its page, and
+    what its extraction gave. One task for both halves: a task run costs Prefect's server about 30 ms
+    of CPU, and a second task per batch cost 2 s in the bench's pass of 2,000 articles."""
+    fetched = iter(fetch_pages_compressed([e.link for _, e in batch if e.link], settings))
+    pages = [(feed_id, e, next(fetched) if e.link else None) for feed_id, e in batch]
+    jobs, slots = page_jobs(pages, options, learned)
+    results = pool.map(jobs)  # empties `jobs` as the workers take them
+    extracted: list[Extracted | Failed | FromFeed | None] = [None] * len(pages)
+    for i, result in zip(slots, results, strict=True):
+        extracted[i] = result
+    return pages, extracted
 
 
 @task(name="extract-pages", cache_policy=NO_CACHE, cache_result_in_memory=False)
 def extract_pages(jobs: list[PageJob], pool: ExtractPool) -> list[Extracted | Failed | FromFeed | None]:
-    """trafilatura and the cleaning over a batch of pages, on every core, each page with a time limit;
-    an item whose page gives no article gets its feed text extracted instead. The pool empties `jobs`
-    as it takes them (Prefect would keep the pages for the whole flow run)."""
+    """trafilatura and the cleaning over a batch of stored pages, on every core (`backfill
+    --reprocess`). The pool empties `jobs` as it takes them (Prefect would keep the pages for the
+    whole flow run)."""
     return pool.map(jobs)
 
 
@@ -176,29 +187,24 @@ def process_pages(
     progress: Callable[[int], None],
 ) -> None:
     """Fetch, extract and store (feed id, entry) pairs in batches: while one batch is stored, the
-    next is extracted on every core and the ones after it are fetched."""
+    ones after it are fetched and extracted on every core."""
     keep_large_buffers_apart(PAGE_BUFFER)  # pages pass through several threads' heaps here
-    fetching: deque = deque()
-    extracting: deque = deque()
+    in_flight: deque = deque()
     done = 0
 
     def store_one() -> None:
         nonlocal done
-        done += store_extracted(db, *extracting.popleft(), learned, summary)
+        pages, extracted = in_flight.popleft().result()
+        done += store_extracted(db, release(pages), release(extracted), learned, summary)
         give_back_memory()
         progress(done)
 
     for batch in chunked(work, PAGES_PER_TASK):
-        fetching.append((batch, fetch_pages.submit([e.link for _, e in batch if e.link], settings)))
-        if len(fetching) > FETCH_AHEAD:
-            extracting.append(start_extract(*fetching.popleft(), options, learned, pool))
-        if len(extracting) > EXTRACT_AHEAD:
+        in_flight.append(fetch_and_extract.submit(batch, settings, options, learned, pool))
+        if len(in_flight) > AHEAD:
             store_one()
-    while fetching or extracting:
-        if fetching:
-            extracting.append(start_extract(*fetching.popleft(), options, learned, pool))
-        if len(extracting) > EXTRACT_AHEAD or not fetching:
-            store_one()
+    while in_flight:
+        store_one()
 
 
 def release(items: list) -> list:
@@ -208,15 +214,11 @@ def release(items: list) -> list:
     return copy
 
 
-def start_extract(batch, fetched, options: ExtractOptions, learned: dict, pool: ExtractPool):
-    """A batch's fetched pages, and their extraction started (a future, and the slots of the items it
-    was given). Extraction happens in the pool's workers only, the feed texts' too: the flow's process
-    never loads trafilatura or the language model."""
-    results = iter(release(fetched.result()))
-    pages: list[tuple[int, Entry, FetchedPage | None]] = []
+def page_jobs(pages: list[tuple[int, Entry, FetchedPage | None]], options: ExtractOptions, learned: dict):
+    """The extraction jobs of a batch's items, and the item each is for: a fetched page (with the
+    item's feed text to fall back on), or the feed text alone when there is no page."""
     jobs, slots = [], []
-    for i, (feed_id, e) in enumerate(batch):
-        page = next(results) if e.link else None
+    for i, (_, e, page) in enumerate(pages):
         address = e.link or _entry_address(e)
         feed_text = FeedText(e.content, address, e.title, e.authors, e.published) if (e.content or "").strip() else None
         if page is not None and page.html_zstd is not None:
@@ -227,15 +229,11 @@ def start_extract(batch, fetched, options: ExtractOptions, learned: dict, pool: 
         elif feed_text is not None:
             jobs.append(PageJob(address, None, options_for(options, learned, host_of(address)), feed_text=feed_text))
             slots.append(i)
-        pages.append((feed_id, e, page))
-    return pages, slots, extract_pages.submit(jobs, pool)
+    return jobs, slots
 
 
-def store_extracted(db, pages, slots, extracted, learned: dict, summary: Summary) -> int:
+def store_extracted(db, pages, articles, learned: dict, summary: Summary) -> int:
     """Store one extracted batch in one transaction; an entry whose page failed falls back to its feed text."""
-    articles: list[Extracted | Failed | FromFeed | None] = [None] * len(pages)
-    for i, article in zip(slots, release(extracted.result()), strict=True):
-        articles[i] = article
     outcomes: dict[int | None, list[Outcome]] = {}
     for (feed_id, e, page), article in zip(pages, articles, strict=True):
         outcomes.setdefault(feed_id, []).append(outcome_for(e, page, article))
