@@ -106,7 +106,6 @@ FURNITURE_CLASS = re.compile(
     r"related-articles|related-posts|copyright"
 )
 FURNITURE_MAX_CHARS = 400
-_MARKED = etree.XPath("//*[@class or @id]")
 LINK_LIST_DENSITY = 0.8  # a list whose items are this much link text is navigation or "more stories"
 
 
@@ -117,8 +116,9 @@ def drop_furniture(tree) -> None:
     recall unchanged. (Done here rather than with trafilatura's prune_xpath, which cost 13% of
     extraction time for the same result.)"""
     doomed = list(tree.iter("figcaption"))
-    for el in _MARKED(tree):
-        if FURNITURE_CLASS.search((el.get("class") or "") + " " + (el.get("id") or "")):
+    for el in tree.iter(etree.Element):  # (an XPath for the marked elements took a third longer)
+        marks = el.get("class"), el.get("id")
+        if (marks[0] or marks[1]) and FURNITURE_CLASS.search(f"{marks[0] or ''} {marks[1] or ''}"):
             if len(" ".join("".join(el.itertext()).split())) < FURNITURE_MAX_CHARS:
                 doomed.append(el)
     for el in doomed:
@@ -148,11 +148,15 @@ def join_split_body(tree) -> None:
     parts: dict[tuple[str, ...], list] = {}
     headlines: list[int] = []  # document positions of h1s
     at: dict = {}
+    keys: dict[str, tuple[str, ...]] = {}  # class attribute -> its body words (a page repeats its classes)
     for i, el in enumerate(tree.iter("div", "section", "h1")):
         if el.tag == "h1":
             headlines.append(i)
             continue
-        key = tuple(sorted(w for w in (el.get("class") or "").split() if _BODY_WORD.search(w)))
+        classes = el.get("class") or ""
+        key = keys.get(classes)
+        if key is None:
+            key = keys[classes] = tuple(sorted(w for w in classes.split() if _BODY_WORD.search(w)))
         if key and _paragraph_chars(el) >= SPLIT_BODY_MIN_CHARS:
             parts.setdefault(key, []).append(el)
             at[el] = i
