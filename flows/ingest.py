@@ -64,8 +64,10 @@ def fetch_and_extract(
     """Fetch a batch's pages (each compressed as it is held until stored; transient errors retried
     per request, inside), then extract them on every core, each page with a time limit. An item whose
     page gives no article gets its feed text extracted instead. Returns each item with its page, and
-    what its extraction gave. One task for both halves: a task run costs Prefect's server about 30 ms
-    of CPU, and a second task per batch cost 2 s in the bench's pass of 2,000 articles."""
+    what its extraction gave. Extraction happens in the pool's workers only, the feed texts' too: the
+    flow's process never loads trafilatura or the language model. One task for both halves: a task
+    run costs Prefect's server about 30 ms of CPU, and a second task per batch cost 2 s in the
+    bench's pass of 2,000 articles."""
     fetched = iter(fetch_pages_compressed([e.link for _, e in batch if e.link], settings))
     pages = [(feed_id, e, next(fetched) if e.link else None) for feed_id, e in batch]
     jobs, slots = page_jobs(pages, options, learned)
