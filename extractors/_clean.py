@@ -606,14 +606,15 @@ def clean_paragraphs(
     found: list[str] = []
     kept: list[str] = []
     drop_patterns = tuple(drop_patterns)
+    known = [False] * len(paragraphs)  # each paragraph: learned boilerplate of its site?
     if boilerplate and "learned" not in disabled:
+        known = [fingerprint(p) in boilerplate for p in paragraphs]
         # An article that is mostly "known" text is a templated series (weather, markets), not
         # furniture: learned removal is for the odd recurring paragraph, never for the story.
-        hits = sum(1 for p in paragraphs if fingerprint(p) in boilerplate)
-        if hits * LEARNED_MAX_SHARE > len(paragraphs):
-            boilerplate = frozenset()
-    for p in paragraphs:
-        if boilerplate and "learned" not in disabled and fingerprint(p) in boilerplate:
+        if sum(known) * LEARNED_MAX_SHARE > len(paragraphs):
+            known = [False] * len(paragraphs)
+    for p, is_known in zip(paragraphs, known, strict=True):
+        if is_known:
             rule = "learned"
         elif any(rx.search(p) for rx in drop_patterns):
             rule = "site"

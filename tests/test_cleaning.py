@@ -89,6 +89,21 @@ def test_learned_boilerplate_is_removed_anywhere():
     assert promo not in kept and ("learned", promo) in removed
 
 
+def test_an_article_that_is_mostly_learned_text_is_kept_whole():
+    from extractors import fingerprint
+
+    # A templated series (a daily weather or markets report) repeats most of its text each day:
+    # that is the story, not furniture.
+    report = [f"Daily markets report, paragraph {word} of the usual template, as every day." for word in "abc"]
+    fresh = "Today the index closed higher after a quiet session."
+    paragraphs = [*report, fresh]
+    learned = frozenset(fingerprint(p) for p in report)
+    kept, removed, _ = clean_paragraphs(paragraphs, boilerplate=learned)
+    assert kept == paragraphs and not removed
+    kept, removed, _ = clean_paragraphs([*report, fresh, fresh + " More.", fresh + " Again."], boilerplate=learned)
+    assert not any(p in kept for p in report) and [rule for rule, _ in removed] == ["learned"] * 3
+
+
 def test_cleaning_off_gives_trafilatura_text():
     page = (FIXTURES / "articles" / "en_footer_and_bio.html").read_bytes()
     raw = extract(page, "https://news.example.org/story", ExtractOptions(clean=False))
