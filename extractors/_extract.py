@@ -29,6 +29,7 @@ from trafilatura.utils import (
     handle_compressed_file,
     is_dubious_html,
 )
+from trafilatura.xml import delete_element
 
 from ._clean import clean_paragraphs, declared_words, outside_declared, plain_text, truncated_against
 from ._models import Article, ExtractOptions
@@ -141,6 +142,21 @@ def drop_furniture(tree) -> None:
             parent.remove(el)
     drop_link_lists(tree)
     join_split_body(tree)
+
+
+INERT_TAGS = ("script", "style", "svg", "meta", "link")
+JSON_LD = "application/ld+json"  # the one script trafilatura reads (as its baseline and forum checks find it)
+
+
+def drop_inert(tree) -> None:
+    """Remove what trafilatura's cleaning removes anyway and nothing reads before: scripts (all
+    but JSON-LD), styles, SVG drawings, meta and link tags; each one's tail text stays, as there.
+    trafilatura copies the tree twice and runs XPaths over every element before its cleaning:
+    without these a page costs it 0.8 ms less, with the same text on all 179 dev pages. (Not
+    noscript: its text counts in the page length trafilatura weighs its result against.)"""
+    for el in list(tree.iter(*INERT_TAGS)):
+        if el.tag != "script" or el.get("type") != JSON_LD:
+            delete_element(el)
 
 
 # A story's body split into sibling containers of one class (the page put an ad or a teaser between
@@ -455,6 +471,7 @@ def extract(
     scripts = _scripts_with_html(tree)
     if options.clean and "structure" not in options.disabled_rules:
         drop_furniture(tree)
+    drop_inert(tree)  # all the page's head and scripts were wanted for is read by now
     host = (urlsplit(url).hostname or "").lower() if url else ""
     site = options.site_rules.get(host) or options.site_rules.get(host.removeprefix("www."))
     prune = list(site.drop_xpath) if site else []
