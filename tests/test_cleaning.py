@@ -104,6 +104,19 @@ def test_an_article_that_is_mostly_learned_text_is_kept_whole():
     assert not any(p in kept for p in report) and [rule for rule, _ in removed] == ["learned"] * 3
 
 
+def test_text_after_an_inline_script_or_icon_stays_in_the_article():
+    story = "".join(f"<p>Paragraph {i} of the story goes on long enough to count as its body.</p>" for i in range(6))
+    page = (
+        "<html><head><title>Vote</title><script>var a = 1;</script><style>p {}</style></head><body><article>"
+        f"<h1>The council sets a date for the vote</h1>{story}"
+        "<p>The mayor said <script>track('vote')</script>the vote would be held "
+        "<svg><path d='M0 0'/></svg>on Friday.</p></article></body></html>"
+    )
+    article = extract(page, "https://news.example.org/vote")
+    assert article is not None and "The mayor said the vote would be held on Friday." in article.text
+    assert "track" not in article.text
+
+
 def test_cleaning_off_gives_trafilatura_text():
     page = (FIXTURES / "articles" / "en_footer_and_bio.html").read_bytes()
     raw = extract(page, "https://news.example.org/story", ExtractOptions(clean=False))
