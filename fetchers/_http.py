@@ -13,9 +13,10 @@ import random
 import ssl
 import time
 import zlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import brotli
@@ -366,7 +367,16 @@ class Fetcher:
         return b"".join(parts)
 
 
-async def fetch_all(urls: list[str], settings: FetchSettings) -> list[FetchResult]:
-    """Fetch many article pages concurrently within the limits (robots.txt obeyed); in order of `urls`."""
+async def fetch_all(
+    urls: list[str], settings: FetchSettings, each: Callable[[FetchResult], Any] | None = None
+) -> list[Any]:
+    """Fetch many article pages concurrently within the limits (robots.txt obeyed); in order of `urls`.
+    `each`, when given, is applied to each result as soon as it is in, and its value is kept instead
+    (so a caller can shrink a page before the rest of the batch arrives)."""
     async with Fetcher(settings) as fetcher:
-        return list(await asyncio.gather(*(fetcher.get_page(u) for u in urls)))
+
+        async def one(url: str):
+            result = await fetcher.get_page(url)
+            return each(result) if each is not None else result
+
+        return list(await asyncio.gather(*(one(u) for u in urls)))

@@ -62,20 +62,11 @@ def fetch_many(urls: list[str], settings: FetchSettings) -> list[FetchResult]:
     return asyncio.run(fetch_all(urls, settings))
 
 
-async def _fetch_compressed(urls: list[str], settings: FetchSettings) -> list[FetchedPage]:
-    async with Fetcher(settings) as fetcher:
-
-        async def one(url: str) -> FetchedPage:
-            return compressed(await fetcher.get_page(url))
-
-        return list(await asyncio.gather(*(one(u) for u in urls)))
-
-
 def fetch_pages_compressed(urls: list[str], settings: FetchSettings) -> list[FetchedPage]:
     """The pages at `urls` as the flow holds them until they are stored: each page compressed as
     soon as it is in, so a batch's pages are never all held whole at once (only those still
     arriving are: a few per host)."""
-    return asyncio.run(_fetch_compressed(urls, settings))
+    return asyncio.run(fetch_all(urls, settings, each=compressed))
 
 
 async def _read_sources(pages: list[tuple[str, str, str]], settings: FetchSettings) -> list[SourcePage]:
