@@ -45,8 +45,8 @@ from flows.work import (
 # of the task's transaction holds its engine), so the flow empties the lists it passed and got back
 # once it is done with them (`release`): a pass's memory stays that of the batches in flight.
 FEEDS_PER_TASK = 50  # feeds polled concurrently inside one task
-# 32 pages a batch: the flow's process peaked at 266 MB where 64 took it to 310 MB, in the same
-# time (bench, measure 4; twice the task runs cost Prefect's server 2 s of CPU in a 60 s pass).
+# 32 pages a batch: 64 (two batches ahead) spared Prefect's server 0.7 s of CPU in the bench's pass,
+# but the pass was no faster and the run's PSS reached 397 MB, against 373 to 384 (bench, measure 4).
 PAGES_PER_TASK = 32  # pages fetched, then extracted, per task
 AHEAD = 3  # batches being fetched or extracted while an earlier one is stored: bounds memory
 
