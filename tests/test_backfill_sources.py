@@ -10,6 +10,7 @@ import pytest
 
 from db import connect, store
 from tests.conftest import article_page, assert_spaced, rss, story
+from tests.server import Route, TestServer
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 FAST = 50.0  # requests per second to the test server (the default, 1, is for strangers' sites)
@@ -39,14 +40,16 @@ def article(server, name: str, n: int) -> str:
     return server.add(f"/a/{name}.html", article_page(f"Story {name}", story(n)))
 
 
-def paged_site(server, pages: int = 5, per_page: int = 2) -> str:
-    """A WordPress-like feed: ?paged=2..N, newest first, one day apart; ?paged=N+1 is a 404."""
+def paged_site(server, pages: int = 5, per_page: int = 2, page_server=None) -> str:
+    """A WordPress-like feed: ?paged=2..N, newest first, one day apart; ?paged=N+1 is a 404.
+    Article n is served by `page_server(n)` when given, else by the feed's server."""
     n = 0
     for page in range(1, pages + 1):
         items = []
         for _ in range(per_page):
             day = 28 - n
-            items.append({"title": f"P{n}", "link": article(server, f"p{n}", n), "guid": f"p{n}",
+            at = page_server(n) if page_server else server
+            items.append({"title": f"P{n}", "link": article(at, f"p{n}", n), "guid": f"p{n}",
                           "pubDate": f"{['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'][(day + 3) % 7]}, "
                                      f"{day:02d} Jan 2024 10:00:00 GMT"})  # fmt: skip
             n += 1
@@ -199,29 +202,41 @@ def test_the_rate_keeps_requests_to_one_host_apart(server, db_path):
     assert_spaced(starts, 0.1)
 
 
-def test_a_killed_backfill_resumes_without_fetching_again_what_it_stored(server, db_path):
+@pytest.fixture
+def other_server(server, monkeypatch):
+    """A second allowed server: a host of its own, with its own politeness slots."""
+    other = TestServer()
+    monkeypatch.setenv("PAPERBOY_ALLOWED_HOSTS", f"127.0.0.1:{server.port},127.0.0.1:{other.port}")
+    yield other
+    other.close()
+
+
+def test_a_killed_backfill_resumes_without_fetching_again_what_it_stored(server, other_server, db_path):
     import os
     import signal
     import subprocess
     import sys
+    import threading
     import time
     from pathlib import Path
 
     from prefect.settings import PREFECT_API_URL
 
-    from tests.server import Route
+    # 100 articles, in batches of 32 pages. The last 36 come from another host, which does not
+    # answer until the first run is killed: the first two batches can be stored, the third cannot.
+    feed = paged_site(server, pages=5, per_page=20, page_server=lambda n: other_server if n >= 64 else server)
+    held = threading.Event()
 
-    feed = paged_site(server, pages=5, per_page=20)  # 100 articles, in batches of 32 pages: the last 36 are slow
-
-    def slowly(body):
+    def held_back(body):
         def answer(handler):
-            time.sleep(0.5)  # the third batch takes seconds: the kill lands before it is stored
+            held.wait(60)
             handler._answer(200, body, {"Content-Type": "text/html; charset=utf-8"})
 
         return answer
 
     for n in range(64, 100):
-        server.routes[f"/a/p{n}.html"] = Route(raw=slowly(server.routes[f"/a/p{n}.html"].body))
+        route = other_server.routes[f"/a/p{n}.html"]
+        other_server.routes[f"/a/p{n}.html"] = Route(raw=held_back(route.body))
     store.add_feed(connect(db_path), feed)
     env = {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value() or "", "PAPERBOY_DB": db_path}
     cmd = [sys.executable, "-m", "flows", "backfill", "--feed", feed, "--source", "archive", "--rate", "30"]
@@ -230,8 +245,9 @@ def test_a_killed_backfill_resumes_without_fetching_again_what_it_stored(server,
     deadline = time.monotonic() + 120
     while not stored(db_path) and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.05)
-    proc.send_signal(signal.SIGKILL)  # the first batch is stored, the second on its way
+    proc.send_signal(signal.SIGKILL)
     proc.wait()
+    held.set()
     before = stored(db_path)
     assert 0 < len(before) < 100
     feed_reads = len([h for h in server.hits if h.path.startswith("/paged/")])
@@ -239,6 +255,7 @@ def test_a_killed_backfill_resumes_without_fetching_again_what_it_stored(server,
     done = subprocess.run(cmd, env=env, cwd=root, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert stored(db_path) == {f"p{n}.html" for n in range(100)}
+    assert before <= {f"p{n}.html" for n in range(64)}
     assert all(len(server.requests_to(f"/a/{name}")) == 1 for name in before)  # stored: never fetched again
     assert len([h for h in server.hits if h.path.startswith("/paged/")]) == feed_reads  # the walk was checkpointed
     assert "archive: 100 found" in done.stdout
