@@ -8,7 +8,16 @@ from ._discover import SourcePage, origin_of, paged_url, parse_sitemap, read_fee
 from ._feeds import parse_entries, poll_feed
 from ._guard import address_is_public
 from ._hosts import HOSTS
-from ._http import RETRY_AFTER_MAX, RETRY_AFTER_MIN, Fetcher, fetch_all, hold_seconds, retry_after_seconds
+from ._http import (
+    RETRY_AFTER_MAX,
+    RETRY_AFTER_MIN,
+    Body,
+    Fetcher,
+    JoinedBody,
+    fetch_all,
+    hold_seconds,
+    retry_after_seconds,
+)
 from ._models import Entry, FeedPoll, FeedState, FetchResult, FetchSettings
 from .urls import host_of, site_of, url_key
 
@@ -17,12 +26,14 @@ __all__ = [
     "RETRY_AFTER_MAX",
     "RETRY_AFTER_MIN",
     "SourcePage",
+    "Body",
     "Entry",
     "FeedPoll",
     "FeedState",
     "FetchResult",
     "FetchSettings",
     "Fetcher",
+    "JoinedBody",
     "address_is_public",
     "fetch_all",
     "hold_seconds",

@@ -16,7 +16,7 @@ import zlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urljoin, urlsplit
 
 import brotli
@@ -40,6 +40,32 @@ _ROBOTS_SLOT = "robots.txt "  # HOSTS key of the one-at-a-time slot for reading 
 
 class TooLarge(Exception):
     pass
+
+
+class Body(Protocol):
+    """What keeps a response's body as it arrives: `write` takes each decoded part, `finish`
+    gives what the FetchResult's `content` will be (b"" for a blank body). A caller that only
+    wants the page in another form (compressed, say) need never hold it joined."""
+
+    def write(self, part: bytes) -> None: ...
+
+    def finish(self) -> bytes: ...
+
+
+BodyFactory = Callable[[], Body]
+
+
+class JoinedBody:
+    """The body as it came: its parts joined."""
+
+    def __init__(self) -> None:
+        self.parts: list[bytes] = []
+
+    def write(self, part: bytes) -> None:
+        self.parts.append(part)
+
+    def finish(self) -> bytes:
+        return b"".join(self.parts)
 
 
 class _Decoder:
@@ -215,7 +241,7 @@ class Fetcher:
             return []
         return [urljoin(url, s) for s in rules.sitemaps]
 
-    async def get_page(self, url: str) -> FetchResult:
+    async def get_page(self, url: str, body: BodyFactory | None = None) -> FetchResult:
         """An article page: as `get`, after robots.txt says yes."""
         if _clean_url(url) is not None:
             verdict = await self.robots_allow(url)
@@ -224,17 +250,21 @@ class Fetcher:
                 return FetchResult(url, url, error=f"{why} (robots.txt)", transient=True)
             if not verdict:
                 return FetchResult(url, url, error="disallowed by robots.txt")
-        return await self.get(url)
+        return await self.get(url, body=body)
 
-    async def get(self, url: str, headers: dict[str, str] | None = None) -> FetchResult:
-        """GET with redirects followed by hand, retries on transient errors, and every limit."""
+    async def get(
+        self, url: str, headers: dict[str, str] | None = None, body: BodyFactory | None = None
+    ) -> FetchResult:
+        """GET with redirects followed by hand, retries on transient errors, and every limit.
+        `body`, when given, makes what keeps each response's body as it arrives (see Body); by
+        default the body's parts are joined into `content`."""
         host = site_of(url)
-        result = self._note(host, await self._get_once(url, headers))
+        result = self._note(host, await self._get_once(url, headers, body))
         for attempt in range(self.settings.retries):
             if not result.transient or HOSTS.held_for(host) > 0:
                 break
             await asyncio.sleep(self.settings.retry_backoff * (2**attempt) * (1 + random.random() / 2))
-            result = self._note(host, await self._get_once(url, headers))
+            result = self._note(host, await self._get_once(url, headers, body))
         return result
 
     def _note(self, host: str, result: FetchResult) -> FetchResult:
@@ -244,10 +274,10 @@ class Fetcher:
             HOSTS.hold(host, time.time() + seconds)
         return result
 
-    async def _get_once(self, url: str, headers: dict[str, str] | None) -> FetchResult:
+    async def _get_once(self, url: str, headers: dict[str, str] | None, body: BodyFactory | None = None) -> FetchResult:
         try:
             async with asyncio.timeout(self.settings.deadline):
-                return await self._follow(url, headers or {})
+                return await self._follow(url, headers or {}, body)
         except TimeoutError:
             return FetchResult(
                 url, url, error=f"no complete answer within {self.settings.deadline:g} s", transient=True
@@ -255,7 +285,7 @@ class Fetcher:
         except Exception as exc:  # noqa: BLE001 - a URL from a stranger must never crash a pass
             return FetchResult(url, url, error=f"{type(exc).__name__}: {exc}"[:300])
 
-    async def _follow(self, url: str, headers: dict[str, str]) -> FetchResult:
+    async def _follow(self, url: str, headers: dict[str, str], body: BodyFactory | None) -> FetchResult:
         hops: list[tuple[int, str]] = []
         seen = {url}
         current = url
@@ -264,7 +294,7 @@ class Fetcher:
                 return FetchResult(
                     url, current, error=f"refused: not an http(s) URL: {current[:200]}", redirects=tuple(hops)
                 )
-            result = await self._request(url, current, headers, tuple(hops))
+            result = await self._request(url, current, headers, tuple(hops), body)
             if result.status not in REDIRECTS or result.error:
                 return result
             location = result.headers.get("location")
@@ -295,7 +325,9 @@ class Fetcher:
             current = nxt
             headers = {k: v for k, v in headers.items() if k.lower() not in ("if-none-match", "if-modified-since")}
 
-    async def _request(self, url: str, current: str, headers: dict[str, str], hops) -> FetchResult:
+    async def _request(
+        self, url: str, current: str, headers: dict[str, str], hops, body_factory: BodyFactory | None
+    ) -> FetchResult:
         host = site_of(current)
         async with self._overall, _slot(host, self.settings):
             wait = HOSTS.held_for(host)
@@ -312,7 +344,7 @@ class Fetcher:
                     head = {k.lower(): v for k, v in resp.headers.items()}
                     if resp.status_code in REDIRECTS or resp.status_code == 304:
                         return FetchResult(url, current, resp.status_code, head, redirects=hops)
-                    body = await self._read(resp, head)
+                    body = await self._read(resp, head, body_factory() if body_factory else JoinedBody())
             except BlockedAddress as exc:
                 return FetchResult(url, current, error=f"refused: {exc}", redirects=hops)
             except httpx.InvalidURL as exc:
@@ -352,7 +384,7 @@ class Fetcher:
             )
         return FetchResult(url, current, status, head, body, redirects=hops)
 
-    async def _read(self, resp: httpx.Response, head: dict[str, str]) -> bytes:
+    async def _read(self, resp: httpx.Response, head: dict[str, str], body: Body) -> bytes:
         limit = self.settings.max_bytes
         declared = head.get("content-length", "")
         encodings = [e for e in head.get("content-encoding", "").split(",") if e.strip()]
@@ -361,22 +393,25 @@ class Fetcher:
         if len(encodings) > 1:
             raise ValueError(f"unsupported content-encoding {head['content-encoding']!r}")
         decoder = _Decoder(encodings[0] if encodings else "identity", limit)
-        parts: list[bytes] = []
         async for chunk in resp.aiter_raw():
-            parts.append(decoder.feed(chunk))
-        return b"".join(parts)
+            body.write(decoder.feed(chunk))
+        return body.finish()
 
 
 async def fetch_all(
-    urls: list[str], settings: FetchSettings, each: Callable[[FetchResult], Any] | None = None
+    urls: list[str],
+    settings: FetchSettings,
+    each: Callable[[FetchResult], Any] | None = None,
+    body: BodyFactory | None = None,
 ) -> list[Any]:
     """Fetch many article pages concurrently within the limits (robots.txt obeyed); in order of `urls`.
     `each`, when given, is applied to each result as soon as it is in, and its value is kept instead
-    (so a caller can shrink a page before the rest of the batch arrives)."""
+    (so a caller can shrink a page before the rest of the batch arrives); `body`, when given, keeps
+    each page's body as it arrives (see Body)."""
     async with Fetcher(settings) as fetcher:
 
         async def one(url: str):
-            result = await fetcher.get_page(url)
+            result = await fetcher.get_page(url, body)
             return each(result) if each is not None else result
 
         return list(await asyncio.gather(*(one(u) for u in urls)))

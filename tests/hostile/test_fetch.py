@@ -382,6 +382,30 @@ def test_a_gzip_body_is_decoded(server, settings):
     assert fetch(server.url("/gz"), settings).content == html
 
 
+def test_a_page_kept_compressed_as_it_arrives_is_the_page_as_served(server, settings):
+    import os
+
+    import zstandard
+
+    from flows.work import fetch_pages_compressed
+    from tests.server import Route
+
+    # Far more than one read: the page arrives in many parts, and its gzip copy in others.
+    html = (
+        b"<html><body>"
+        + b"".join(b"<p>%s</p>" % os.urandom(300).hex().encode() for _ in range(700))
+        + b"</body></html>"
+    )
+    server.add("/big", html)
+    server.routes["/big-gz"] = Route(raw=_bomb_route(gzip.compress(html), "gzip"))
+    server.add("/blank", b" \n\t " * 50_000)
+    big, big_gz, blank = fetch_pages_compressed([server.url(p) for p in ("/big", "/big-gz", "/blank")], settings)
+    assert big.problem is None and zstandard.decompress(big.html_zstd) == html
+    assert big_gz.problem is None and zstandard.decompress(big_gz.html_zstd) == html
+    assert len(big.html_zstd) < len(html) / 1.5
+    assert blank.problem == "empty page" and blank.html_zstd is None
+
+
 # --- TLS ------------------------------------------------------------------------------------------
 
 
