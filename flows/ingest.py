@@ -45,10 +45,12 @@ from flows.work import (
 # of the task's transaction holds its engine), so the flow empties the lists it passed and got back
 # once it is done with them (`release`): a pass's memory stays that of the batches in flight.
 FEEDS_PER_TASK = 50  # feeds polled concurrently inside one task
-# 32 pages a batch: 64 (two batches ahead) spared Prefect's server 0.7 s of CPU in the bench's pass,
-# but the pass was no faster and the run's PSS reached 397 MB, against 373 to 384 (bench, measure 4).
-PAGES_PER_TASK = 32  # pages fetched, then extracted, per task
-AHEAD = 3  # batches being fetched or extracted while an earlier one is stored: bounds memory
+# 64 pages a batch, two ahead: half the task runs of 32 (three ahead), which spares Prefect's server
+# about 1 s of CPU in the bench's pass of 2,000 pages, and the pass took 2 to 3 s less CPU in all
+# (scratch runs beside the bench, three of each). The peak is the same, 365 to 368 MB (PSS), now
+# that pages are held compressed from the parts they arrive in; with pages joined first, 64 reached 397.
+PAGES_PER_TASK = 64  # pages fetched, then extracted, per task
+AHEAD = 2  # batches being fetched or extracted while an earlier one is stored: bounds memory
 
 
 @task(name="poll-feeds", cache_policy=NO_CACHE, cache_result_in_memory=False)
