@@ -14,6 +14,7 @@ class Summary:
     articles: Counter = field(default_factory=Counter)  # new, updated, duplicate, unchanged, failed:<reason>
     errors: list[str] = field(default_factory=list)  # one line per failed feed
     holds: dict[str, float] = field(default_factory=dict)  # host -> epoch: Retry-After holds seen
+    started: float = field(default_factory=time.monotonic)  # the flow's body began (Prefect is up)
 
     def as_dict(self) -> dict:
         failed = {k.split(":", 1)[1]: v for k, v in self.articles.items() if k.startswith("failed:")}
@@ -29,6 +30,7 @@ class Summary:
                 "from_feed_text": self.articles.get("fallback", 0),
             },
             "errors": list(self.errors),
+            "seconds": round(time.monotonic() - self.started, 2),  # the pass's own work, Prefect's start-up not in it
         }
 
 

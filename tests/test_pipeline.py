@@ -241,6 +241,18 @@ def test_a_worker_guesses_languages_without_copying_the_language_model():
     assert after - before < 3.5 * 1024  # 1.7 MB here; 6.4 MB with the tables as lists
 
 
+def test_the_summary_says_how_long_the_pass_took(server, db_path):
+    import time
+
+    serve_feed(server, 3)
+    store.add_feed(connect(db_path), server.url("/feed.xml"))
+    t0 = time.monotonic()
+    summary = run(db_path)
+    wall = time.monotonic() - t0
+    assert summary["articles"]["new"] == 3
+    assert 0 < summary["seconds"] <= wall
+
+
 def test_raw_html_is_kept_compressed_and_search_finds_the_article(server, db_path):
     serve_feed(server, 1)
     store.add_feed(connect(db_path), server.url("/feed.xml"))
