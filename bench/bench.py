@@ -401,7 +401,7 @@ def main() -> int:
 
         prefect_costs(home)  # the first start creates Prefect's database: not counted
         startup, per_task = prefect_costs(home)
-        # This machine's speed drifts by up to a tenth between minutes, and one run of (2) against
+        # This machine's speed drifts, at times by a fifth within minutes, and one run of (2) against
         # the same code gave 1.53x and 1.74x in two benches. So (2) is run several times, each
         # between two baselines and compared with their mean, and the median ratio is reported.
         runs = []

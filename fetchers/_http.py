@@ -43,9 +43,9 @@ class TooLarge(Exception):
 
 
 class Body(Protocol):
-    """What keeps a response's body as it arrives: `write` takes each decoded part, `finish`
-    gives what the FetchResult's `content` will be (b"" for a blank body). A caller that only
-    wants the page in another form (compressed, say) need never hold it joined."""
+    """What keeps a response's body as it arrives: `write` takes each decoded part (64 kB or
+    less), `finish` gives what the FetchResult's `content` will be. A caller that only wants the
+    page in another form (compressed, say) need never hold it joined."""
 
     def write(self, part: bytes) -> None: ...
 
