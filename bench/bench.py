@@ -420,17 +420,16 @@ def main() -> int:
             # The work is timed by the pass itself, from its flow's first line to its summary: a
             # start-up measured in another process (below, 6.) varied by 0.9 s between benches,
             # 3 % of the work, which moved a run's ratio as much.
-            work = run["seconds"]
-            run["rate"] = run["new"] / work
+            run["rate"] = run["new"] / run["seconds"]
             run["ratio"] = run["rate"] / ((bases[i] + bases[i + 1]) / 2)
-            run["work"] = work
         middle = sorted(runs, key=lambda r: r["ratio"])[len(runs) // 2]
-        through = (middle["new"] + middle["duplicate"]) / middle["work"]  # a duplicate went through it all too
+        through = (middle["new"] + middle["duplicate"]) / middle["seconds"]  # a duplicate went through it all too
         ratios = ", ".join(f"{r['ratio']:.2f}" for r in runs)
         print(
             f"2. paperboy run, empty db, median of {len(runs)} runs: {middle['new']} new, "
             f"{middle['duplicate']} duplicate, {middle['failed']} failed {middle['reasons'] or ''} "
-            f"in {middle['elapsed']:.1f} s, {middle['work']:.1f} s of it the pass's own work after Prefect's start-up "
+            f"in {middle['elapsed']:.1f} s, "
+            f"{middle['seconds']:.1f} s of it the pass's own work after Prefect's start-up "
             f"(the elapsed time less the start-up measured in 6.: {middle['elapsed'] - startup:.1f} s): "
             f"{middle['rate']:.1f} new articles/s, "
             f"ratio to (1) {middle['ratio']:.2f} ({middle['rate'] / ceiling:.0%} of the ceiling); "
