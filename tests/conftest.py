@@ -116,7 +116,17 @@ def story(n: int) -> list[str]:
 
 
 def assert_spaced(starts: list[float], interval: float) -> None:
-    """Request arrivals at the server are `interval` apart, give or take the loopback's jitter."""
+    """Request arrivals at the server are `interval` apart, give or take the loopback's jitter.
+
+    Arrival times are taken at the server, after the client's and the server's threads have run: on
+    a loaded machine one request can reach the handler late (one CI run saw 0.2 s) and so arrive just
+    before the next, which left on time. A late arrival shortens the gap after it by what it adds to
+    the gap before it, so one short gap is forgiven when the two gaps around it make up the interval
+    between them. Requests that really start together make short gaps again and again, and fail.
+    """
     gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
-    assert min(gaps) >= 0.75 * interval, gaps
+    short = [i for i, g in enumerate(gaps) if g < 0.75 * interval]
+    assert len(short) <= 1, gaps
+    for i in short:  # the request before this gap was late, not early: the gap before it is long
+        assert i > 0 and gaps[i - 1] + gaps[i] >= 2 * 0.75 * interval, gaps
     assert starts[-1] - starts[0] >= 0.95 * interval * len(gaps), gaps
