@@ -121,8 +121,8 @@ def assert_spaced(starts: list[float], interval: float) -> None:
     Arrival times are taken at the server, after the client's and the server's threads have run: on
     a loaded machine one request can reach the handler late (one CI run saw 0.2 s) and so arrive just
     before the next, which left on time. A late arrival shortens the gap after it by what it adds to
-    the gap before it, so one short gap is forgiven when the two gaps around it make up the interval
-    between them. Requests that really start together make short gaps again and again, and fail.
+    the gap before it, so one short gap is forgiven when, with the gap before it, it still spans two
+    spaced gaps. Requests that really start together make short gaps again and again, and fail.
     """
     gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
     short = [i for i, g in enumerate(gaps) if g < 0.75 * interval]
