@@ -177,7 +177,7 @@ class TreeRSS:
         self.thread.start()
 
     def _tree(self) -> list[int]:
-        from flows.work import children_by_parent
+        from flows.processes import children_by_parent
 
         children = children_by_parent()
         out, todo = [], [self.pid]

@@ -1,7 +1,8 @@
 """Storage: schema and store. The only package that imports sqlite_utils or speaks SQL."""
 
 from . import _store as store
+from ._lock import Busy, exclusive
 from ._schema import connect
 from ._store import MAX_ATTEMPTS, Outcome, StoredPage
 
-__all__ = ["MAX_ATTEMPTS", "Outcome", "StoredPage", "connect", "store"]
+__all__ = ["MAX_ATTEMPTS", "Busy", "Outcome", "StoredPage", "connect", "exclusive", "store"]

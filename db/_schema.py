@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from pathlib import Path
 
 import sqlite_utils
 
@@ -10,8 +11,12 @@ SCHEMA_VERSION = 1
 LEARNED_MIN_ARTICLES = 3  # a paragraph in this many articles of one host is boilerplate
 
 
-def connect(path: str) -> sqlite_utils.Database:
-    """A connection in autocommit mode: every write goes through `store.write()` (BEGIN IMMEDIATE)."""
+def connect(path: str, *, read_only: bool = False) -> sqlite_utils.Database:
+    """A connection in autocommit mode: every write goes through `store.write()` (BEGIN IMMEDIATE).
+    Read-only, the file must exist and is neither changed nor upgraded (a db on read-only media, or
+    one the user may only read, can still be searched and exported)."""
+    if read_only:
+        return sqlite_utils.Database(_read_only(path))
     conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
@@ -20,6 +25,21 @@ def connect(path: str) -> sqlite_utils.Database:
     db = sqlite_utils.Database(conn)
     ensure_schema(db)
     return db
+
+
+def _read_only(path: str) -> sqlite3.Connection:
+    uri = Path(path).absolute().as_uri() + "?mode=ro"
+    if not Path(path).is_file():
+        raise sqlite3.OperationalError("no such file")
+    try:
+        conn = sqlite3.connect(uri, uri=True, timeout=30, isolation_level=None, check_same_thread=False)
+        conn.execute("select 1 from sqlite_master limit 1")
+    except sqlite3.OperationalError:
+        # A WAL database whose -shm file cannot be created (a read-only folder): nobody can be
+        # writing to it either, so it is read as immutable.
+        conn = sqlite3.connect(uri + "&immutable=1", uri=True, isolation_level=None, check_same_thread=False)
+        conn.execute("select 1 from sqlite_master limit 1")  # not a database: fail here, in one line
+    return conn
 
 
 TABLES = ("feeds", "articles", "article_urls", "entries", "raw_pages", "boilerplate", "host_holds", "backfill_jobs")

@@ -9,18 +9,22 @@ import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 import sqlite_utils
 import zstandard
 
 from extractors import Article, fingerprint, plain_text
-from fetchers import Entry, FeedPoll, FeedState
+from fetchers import Entry, FeedPoll, FeedState, one_line, printable, web_url
 
 from ._schema import LEARNED_MIN_ARTICLES
 
+MAX_TITLE, MAX_NAME = 1000, 200  # characters kept of an article's title and of an author's name
 MAX_ATTEMPTS = 5  # page fetches tried for an entry before it is given up (its feed text stays)
+# A list of any length as one parameter (a JSON array): an IN list of one variable per value fails
+# past SQLite's limit (32,766 on default builds), which one large feed reaches.
+IN_LIST = "(select value from json_each(?))"
 
 
 def now_iso() -> str:
@@ -82,8 +86,8 @@ def feeds_to_poll(db: sqlite_utils.Database, urls: Iterable[str] = (), due_only:
     sql = "select * from feeds where disabled = 0"
     params: list = []
     if urls:
-        sql += f" and url in ({','.join('?' * len(urls))})"
-        params += urls
+        sql += f" and url in {IN_LIST}"
+        params.append(json.dumps(urls))
     if due_only:
         sql += " and (next_poll_at is null or next_poll_at <= ?)"
         params.append(now_iso())
@@ -151,52 +155,40 @@ def _row_entry(feed_url: str, row: dict) -> Entry:
 
 
 def article_for_keys(db: sqlite_utils.Database, keys: Iterable[str]) -> int | None:
-    keys = [k for k in keys if k]
-    if not keys:
-        return None
-    row = db.execute(
-        f"select article_id from article_urls where key in ({','.join('?' * len(keys))}) limit 1", keys
-    ).fetchone()
-    return row[0] if row else None
+    return next((row[1] for row in _in(db, "select key, article_id from article_urls where key in ({})", [],
+                                       [k for k in keys if k])), None)  # fmt: skip
 
 
 def new_entries(
-    db: sqlite_utils.Database, feed_id: int, feed_url: str, entries: Iterable[Entry], link_key
+    db: sqlite_utils.Database, feed_id: int, feed_url: str, entries: Iterable[Entry], link_key, limit: int
 ) -> tuple[list[Entry], int]:
     """Record unseen entries; return (entries whose page should be fetched, count of duplicates).
 
     Storage says what is new: an entry already seen is not returned, unless an earlier fetch of its
     page failed and it has tries left. An entry whose link is an article already stored (reached
-    through another feed or another address) is recorded as a duplicate and not fetched.
+    through another feed or another address) is recorded as a duplicate and not fetched. At most
+    `limit` entries are returned, the newly seen first: the rest stay pending for later passes.
     """
     now = now_iso()
-    entries = list(entries)
-    todo: list[Entry] = []
-    duplicates = 0
+    entries = list({e.key: e for e in reversed(list(entries))}.values())[::-1]  # one per key, the first kept
     with write(db):
-        known = {
-            r["key"]: r
-            for r in db.query(
-                f"select key, status, attempts from entries where feed_id = ? and key in "
-                f"({','.join('?' * len(entries))})",
-                [feed_id, *[e.key for e in entries]],
-            )
-        } if entries else {}  # fmt: skip
-        for e in entries:
-            if e.key in known:
-                continue
-            if _insert_entry(db, feed_id, e, now, link_key, "pending"):
-                todo.append(e)
-            else:
-                duplicates += 1
-        # Earlier failures, feed-text fallbacks and entries a killed pass left pending get another try.
-        fresh = {e.key for e in todo}
-        for row in db.query(
-            "select * from entries where feed_id = ? and status in ('failed', 'fallback', 'pending') and attempts < ?",
-            [feed_id, MAX_ATTEMPTS],
-        ):
-            if row["key"] not in fresh:
-                todo.append(_row_entry(feed_url, row))
+        known = {r[0] for r in _in(db, "select key from entries where feed_id = ? and key in ({})", [feed_id],
+                                   [e.key for e in entries])}  # fmt: skip
+        fresh = [e for e in entries if e.key not in known]
+        stored = _insert_entries(db, feed_id, fresh, now, link_key, "pending")
+        todo = [e for e, article in zip(fresh, stored, strict=True) if article is None][:limit]
+        duplicates = sum(1 for article in stored if article is not None)
+        # Earlier failures, feed-text fallbacks and entries left pending (by a killed pass, or beyond
+        # an earlier pass's portion) get another try, oldest first.
+        taken = {e.key for e in todo}
+        if len(todo) < limit:
+            for row in db.query(
+                "select * from entries where feed_id = ? and status in ('failed', 'fallback', 'pending') "
+                "and attempts < ? order by rowid limit ?",
+                [feed_id, MAX_ATTEMPTS, limit + len(taken)],
+            ):
+                if row["key"] not in taken and len(todo) < limit:
+                    todo.append(_row_entry(feed_url, row))
     return todo, duplicates
 
 
@@ -212,39 +204,32 @@ def record_backlog(db: sqlite_utils.Database, feed_id: int, source: str, entries
     already_stored (its address is an article already).
     """
     now = now_iso()
-    entries = list(entries)
+    entries = list({e.key: e for e in reversed(list(entries))}.values())[::-1]
     counts: Counter = Counter()
     if not entries:
         return counts
     with write(db):
-        known = dict(
-            db.execute(
-                f"select key, status from entries where feed_id = ? and key in ({','.join('?' * len(entries))})",
-                [feed_id, *[e.key for e in entries]],
-            ).fetchall()
+        known = dict(_in(db, "select key, status from entries where feed_id = ? and key in ({})", [feed_id],
+                         [e.key for e in entries]))  # fmt: skip
+        retry = [k for k, status in known.items() if status == "failed"]  # an earlier fetch failed: try again
+        db.conn.executemany(
+            "update entries set status = ? where feed_id = ? and key = ?",
+            [(f"backlog:{source}", feed_id, k) for k in retry],
         )
-        for e in entries:
-            status = known.get(e.key)
-            if status == "failed":  # an earlier fetch failed: the backfill tries it again
-                db.execute(
-                    "update entries set status = ? where feed_id = ? and key = ?", [f"backlog:{source}", feed_id, e.key]
-                )
-                status = "backlog:"
-            known[e.key] = "seen"
-            if status is not None:
-                counts["queued" if status.startswith("backlog:") else "known"] += 1
-            elif _insert_entry(db, feed_id, e, now, link_key, f"backlog:{source}"):
-                counts["queued"] += 1
-            else:
-                counts["already_stored"] += 1
-    return counts
+        for status in known.values():
+            counts["queued" if status == "failed" or (status or "").startswith("backlog:") else "known"] += 1
+        fresh = [e for e in entries if e.key not in known]
+        stored = _insert_entries(db, feed_id, fresh, now, link_key, f"backlog:{source}")
+        counts["queued"] += sum(1 for article in stored if article is None)
+        counts["already_stored"] += sum(1 for article in stored if article is not None)
+    return +counts
 
 
 def _backlog_where(feed_ids: Iterable[int], source: str, since: str | None, until: str | None) -> tuple[str, list]:
     feed_ids = list(feed_ids)
-    sql = f"status = ? and feed_id in ({','.join('?' * len(feed_ids))})"
+    sql = f"status = ? and feed_id in {IN_LIST}"
     days, day_params = _day_range("published", since, until)
-    return sql + days, [f"backlog:{source}", *feed_ids, *day_params]
+    return sql + days, [f"backlog:{source}", json.dumps(feed_ids), *day_params]
 
 
 def _day_range(column: str, since: str | None, until: str | None) -> tuple[str, list]:
@@ -281,16 +266,28 @@ def backlog(
         last = rows[-1]["rowid"]
 
 
-def _insert_entry(db, feed_id: int, e: Entry, now: str, link_key, status: str) -> bool:
-    """Record an unseen entry with `status`; False (and status "duplicate") when its link is stored already."""
-    row = _entry_row(feed_id, e, now)
-    existing = article_for_keys(db, [link_key(e.link)] if e.link else [])
-    if existing is None:
-        row["status"] = status
-    else:
-        row.update(status="duplicate", article_id=existing)
-    db["entries"].insert(row, ignore=True)
-    return existing is None
+def _insert_entries(db, feed_id: int, entries: list[Entry], now: str, link_key, status: str) -> list[int | None]:
+    """Record unseen entries with `status`, in one statement; for each, the stored article its link
+    already is (the entry is then recorded as a "duplicate" of it), else None."""
+    links = {e.link: link_key(e.link) for e in entries if e.link}
+    stored = dict(_in(db, "select key, article_id from article_urls where key in ({})", [], set(links.values())))
+    rows, out = [], []
+    for e in entries:
+        article = stored.get(links[e.link]) if e.link else None
+        row = _entry_row(feed_id, e, now)
+        if article is None:
+            row.update(status=status, article_id=None)
+        else:
+            row.update(status="duplicate", article_id=article)
+        rows.append(row)
+        out.append(article)
+    if rows:
+        columns = list(rows[0])
+        db.conn.executemany(
+            f"insert or ignore into entries ({', '.join(columns)}) values ({', '.join('?' * len(columns))})",
+            [[r[c] for c in columns] for r in rows],
+        )
+    return out
 
 
 # --- articles -----------------------------------------------------------------------------------
@@ -321,11 +318,24 @@ def _article_row(feed_id: int | None, entry: Entry | None, a: Article, now: str,
     }  # fmt: skip
 
 
+def safe_article(a: Article) -> Article:
+    """The article as the archive keeps it: no control characters in its text or metadata (they
+    would reach a terminal or a page), metadata capped, and a canonical URL only when it is http(s)."""
+    authors = (one_line(n, MAX_NAME) for n in a.authors)
+    return replace(
+        a,
+        text=printable(a.text),
+        title=one_line(a.title, MAX_TITLE),
+        authors=tuple(dict.fromkeys(n for n in authors if n)),
+        canonical_url=web_url(a.canonical_url),
+    )
+
+
 def save_outcomes(db: sqlite_utils.Database, feed_id: int | None, outcomes: Iterable[Outcome], host_of) -> Counter:
     """Store one batch in one transaction. Counts: new, updated, duplicate, failed:<reason>."""
     counts: Counter = Counter()
     now = now_iso()
-    outcomes = list(outcomes)
+    outcomes = [replace(o, article=safe_article(o.article)) if o.article else o for o in outcomes]
     with write(db):
         known = _Known(db, feed_id, outcomes)
         for o in outcomes:
@@ -507,9 +517,8 @@ def learned_boilerplate(db: sqlite_utils.Database, hosts: Iterable[str]) -> dict
     out: dict[str, set[str]] = {}
     for row in db.query(
         # The literal bound matches that of the partial index boilerplate_learned, which serves this read.
-        f"select host, fingerprint from boilerplate where articles >= {LEARNED_MIN_ARTICLES} "
-        f"and host in ({','.join('?' * len(hosts))})",
-        hosts,
+        f"select host, fingerprint from boilerplate where articles >= {LEARNED_MIN_ARTICLES} and host in {IN_LIST}",
+        [json.dumps(hosts)],
     ):
         out.setdefault(row["host"], set()).add(row["fingerprint"])
     return {h: frozenset(v) for h, v in out.items()}
@@ -621,8 +630,8 @@ def stored_pages(
     params: list = []
     feed_urls = list(feed_urls)
     if feed_urls:
-        sql += f" and f.url in ({','.join('?' * len(feed_urls))})"
-        params += feed_urls
+        sql += f" and f.url in {IN_LIST}"
+        params.append(json.dumps(feed_urls))
     days, day_params = _day_range("coalesce(a.published, a.fetched_at)", since, until)
     sql += days
     params += day_params
@@ -646,6 +655,7 @@ def replace_texts(db: sqlite_utils.Database, updates: Iterable[tuple[int, Articl
     changed = 0
     with write(db):
         for article_id, a in updates:
+            a = safe_article(a)
             new_hash = text_hash(a.text)
             row = db.execute("select content_hash from articles where id = ?", [article_id]).fetchone()
             if row is None or row[0] == new_hash:

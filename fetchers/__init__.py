@@ -19,9 +19,19 @@ from ._http import (
     retry_after_seconds,
 )
 from ._models import Entry, FeedPoll, FeedState, FetchResult, FetchSettings
-from .urls import host_of, site_of, url_key
+from ._xml import UnsafeXML, safe_xml
+from .urls import host_of, site_of, url_key, url_problem, web_url, without_credentials
+from .values import ascii_int, one_line, printable
 
 __all__ = [
+    "UnsafeXML",
+    "ascii_int",
+    "one_line",
+    "printable",
+    "safe_xml",
+    "url_problem",
+    "web_url",
+    "without_credentials",
     "HOSTS",
     "RETRY_AFTER_MAX",
     "RETRY_AFTER_MIN",

@@ -14,13 +14,16 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from lxml import etree
 
-from ._feeds import FEED_ACCEPT, content_hash, parse_entries
+from ._feeds import FEED_ACCEPT, MAX_TITLE, content_hash, parse_entries
 from ._http import Fetcher
 from ._models import Entry, FeedState
-from .urls import url_key
+from ._xml import UnsafeXML, safe_xml
+from .urls import url_key, web_url
+from .values import one_line
 
 SITEMAP_PLACES = ("/sitemap.xml", "/sitemap_index.xml")  # looked at besides robots.txt's Sitemap lines
-_DOCTYPE = re.compile(rb"<!DOCTYPE[^\[>]*(\[.*?\]\s*)?>", re.S | re.I)
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+MAX_SITEMAP_URLS = 50_000  # the sitemap protocol's own limit for one file
 
 
 @dataclass(frozen=True)
@@ -90,23 +93,30 @@ def _date(value: str | None) -> str | None:
     """A W3C datetime (2024-05-01, 2024-05-01T10:00:00+02:00) as ISO 8601 in UTC, or None."""
     if not value:
         return None
-    value = value.strip()
+    value = value.strip()[:64]
     try:
         when = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        m = re.match(r"\d{4}-\d{2}-\d{2}", value)
+        if when.tzinfo is None:
+            return when.date().isoformat() if len(value) <= 10 else when.replace(tzinfo=UTC).isoformat()
+        return when.astimezone(UTC).isoformat()
+    except (ValueError, OverflowError):
+        m = _DAY.match(value)
         return m.group(0) if m else None
-    if when.tzinfo is None:
-        return when.date().isoformat() if len(value) <= 10 else when.replace(tzinfo=UTC).isoformat()
-    return when.astimezone(UTC).isoformat()
+
+
+def _join(base: str, ref: str) -> str | None:
+    try:
+        return urljoin(base, ref)
+    except ValueError:  # an unclosed IPv6 literal, say
+        return None
 
 
 def parse_sitemap(url: str, data: bytes, feed_url: str) -> SourcePage:
     """A sitemap (urlset, with news: extensions) or a sitemap index, from its bytes."""
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, recover=True)
+    parser = etree.XMLParser(resolve_entities=False, load_dtd=False, no_network=True, huge_tree=False, recover=True)
     try:
-        root = etree.fromstring(_DOCTYPE.sub(b"", data, count=1), parser)
-    except etree.XMLSyntaxError as exc:
+        root = etree.fromstring(safe_xml(data)[0], parser)
+    except (etree.XMLSyntaxError, UnsafeXML) as exc:
         return SourcePage(url, error=f"not a sitemap: {exc}"[:300])
     if root is None or _local(root.tag) not in ("urlset", "sitemapindex"):
         return SourcePage(url, error="not a sitemap: no urlset or sitemapindex")
@@ -121,12 +131,15 @@ def parse_sitemap(url: str, data: bytes, feed_url: str) -> SourcePage:
         loc = fields.get("loc")
         if not loc:
             continue
-        loc = urljoin(url, loc)
+        loc = web_url(_join(url, loc))
+        if loc is None or len(children) + len(entries) >= MAX_SITEMAP_URLS:
+            continue
         if _local(node.tag) == "sitemap":
             children.append((loc, _date(fields.get("lastmod"))))
         elif _local(node.tag) == "url":
             published = _date(fields.get("publication_date")) or _date(fields.get("lastmod"))
-            entries.append(Entry(feed_url, url_key(loc), None, loc, fields.get("title"), published=published))
+            title = one_line(fields.get("title"), MAX_TITLE)
+            entries.append(Entry(feed_url, url_key(loc), None, loc, title, published=published))
     return SourcePage(url, entries=tuple(entries), sitemaps=tuple(children), digest=content_hash(data))
 
 

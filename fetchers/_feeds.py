@@ -3,24 +3,27 @@
 from __future__ import annotations
 
 import calendar
-import email.utils
 import hashlib
-import re
-import time
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import feedparser
 
-from ._http import Fetcher, hold_seconds
+from ._http import Fetcher, hold_seconds, http_date_seconds
 from ._models import Entry, FeedPoll, FeedState, FetchResult
-from .urls import url_key
+from ._xml import MAX_ITEMS, UnsafeXML, first_items, safe_xml
+from .urls import url_key, web_url
+from .values import ascii_int, one_line, printable
 
 FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/rdf+xml, application/xml;q=0.9, */*;q=0.8"
-# An internal DTD subset is where entity bombs live (quadratic blowup, billion laughs, XXE): no
-# real feed needs one, so it is cut before parsing.
-_DOCTYPE = re.compile(rb"<!DOCTYPE[^\[>]*(\[.*?\]\s*)?>", re.S | re.I)
-_ENTITY = re.compile(rb"<!ENTITY[^>]*>", re.S | re.I)
 _SY_PERIOD = {"hourly": 3600, "daily": 86400, "weekly": 604800, "monthly": 2592000, "yearly": 31536000}
+HINT_MAX = 366 * 24 * 3600  # a publisher's hint beyond a year says nothing more (the schedule caps at a day)
+# Caps on what one item may put in the archive: a feed within the body cap can still hold one huge field.
+MAX_TITLE = 1000  # characters
+MAX_NAME = 200  # characters of one author's name
+MAX_AUTHORS = 20
+MAX_GUID = 1024  # characters; a longer guid is kept by its hash
+MAX_CONTENT = 1_000_000  # characters of an item's own HTML (content:encoded, summary)
 
 
 def conditional_headers(state: FeedState) -> dict[str, str]:
@@ -38,20 +41,13 @@ async def fetch_feed(state: FeedState, *, fetcher: Fetcher) -> FetchResult:
 
 def cache_hint(headers) -> int | None:
     """Seconds the response says it stays fresh (Cache-Control max-age, else Expires)."""
-    cc = headers.get("cache-control", "")
-    m = re.search(r"max-age\s*=\s*(\d+)", cc)
-    if m:
-        return int(m.group(1))
-    expires = headers.get("expires")
-    if expires:
-        try:
-            when = email.utils.parsedate_to_datetime(expires)
-            if when.tzinfo is None:
-                when = when.replace(tzinfo=UTC)
-            return max(0, int(when.timestamp() - time.time()))
-        except (TypeError, ValueError):
-            return None
-    return None
+    for directive in headers.get("cache-control", "").split(","):
+        name, _, value = directive.partition("=")
+        if name.strip().lower() == "max-age":
+            seconds = ascii_int(value.strip().strip('"'))
+            if seconds is not None:
+                return min(seconds, HINT_MAX)
+    return http_date_seconds(headers.get("expires"))
 
 
 def _iso(parsed) -> str | None:
@@ -63,20 +59,39 @@ def _iso(parsed) -> str | None:
         return None
 
 
-def _text(value) -> str | None:
-    if value is None:
-        return None
-    value = re.sub(r"\s+", " ", str(value)).strip()
-    return value or None
+def _publisher_hint(feed) -> int | None:
+    """The longest wait the feed itself asks for: RSS ttl (minutes), sy:updatePeriod / updateFrequency."""
+    hints = []
+    ttl = ascii_int(feed.get("ttl", ""))
+    if ttl:
+        hints.append(min(ttl * 60, HINT_MAX))
+    period = _SY_PERIOD.get(str(feed.get("sy_updateperiod", "")).strip().lower())
+    if period:
+        freq = ascii_int(feed.get("sy_updatefrequency", "1")) or 1
+        hints.append(max(1, period // freq))
+    return max(hints, default=None)
 
 
 def parse_entries(state: FeedState, result: FetchResult) -> FeedPoll:
-    """The only feedparser call. Turns a fetched feed into a FeedPoll."""
-    body = _ENTITY.sub(b"", _DOCTYPE.sub(b"", result.content, count=1))
+    """The only feedparser call. Turns a fetched feed into a FeedPoll; a feed that cannot be read
+    is a failed poll, never an exception."""
+    try:
+        return _parse(state, result)
+    except Exception as exc:  # noqa: BLE001 - one feed's bytes must not stop the others
+        return FeedPoll(state, "failed", error=f"could not read the feed: {type(exc).__name__}: {exc}"[:300],
+                        http_status=result.status)  # fmt: skip
+
+
+def _parse(state: FeedState, result: FetchResult) -> FeedPoll:
     headers = dict(result.headers)
     headers.pop("content-encoding", None)  # already decoded by the fetcher
     headers.pop("content-location", None)  # feedparser would resolve relative links against it
-    headers.setdefault("content-location", result.final_url)
+    headers["content-location"] = result.final_url
+    try:
+        body, headers = safe_xml(result.content, headers)
+    except UnsafeXML as exc:
+        return FeedPoll(state, "failed", error=f"not a feed: {exc}", http_status=result.status)
+    body, cut = first_items(body)
     parsed = feedparser.parse(body, response_headers=headers, sanitize_html=True, resolve_relative_uris=True)
     if parsed.bozo and not parsed.entries and not parsed.feed.get("title"):
         exc = parsed.get("bozo_exception")
@@ -89,55 +104,54 @@ def parse_entries(state: FeedState, result: FetchResult) -> FeedPoll:
     entries = []
     seen: set[str] = set()
     for item in parsed.entries:
-        link = _text(item.get("link"))
-        guid = _text(item.get("id"))
-        key = guid or (url_key(link) if link else None)
-        if not key:
-            title = _text(item.get("title")) or ""
-            if not title:
-                continue
-            key = "title:" + hashlib.sha256(title.encode()).hexdigest()[:32]
-        if key in seen:
+        entry = _entry(state.url, item)
+        if entry is None or entry.key in seen:
             continue
-        seen.add(key)
-        authors = tuple(a["name"].strip() for a in item.get("authors", []) if a.get("name", "").strip())
-        if not authors and item.get("author"):
-            authors = (item["author"].strip(),)
-        contents = item.get("content") or []
-        content = max((c.get("value", "") for c in contents), key=len, default="") or item.get("summary")
-        entries.append(
-            Entry(
-                feed_url=state.url,
-                key=key,
-                guid=guid,
-                link=link,
-                title=_text(item.get("title")),
-                authors=authors,
-                published=_iso(item.get("published_parsed") or item.get("updated_parsed")),
-                content=content or None,
-            )
-        )
+        seen.add(entry.key)
+        entries.append(entry)
     feed = parsed.feed
-    hints = [cache_hint(result.headers)]
-    ttl = str(feed.get("ttl", "")).strip()
-    if ttl.isdigit():
-        hints.append(int(ttl) * 60)
-    period = _SY_PERIOD.get(str(feed.get("sy_updateperiod", "")).strip().lower())
-    if period:
-        freq = str(feed.get("sy_updatefrequency", "1")).strip()
-        hints.append(period // max(1, int(freq)) if freq.isdigit() else period)
-    hint = max((h for h in hints if h), default=None)
-    links = {link.get("rel"): link.get("href") for link in feed.get("links", []) if link.get("href")}
+    hints = [cache_hint(result.headers), _publisher_hint(feed)]
+    links = {link.get("rel"): web_url(link.get("href")) for link in feed.get("links", []) if link.get("href")}
     return FeedPoll(
         state=state,
         status="fetched",
         entries=tuple(entries),
-        title=_text(feed.get("title")),
-        site_url=_text(feed.get("link")),
+        title=one_line(feed.get("title"), MAX_TITLE),
+        site_url=web_url(feed.get("link")),
         http_status=result.status,
-        ttl_hint=hint,
+        ttl_hint=max((h for h in hints if h), default=None),
         prev_archive=links.get("prev-archive"),
         next_page=links.get("next"),
+        notice=f"the feed lists more than {MAX_ITEMS} items: the first {MAX_ITEMS} were read" if cut else None,
+    )
+
+
+def _entry(feed_url: str, item) -> Entry | None:
+    """One item as paperboy keeps it, every field checked and capped; None for an item with
+    neither a guid, a link nor a title. Only an http(s) address becomes the item's link."""
+    link = web_url(item.get("link"))
+    guid = one_line(item.get("id"), 100 * MAX_GUID)
+    if guid and len(guid) > MAX_GUID:
+        guid = "sha256:" + hashlib.sha256(guid.encode()).hexdigest()
+    title = one_line(item.get("title"), MAX_TITLE)
+    key = guid or (url_key(link) if link else None)
+    if not key:
+        if not title:
+            return None
+        key = "title:" + hashlib.sha256(title.encode()).hexdigest()[:32]
+    names = [a.get("name") for a in item.get("authors", []) if isinstance(a, dict)] or [item.get("author")]
+    authors = tuple(dict.fromkeys(n for n in (one_line(n, MAX_NAME) for n in names[:MAX_AUTHORS]) if n))
+    contents = item.get("content") or []
+    content = max((str(c.get("value") or "") for c in contents), key=len, default="") or item.get("summary")
+    return Entry(
+        feed_url=feed_url,
+        key=key,
+        guid=guid,
+        link=link,
+        title=title,
+        authors=authors,
+        published=_iso(item.get("published_parsed") or item.get("updated_parsed")),
+        content=printable(str(content))[:MAX_CONTENT] if content else None,
     )
 
 
@@ -146,10 +160,26 @@ def content_hash(data: bytes) -> str:
 
 
 async def poll_feed(state: FeedState, *, fetcher: Fetcher) -> FeedPoll:
-    """Fetch and parse one feed: 304 or an unchanged body ends the work there."""
+    """Fetch and parse one feed: 304 or an unchanged body ends the work there. Whatever the feed
+    sends, and whatever goes wrong in handling it, comes back as this feed's failed poll."""
+    try:
+        return await _poll(state, fetcher)
+    except Exception as exc:  # noqa: BLE001 - a defect in one feed's handling is that feed's error
+        return FeedPoll(state, "failed", error=f"internal error: {type(exc).__name__}: {exc}"[:300])
+
+
+def _validator(value: str | None) -> str | None:
+    """An ETag or Last-Modified to send back next time: only a short one of printable characters
+    (one the HTTP client would refuse to send would fail every later poll of the feed)."""
+    if not value or len(value) > 1024 or not value.isprintable():
+        return None
+    return value
+
+
+async def _poll(state: FeedState, fetcher: Fetcher) -> FeedPoll:
     result = await fetch_feed(state, fetcher=fetcher)
     permanent = [loc for status, loc in result.redirects if status in (301, 308)]
-    moved = permanent[-1] if permanent and len(permanent) == len(result.redirects) else None
+    moved = web_url(permanent[-1]) if permanent and len(permanent) == len(result.redirects) else None
     if result.not_modified:
         return FeedPoll(state, "not_modified", http_status=304, ttl_hint=cache_hint(result.headers), moved_to=moved)
     if not result.ok:
@@ -163,8 +193,8 @@ async def poll_feed(state: FeedState, *, fetcher: Fetcher) -> FeedPoll:
         )
     new_state = FeedState(
         url=state.url,
-        etag=result.headers.get("etag"),
-        last_modified=result.headers.get("last-modified"),
+        etag=_validator(result.headers.get("etag")),
+        last_modified=_validator(result.headers.get("last-modified")),
         content_hash=content_hash(result.content),
     )
     if state.content_hash and new_state.content_hash == state.content_hash:
@@ -177,5 +207,5 @@ async def poll_feed(state: FeedState, *, fetcher: Fetcher) -> FeedPoll:
         )
     poll = parse_entries(new_state, result)
     if moved:
-        poll = FeedPoll(**{**poll.__dict__, "moved_to": moved})
+        poll = replace(poll, moved_to=moved)
     return poll

@@ -26,7 +26,8 @@ from protego import Protego
 from ._guard import BlockedAddress, GuardedBackend
 from ._hosts import HOSTS
 from ._models import FetchResult, FetchSettings
-from .urls import site_of
+from .urls import site_of, url_problem
+from .values import ascii_int
 
 REDIRECTS = (301, 302, 303, 307, 308)
 TRANSIENT_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
@@ -118,20 +119,25 @@ class _Decoder:
         return b"".join(parts)
 
 
+def http_date_seconds(value: str | None, now: float | None = None) -> int | None:
+    """Seconds from now until an HTTP date (0 when it is past); None for a value that is not one."""
+    if not value or len(value) > 100:
+        return None
+    try:
+        when = email.utils.parsedate_to_datetime(value.strip())
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        return max(0, int(when.timestamp() - (now or time.time())))
+    except (TypeError, ValueError, OverflowError, IndexError):
+        return None
+
+
 def retry_after_seconds(value: str | None, now: float | None = None) -> int | None:
-    """Retry-After as seconds: a number of seconds or an HTTP date."""
+    """Retry-After as seconds: a number of seconds (ASCII digits) or an HTTP date."""
     if not value:
         return None
-    value = value.strip()
-    if value.isdigit():
-        return int(value)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0, int(when.timestamp() - (now or time.time())))
+    seconds = ascii_int(value)
+    return seconds if seconds is not None else http_date_seconds(value, now)
 
 
 def hold_seconds(result: FetchResult) -> int | None:
@@ -150,14 +156,6 @@ async def _slot(host: str, settings: FetchSettings) -> AsyncIterator[None]:
         yield
     finally:
         HOSTS.release(host)
-
-
-def _clean_url(url: str) -> str | None:
-    """The URL if paperboy may fetch it (http or https with a host), else None."""
-    parts = urlsplit(url.strip())
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
-        return None
-    return url.strip()
 
 
 @functools.cache
@@ -243,7 +241,7 @@ class Fetcher:
 
     async def get_page(self, url: str, body: BodyFactory | None = None) -> FetchResult:
         """An article page: as `get`, after robots.txt says yes."""
-        if _clean_url(url) is not None:
+        if url_problem(url) is None:
             verdict = await self.robots_allow(url)
             if isinstance(verdict, FetchResult):  # robots.txt could not be read: RFC 9309 says disallowed
                 why = verdict.error if verdict.status == 0 else f"HTTP {verdict.status}"
@@ -276,12 +274,7 @@ class Fetcher:
 
     async def _get_once(self, url: str, headers: dict[str, str] | None, body: BodyFactory | None = None) -> FetchResult:
         try:
-            async with asyncio.timeout(self.settings.deadline):
-                return await self._follow(url, headers or {}, body)
-        except TimeoutError:
-            return FetchResult(
-                url, url, error=f"no complete answer within {self.settings.deadline:g} s", transient=True
-            )
+            return await self._follow(url, headers or {}, body)
         except Exception as exc:  # noqa: BLE001 - a URL from a stranger must never crash a pass
             return FetchResult(url, url, error=f"{type(exc).__name__}: {exc}"[:300])
 
@@ -290,10 +283,9 @@ class Fetcher:
         seen = {url}
         current = url
         while True:
-            if _clean_url(current) is None:
-                return FetchResult(
-                    url, current, error=f"refused: not an http(s) URL: {current[:200]}", redirects=tuple(hops)
-                )
+            problem = url_problem(current)
+            if problem is not None:
+                return FetchResult(url, current, error=f"refused: {problem}: {current[:200]!r}", redirects=tuple(hops))
             result = await self._request(url, current, headers, tuple(hops), body)
             if result.status not in REDIRECTS or result.error:
                 return result
@@ -340,11 +332,20 @@ class Fetcher:
                     redirects=hops,
                 )
             try:
-                async with self.client.stream("GET", current, headers=headers) as resp:
+                # The deadline runs from here: a request waiting for its host's slot is not late yet.
+                async with (
+                    asyncio.timeout(self.settings.deadline),
+                    self.client.stream("GET", current, headers=headers) as resp,
+                ):
                     head = {k.lower(): v for k, v in resp.headers.items()}
                     if resp.status_code in REDIRECTS or resp.status_code == 304:
                         return FetchResult(url, current, resp.status_code, head, redirects=hops)
                     body = await self._read(resp, head, body_factory() if body_factory else JoinedBody())
+            except TimeoutError:
+                return FetchResult(
+                    url, current, error=f"no complete answer within {self.settings.deadline:g} s", transient=True,
+                    redirects=hops,
+                )  # fmt: skip
             except BlockedAddress as exc:
                 return FetchResult(url, current, error=f"refused: {exc}", redirects=hops)
             except httpx.InvalidURL as exc:
@@ -388,7 +389,8 @@ class Fetcher:
         limit = self.settings.max_bytes
         declared = head.get("content-length", "")
         encodings = [e for e in head.get("content-encoding", "").split(",") if e.strip()]
-        if declared.isdigit() and not encodings and int(declared) > limit:
+        size = ascii_int(declared, max_digits=20)
+        if size is not None and not encodings and size > limit:
             raise TooLarge
         if len(encodings) > 1:
             raise ValueError(f"unsupported content-encoding {head['content-encoding']!r}")
@@ -411,7 +413,11 @@ async def fetch_all(
     async with Fetcher(settings) as fetcher:
 
         async def one(url: str):
-            result = await fetcher.get_page(url, body)
-            return each(result) if each is not None else result
+            try:
+                result = await fetcher.get_page(url, body)
+                return each(result) if each is not None else result
+            except Exception as exc:  # noqa: BLE001 - a defect in one page's handling is that page's error
+                result = FetchResult(url, url, error=f"internal error: {type(exc).__name__}: {exc}"[:300])
+                return each(result) if each is not None else result
 
         return list(await asyncio.gather(*(one(u) for u in urls)))

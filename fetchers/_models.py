@@ -92,3 +92,4 @@ class FeedPoll:
     moved_to: str | None = None  # a permanent redirect's target
     prev_archive: str | None = None  # RFC 5005: the archive page before this one
     next_page: str | None = None  # RFC 5005 paged feeds: the next page
+    notice: str | None = None  # something the user should hear of a poll that worked (items left unread)

@@ -1,8 +1,13 @@
-"""URL normalisation: the same article under another address gets the same key."""
+"""URLs: which may enter the archive, and normalisation (the same article under another address
+gets the same key). Nothing here raises on a bad URL."""
 
 from __future__ import annotations
 
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+import re
+from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit, urlunsplit
+
+MAX_URL = 4096  # characters; longer addresses are refused where they enter
+_UNSAFE = re.compile(r"[\s\x00-\x1f\x7f-\x9f]")  # white space and control characters
 
 # Query parameters that only track where a click came from: never part of an article's identity.
 TRACKING_PREFIXES = ("utm_", "mc_", "pk_", "piwik_", "mtm_", "ga_", "hsa_", "at_", "ns_", "oly_", "vero_")
@@ -15,6 +20,51 @@ TRACKING_PARAMS = frozenset(
 )  # fmt: skip
 
 
+def url_problem(url: object) -> str | None:
+    """Why `url` may not be fetched or stored as an address (None: it may): http or https, a host,
+    a port from 1 to 65535, no white space or control characters, at most MAX_URL characters."""
+    if not isinstance(url, str) or not url.strip():
+        return "empty URL"
+    url = url.strip()
+    if len(url) > MAX_URL:
+        return f"URL longer than {MAX_URL} characters"
+    if _UNSAFE.search(url):
+        return "white space or a control character in the URL"
+    parts = _split(url)
+    if parts is None:
+        return "not a URL"
+    if parts.scheme.lower() not in ("http", "https"):
+        return f"not an http(s) URL (scheme {parts.scheme[:20]!r})" if parts.scheme else "not an http(s) URL"
+    if not parts.hostname:
+        return "no host in the URL"
+    try:
+        port = parts.port
+    except ValueError:
+        return "bad port in the URL"
+    if port == 0:
+        return "bad port in the URL"
+    return None
+
+
+def web_url(url: object) -> str | None:
+    """The URL, stripped, when it may be fetched and stored (see url_problem); else None."""
+    return url.strip() if isinstance(url, str) and url_problem(url) is None else None
+
+
+def _split(url: str) -> SplitResult | None:
+    try:
+        return urlsplit(url)
+    except ValueError:  # "http://[::1/": an unclosed IPv6 literal
+        return None
+
+
+def _port(parts: SplitResult) -> int | None:
+    try:
+        return parts.port
+    except ValueError:
+        return None
+
+
 def is_tracking(name: str) -> bool:
     low = name.lower()
     return low in TRACKING_PARAMS or low.startswith(TRACKING_PREFIXES)
@@ -23,13 +73,16 @@ def is_tracking(name: str) -> bool:
 def url_key(url: str) -> str:
     """A scheme-less, lower-cased key: `www.`, default ports, fragments and tracking dropped.
 
-    http and https give the same key; so do `www.` and the bare host.
+    http and https give the same key; so do `www.` and the bare host. A string that is not a URL
+    is its own key.
     """
-    parts = urlsplit(url.strip())
+    parts = _split(url.strip())
+    if parts is None:
+        return url.strip()
     host = (parts.hostname or "").lower().rstrip(".")
     if host.startswith("www."):
         host = host[4:]
-    port = parts.port
+    port = _port(parts)
     if port and port not in (80, 443):
         host = f"{host}:{port}"
     path = parts.path or "/"
@@ -39,16 +92,24 @@ def url_key(url: str) -> str:
 
 
 def host_of(url: str) -> str:
-    host = (urlsplit(url).hostname or "").lower()
+    parts = _split(url)
+    host = ((parts.hostname if parts else None) or "").lower()
     return host[4:] if host.startswith("www.") else host
 
 
 def site_of(url: str) -> str:
     """The server a URL names, `host` or `host:port`: the unit of politeness (slots, intervals, holds)."""
-    parts = urlsplit(url)
+    parts = _split(url)
+    if parts is None:
+        return ""
     host = (parts.hostname or "").lower()
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
+    port = _port(parts)
     return f"{host}:{port}" if port and port not in (80, 443) else host
+
+
+def without_credentials(url: str) -> str:
+    """The URL with a user name and password masked, for printing (`https://***@host/feed`)."""
+    parts = _split(url)
+    if parts is None or "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc="***@" + parts.netloc.rsplit("@", 1)[1]))

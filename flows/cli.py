@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import csv
-import gzip
 import json
 import os
+import signal
 import sys
+import zlib
 from pathlib import Path
 
 import click
@@ -18,9 +19,18 @@ os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
 # The first start on a new machine creates Prefect's database: more than the default 20 s when busy.
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
 
-from db import connect, store  # noqa: E402
+from db import Busy, connect, exclusive, store  # noqa: E402
+from fetchers import printable, url_problem, without_credentials  # noqa: E402
 from flows.config import ConfigError, feeds_in, load_config, read_toml  # noqa: E402
 from flows.opml import OPMLError, read_opml, write_opml  # noqa: E402
+
+MAX_QUERY_CHARS = 1000  # a search's words: FTS5 costs grow with the square of the terms
+MAX_QUERY_TERMS = 32
+
+
+def say(text: str = "", err: bool = False) -> None:
+    """Print what came from the network or the archive: no control characters reach the terminal."""
+    click.echo(printable(text), err=err)
 
 
 class Ctx:
@@ -28,9 +38,10 @@ class Ctx:
         self.db_path = db_path
         self.config_path = config
 
-    def db(self):
+    def db(self, read_only: bool = False):
+        """The archive; `read_only` for commands that only read it (never changed, never upgraded)."""
         try:
-            return connect(self.db_path)
+            return connect(self.db_path, read_only=read_only)
         except Exception as exc:  # sqlite3 errors, a path that is a folder, a file that is not a db
             raise click.ClickException(f"cannot open database {self.db_path}: {exc}") from exc
 
@@ -73,9 +84,10 @@ def feeds() -> None:
 
 
 def _check_url(url: str) -> str:
-    if not url.lower().startswith(("http://", "https://")):
-        raise click.ClickException(f"not an http(s) URL: {url}")
-    return url
+    problem = url_problem(url)
+    if problem:
+        raise click.ClickException(f"{problem}: {printable(url)!r}")
+    return url.strip()
 
 
 @feeds.command("add")
@@ -84,8 +96,9 @@ def _check_url(url: str) -> str:
 @click.pass_obj
 def feeds_add(obj: Ctx, url: str, name: str | None) -> None:
     """Follow the feed at URL."""
-    added = store.add_feed(obj.db(), _check_url(url), name)
-    click.echo(f"added {url}" if added else f"already following {url}")
+    url = _check_url(url)
+    added = store.add_feed(obj.db(), url, name)
+    say(f"added {without_credentials(url)}" if added else f"already following {without_credentials(url)}")
 
 
 @feeds.command("remove")
@@ -103,7 +116,9 @@ def feeds_remove(obj: Ctx, url: str) -> None:
 @click.pass_obj
 def feeds_list(obj: Ctx, as_json: bool) -> None:
     """The feeds with their health: last success, last error, errors in a row, articles, next poll."""
-    rows = store.list_feeds(obj.db())
+    rows = store.list_feeds(obj.db(read_only=True))
+    for r in rows:
+        r["url"] = without_credentials(r["url"])
     if as_json:
         for r in rows:
             click.echo(json.dumps(r, default=str))
@@ -113,13 +128,13 @@ def feeds_list(obj: Ctx, as_json: bool) -> None:
         return
     for r in rows:
         state = "disabled" if r["disabled"] else ("ok" if not r["consecutive_errors"] else "failing")
-        click.echo(f"{r['url']}  [{state}] {r['articles']} articles")
-        click.echo(
+        say(f"{r['url']}  [{state}] {r['articles']} articles")
+        say(
             f"    name: {r['name'] or r['title'] or '-'}   last success: {r['last_success_at'] or 'never'}"
             f"   next poll: {r['next_poll_at'] or 'now'}"
         )
         if r["last_error"]:
-            click.echo(f"    last error ({r['consecutive_errors']} in a row, {r['last_error_at']}): {r['last_error']}")
+            say(f"    last error ({r['consecutive_errors']} in a row, {r['last_error_at']}): {r['last_error']}")
 
 
 @feeds.command("import")
@@ -131,21 +146,35 @@ def feeds_import(obj: Ctx, file: str) -> None:
         if file.endswith(".toml"):
             items = feeds_in(read_toml(file), file)
         else:
-            items = read_opml(Path(file).read_text(encoding="utf-8", errors="replace"))
-    except FileNotFoundError as exc:
+            items = read_opml(Path(file).read_bytes())
+    except (FileNotFoundError, IsADirectoryError) as exc:
         raise click.ClickException(f"{file}: no such file") from exc
     except (OPMLError, ConfigError) as exc:
         raise click.ClickException(f"{file}: {exc}") from exc
     db = obj.db()
-    added = sum(store.add_feed(db, url, name) for url, name in items if url.lower().startswith(("http://", "https://")))
-    click.echo(f"{added} feeds added, {len(items) - added} already followed or skipped ({file})")
+    added = refused = 0
+    for url, name in items:
+        problem = url_problem(url)
+        if problem:
+            say(f"paperboy: {file}: refused {printable(url)[:200]!r}: {problem}", err=True)
+            refused += 1
+        else:
+            added += store.add_feed(db, url.strip(), name)
+    say(f"{added} feeds added, {len(items) - added - refused} already followed, {refused} refused ({file})")
+    if refused:
+        sys.exit(1)
 
 
 @feeds.command("export")
+@click.option("--with-credentials", is_flag=True, help="Keep user names and passwords in feed URLs (masked otherwise).")
 @click.pass_obj
-def feeds_export(obj: Ctx) -> None:
+def feeds_export(obj: Ctx, with_credentials: bool) -> None:
     """The feeds as OPML 2.0 on stdout."""
-    click.echo(write_opml(store.list_feeds(obj.db())), nl=False)
+    rows = store.list_feeds(obj.db(read_only=True))
+    if not with_credentials:
+        for r in rows:
+            r["url"] = without_credentials(r["url"])
+    click.echo(write_opml(rows), nl=False)
 
 
 # --- run and serve ------------------------------------------------------------------------------
@@ -166,12 +195,19 @@ def run(obj: Ctx, feed_urls: tuple[str, ...], due: bool, as_json: bool) -> None:
             raise click.ClickException(f"no such feed: {url} (add it with: paperboy feeds add URL)")
     if not known:
         raise click.ClickException("no feeds yet: add one with `paperboy feeds add URL`")
+    try:
+        with exclusive(obj.db_path, "pass"):  # said at once, not after Prefect's start-up
+            pass
+    except Busy as exc:
+        raise click.ClickException(f"{exc}; not started") from exc
     from flows.runner import run_ingest
 
     summary = run_ingest(obj.db_path, list(feed_urls), due, obj.config_path)
+    if summary.get("busy"):
+        raise click.ClickException(f"{summary['busy']}; not started")
     from flows.progress import render
 
-    click.echo(json.dumps(summary) if as_json else render(summary))
+    say(json.dumps(summary) if as_json else render(summary))
 
 
 @cli.command()
@@ -276,6 +312,8 @@ def render_backfill(summary: dict) -> str:
 
 
 def _read_input(source: str, cfg) -> tuple[bytes, str | None]:
+    """A page from a URL or a file (gzipped too), within the size cap of a pass."""
+    limit = cfg.fetch.max_bytes
     if source.lower().startswith(("http://", "https://")):
         from flows.work import fetch_many, page_problem
 
@@ -284,9 +322,13 @@ def _read_input(source: str, cfg) -> tuple[bytes, str | None]:
         if problem:
             raise ValueError(problem)
         return page.content, page.final_url
-    data = Path(source).read_bytes()
-    if source.endswith(".gz") or data[:2] == b"\x1f\x8b":
-        data = gzip.decompress(data)
+    with open(source, "rb") as fh:
+        data = fh.read(limit + 1)
+    if data[:2] == b"\x1f\x8b":
+        inflate = zlib.decompressobj(zlib.MAX_WBITS | 16)
+        data = inflate.decompress(data, limit + 1)
+    if len(data) > limit:
+        raise ValueError(f"larger than {limit} bytes (max_bytes)")
     return data, None
 
 
@@ -297,10 +339,13 @@ def _read_input(source: str, cfg) -> tuple[bytes, str | None]:
 @click.option("--raw", is_flag=True, help="trafilatura alone, without paperboy's cleaning.")
 @click.pass_obj
 def extract(obj: Ctx, sources: tuple[str, ...], url: str | None, fmt: str, raw: bool) -> None:
-    """Extract articles from HTML files (gzipped too) or URLs; no database."""
+    """Extract articles from HTML files (gzipped too) or URLs; no database. Each page within the
+    limits of a pass (max_bytes, extract_time_limit)."""
     from dataclasses import replace
 
-    from extractors import extract as extract_article
+    import zstandard
+
+    from flows.work import Extracted, Failed, PageJob, run_job_limited
 
     cfg = obj.config()
     options = replace(cfg.extract, clean=not raw)
@@ -308,12 +353,13 @@ def extract(obj: Ctx, sources: tuple[str, ...], url: str | None, fmt: str, raw: 
     for source in sources:
         try:
             html, fetched_url = _read_input(source, cfg)
-        except (OSError, ValueError, EOFError) as exc:
-            click.echo(f"paperboy: {source}: {exc}", err=True)
+        except (OSError, ValueError, EOFError, zlib.error) as exc:
+            say(f"paperboy: {source}: {exc}", err=True)
             failed += 1
             continue
         page_url = url or fetched_url
-        article = extract_article(html, page_url, options)
+        result = run_job_limited(PageJob(page_url or "", zstandard.compress(html), options), cfg.extract_time_limit)
+        article = result.article if isinstance(result, Extracted) else None
         record = {
             "source": source,
             "url": (article.canonical_url or article.url) if article else page_url,
@@ -324,7 +370,8 @@ def extract(obj: Ctx, sources: tuple[str, ...], url: str | None, fmt: str, raw: 
             "text": article.text if article else "",
         }
         if article is None:
-            click.echo(f"paperboy: {source}: no article text found", err=True)
+            why = result.reason if isinstance(result, Failed) else "no article text found"
+            say(f"paperboy: {source}: {why}", err=True)
             failed += 1
         if fmt == "jsonl":
             click.echo(json.dumps(record, ensure_ascii=False))
@@ -332,9 +379,9 @@ def extract(obj: Ctx, sources: tuple[str, ...], url: str | None, fmt: str, raw: 
             click.echo(json.dumps(record, ensure_ascii=False, indent=2))
         elif article is not None:
             if len(sources) > 1:
-                click.echo(f"==> {source} <==")
-            click.echo(f"{record['title'] or ''}\n\n{record['text']}\n")
-    if failed == len(sources):
+                say(f"==> {source} <==")
+            say(f"{record['title'] or ''}\n\n{record['text']}\n")
+    if failed:
         sys.exit(1)
 
 
@@ -344,12 +391,17 @@ def extract(obj: Ctx, sources: tuple[str, ...], url: str | None, fmt: str, raw: 
 @click.pass_obj
 def search(obj: Ctx, query: str, limit: int) -> None:
     """Full-text search over stored articles, best first."""
-    rows = store.search(obj.db(), query, limit)
+    if len(query) > MAX_QUERY_CHARS or len(query.split()) > MAX_QUERY_TERMS:
+        raise click.ClickException(
+            f"query too long: at most {MAX_QUERY_TERMS} words and {MAX_QUERY_CHARS} characters "
+            f"(this one has {len(query.split())} words, {len(query)} characters)"
+        )
+    rows = store.search(obj.db(read_only=True), query, limit)
     if not rows:
-        click.echo("no match", err=True)
+        say("no match", err=True)
         sys.exit(1)
     for r in rows:
-        click.echo(f"{r['title'] or '(no title)'}\n  {r['url']}  {r['published'] or ''}\n  {r['snippet']}\n")
+        say(f"{r['title'] or '(no title)'}\n  {r['url']}  {r['published'] or ''}\n  {r['snippet']}\n")
 
 
 @cli.command()
@@ -365,7 +417,7 @@ def export(obj: Ctx, fmt: str, since: str | None) -> None:
             date.fromisoformat(since[:10])
         except ValueError as exc:
             raise click.ClickException(f"--since wants a date like 2024-05-01, not {since!r}") from exc
-    rows = store.export_articles(obj.db(), since)
+    rows = (_printable_row(row) for row in store.export_articles(obj.db(read_only=True), since))
     if fmt == "jsonl":
         for row in rows:
             click.echo(json.dumps(row, ensure_ascii=False))
@@ -379,9 +431,28 @@ def export(obj: Ctx, fmt: str, since: str | None) -> None:
         writer.writerow(row)
 
 
+def _printable_row(row: dict) -> dict:
+    """An exported article: no control characters, no credentials in its feed's URL."""
+    if row.get("feed"):
+        row["feed"] = without_credentials(row["feed"])
+    return {k: printable(v) if isinstance(v, str) else v for k, v in row.items()}
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled as Ctrl-C is: the pass stops, what it stored stays, what it started stops."""
+
+
+def _terminated(signum, frame) -> None:
+    raise Terminated
+
+
 def main() -> None:
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         cli.main(standalone_mode=True)
+    except Terminated:
+        click.echo("paperboy: terminated", err=True)
+        sys.exit(143)
     except KeyboardInterrupt:
         click.echo("paperboy: interrupted", err=True)
         sys.exit(130)

@@ -11,6 +11,7 @@ min_interval = 0.0
 workers = 0                         # extraction processes; 0: one per core
 backfill_rate = 1.0                 # backfill: requests per second to one host
 extract_time_limit = 30             # seconds: a page whose extraction takes longer is given up
+new_pages_per_feed = 200            # pages fetched per feed and pass; the rest wait for later passes
 
 [sites."example.com"]               # a user's own cleaning rules for one host
 drop_xpath = ["//div[@class='promo']"]
@@ -45,6 +46,9 @@ class Config:
     workers: int = 0
     backfill_rate: float = 1.0  # requests per second to one host during a backfill
     extract_time_limit: float = 30.0  # seconds: a page whose extraction takes longer is given up
+    # One feed that suddenly lists thousands of new items must not hold a pass (and the feeds after
+    # it) for hours: it is taken this many pages a pass.
+    new_pages_per_feed: int = 200
     feeds: tuple[tuple[str, str | None], ...] = ()
     path: str | None = None
 
@@ -68,22 +72,62 @@ def feeds_in(data: dict, where: str) -> tuple[tuple[str, str | None], ...]:
     return tuple(out)
 
 
+# Every setting's type and range: (kind, lowest, highest); None where a side is open.
+NUMBERS: dict[str, tuple[type, float | None, float | None]] = {
+    "max_bytes": (int, 1, None),
+    "deadline": (float, 0.001, None),
+    "connect_timeout": (float, 0.001, None),
+    "max_redirects": (int, 0, 100),
+    "per_host": (int, 1, 1000),
+    "max_connections": (int, 1, 10_000),
+    "min_interval": (float, 0, None),
+    "retries": (int, 0, 10),
+    "retry_backoff": (float, 0, None),
+    "workers": (int, 0, 1024),
+    "backfill_rate": (float, 0.001, None),
+    "extract_time_limit": (float, 0.001, None),
+    "new_pages_per_feed": (int, 1, None),
+}
+FLAGS = ("allow_private_networks", "favor_precision")
+OWN = ("workers", "favor_precision", "disabled_rules", "backfill_rate", "extract_time_limit", "new_pages_per_feed")
+
+
+def _checked(path, key: str, value):
+    """A setting's value, or ConfigError naming the file, the key and what is allowed."""
+    if key in NUMBERS:
+        kind, lo, hi = NUMBERS[key]
+        ok = isinstance(value, int) if kind is int else isinstance(value, (int, float))
+        if isinstance(value, bool) or not ok or (lo is not None and value < lo) or (hi is not None and value > hi):
+            what = "a whole number" if kind is int else "a number"
+            bounds = f" from {lo:g}" if lo is not None else ""
+            bounds += f" to {hi:g}" if hi is not None else (" or more" if lo is not None else "")
+            raise ConfigError(f"{path}: {key} must be {what}{bounds}, not {value!r}")
+        return kind(value)
+    if key in FLAGS and not isinstance(value, bool):
+        raise ConfigError(f"{path}: {key} must be true or false, not {value!r}")
+    if key in ("allowed_hosts", "disabled_rules") and (
+        not isinstance(value, list) or not all(isinstance(v, str) for v in value)
+    ):
+        raise ConfigError(f"{path}: {key} must be a list of strings, not {value!r}")
+    if key == "user_agent" and (not isinstance(value, str) or not value.isprintable() or not value.strip()):
+        raise ConfigError(f"{path}: user_agent must be a line of printable text, not {value!r}")
+    return value
+
+
 def load_config(path: str | None = None) -> Config:
     """The config at `path` (or $PAPERBOY_CONFIG, or ./paperboy.toml when present), env on top."""
     path = path or os.environ.get("PAPERBOY_CONFIG") or ("paperboy.toml" if Path("paperboy.toml").exists() else None)
     data = read_toml(path) if path else {}
-    settings = data.get("settings", {})
-    known = {f for f in FetchSettings.__dataclass_fields__}
-    fetch_kwargs = {}
-    for key, value in settings.items():
-        if key in known:
-            fetch_kwargs[key] = frozenset(value) if key == "allowed_hosts" else value
-        elif key not in ("workers", "favor_precision", "disabled_rules", "backfill_rate", "extract_time_limit"):
+    raw = data.get("settings", {})
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: [settings] must be a table")
+    known = {f for f in FetchSettings.__dataclass_fields__} - {"holds"}
+    settings = {}
+    for key, value in raw.items():
+        if key not in known and key not in OWN:
             raise ConfigError(f"{path}: unknown setting {key!r}")
-    try:
-        fetch = FetchSettings(**fetch_kwargs)
-    except TypeError as exc:
-        raise ConfigError(f"{path}: {exc}") from exc
+        settings[key] = _checked(path, key, value)
+    fetch = FetchSettings(**{k: frozenset(v) if k == "allowed_hosts" else v for k, v in settings.items() if k in known})
     env_private = os.environ.get("PAPERBOY_ALLOW_PRIVATE_NETWORKS")
     if env_private is not None:
         fetch = replace(fetch, allow_private_networks=env_private.strip().lower() in TRUE)
@@ -104,16 +148,13 @@ def load_config(path: str | None = None) -> Config:
         disabled_rules=frozenset(settings.get("disabled_rules", ())),
         site_rules=sites,
     )
-    for key in ("backfill_rate", "extract_time_limit"):
-        value = settings.get(key, 1)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-            raise ConfigError(f"{path}: {key} must be a positive number")
     return Config(
         fetch,
         extract,
-        workers=int(settings.get("workers", 0)),
-        backfill_rate=float(settings.get("backfill_rate", 1.0)),
-        extract_time_limit=float(settings.get("extract_time_limit", 30.0)),
+        workers=settings.get("workers", 0),
+        backfill_rate=settings.get("backfill_rate", 1.0),
+        extract_time_limit=settings.get("extract_time_limit", 30.0),
+        new_pages_per_feed=settings.get("new_pages_per_feed", Config.new_pages_per_feed),
         feeds=feeds_in(data, str(path)),
         path=path,
     )

@@ -8,7 +8,7 @@ and return frozen values, so any task runner can run them; the database stays in
 from __future__ import annotations
 
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import replace
 
@@ -16,11 +16,22 @@ from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
-from db import Outcome, connect, store
+from db import Busy, Outcome, connect, exclusive, store
 from extractors import ExtractOptions
-from fetchers import Entry, FeedPoll, FeedState, FetchSettings, hold_seconds, host_of, site_of, url_key
+from fetchers import (
+    Entry,
+    FeedPoll,
+    FeedState,
+    FetchSettings,
+    hold_seconds,
+    host_of,
+    site_of,
+    url_key,
+    without_credentials,
+)
 from flows import schedule
 from flows.config import load_config
+from flows.processes import exit_with_serve
 from flows.progress import Progress, Summary, markdown
 from flows.work import (
     PAGE_BUFFER,
@@ -96,6 +107,17 @@ def ingest(
     config_path: str | None = None,
     progress: bool = True,
 ) -> dict:
+    """One pass over the feeds, one pass at a time on an archive: a pass that finds another running
+    does nothing and says so (`busy` in its summary)."""
+    exit_with_serve()
+    try:
+        with exclusive(db_path, "pass"):
+            return ingest_pass(db_path, feeds, due, config_path, progress)
+    except Busy as exc:
+        return {**Summary().as_dict(), "busy": str(exc)}
+
+
+def ingest_pass(db_path: str, feeds: list[str] | None, due: bool, config_path: str | None, progress: bool) -> dict:
     cfg = load_config(config_path)
     db = connect(db_path)
     show = Progress(enabled=progress)
@@ -122,7 +144,7 @@ def ingest(
             batch = release(future.result())
             for poll in batch:
                 row = by_url[poll.state.url]
-                todo = remember_poll(db, row, poll, summary, show)
+                todo = remember_poll(db, row, poll, summary, show, cfg.new_pages_per_feed)
                 if todo and not found:
                     pool.warm()  # the workers start while the first pages are fetched
                 hosts = {host_of(e.link) for e in todo if e.link} - looked_up
@@ -148,17 +170,25 @@ def ingest(
     return result
 
 
-def remember_poll(db, row: dict, poll: FeedPoll, summary: Summary, show: Progress) -> list[Entry]:
-    """Store what a feed's poll found; its entries that are new, to fetch."""
-    todo, duplicates = store.new_entries(db, row["id"], row["url"], poll.entries, url_key)
+def remember_poll(db, row: dict, poll: FeedPoll, summary: Summary, show: Progress, limit: int) -> list[Entry]:
+    """Store what a feed's poll found; its entries to fetch now (at most `limit`, the rest wait for
+    later passes). Whatever goes wrong here is this feed's error, recorded against it."""
+    try:
+        todo, duplicates = store.new_entries(db, row["id"], row["url"], poll.entries, url_key, limit)
+    except Exception as exc:  # noqa: BLE001 - a defect in one feed's handling must not stop the pass
+        poll = replace(poll, status="failed", error=f"internal error: {type(exc).__name__}: {exc}"[:300])
+        todo, duplicates = [], 0
     summary.articles["duplicate"] += duplicates
     summary.feeds[poll.status] += 1
     record_feed(db, row, poll, new_items=len(todo))
+    url = without_credentials(row["url"])
     if poll.retry_after is not None:
         summary.holds[site_of(poll.state.url)] = time.time() + poll.retry_after
     if poll.status == "failed":
-        summary.errors.append(f"{row['url']}: {poll.error}")
-        show.line(f"feed failed: {row['url']}: {poll.error}")
+        summary.errors.append(f"{url}: {poll.error}")
+        show.line(f"feed failed: {url}: {poll.error}")
+    elif poll.notice:
+        show.line(f"feed {url}: {poll.notice}")
     return todo
 
 
@@ -245,12 +275,29 @@ def store_extracted(db, pages, articles, learned: dict, summary: Summary) -> int
         if seconds is not None:
             summary.holds[site_of(page.result.final_url)] = time.time() + seconds
     for feed_id, items in outcomes.items():
-        counts = store.save_outcomes(db, feed_id, items, host_of)
+        counts = save_or_fail(db, feed_id, items)
         summary.articles.update(counts)
         summary.articles["fallback"] += sum(1 for o in items if o.article and o.article.source == "feed")
     # What this batch taught about each host's boilerplate serves the batches after it.
     learned.update(store.learned_boilerplate(db, {host_of(p.result.final_url) for _, _, p in pages if p is not None}))
     return len(pages)
+
+
+def save_or_fail(db, feed_id: int | None, items: list[Outcome]) -> Counter:
+    """Store a feed's share of a batch in one transaction; should that fail, each item alone, and an
+    item that cannot be stored is recorded as failed with the reason (tried again on a later pass)."""
+    try:
+        return store.save_outcomes(db, feed_id, items, host_of)
+    except Exception:  # noqa: BLE001 - find the item at fault; the others are stored
+        counts: Counter = Counter()
+        for item in items:
+            try:
+                counts += store.save_outcomes(db, feed_id, [item], host_of)
+            except Exception as exc:  # noqa: BLE001
+                error = f"internal error: {type(exc).__name__}: {exc}"[:300]
+                counts += store.save_outcomes(db, feed_id, [replace(item, article=None, raw_zstd=None, error=error)],
+                                              host_of)  # fmt: skip
+        return counts
 
 
 def outcome_for(e: Entry, page: FetchedPage | None, article: Extracted | Failed | FromFeed | None) -> Outcome:

@@ -7,6 +7,8 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
+from fetchers import printable
+
 
 @dataclass
 class Summary:
@@ -79,12 +81,13 @@ class Progress:
             return
         if self.tty:
             self.stream.write("\r\033[K")
-        self.stream.write(text + "\n")
+        self.stream.write(printable(text) + "\n")
         self.stream.flush()
 
     def status(self, text: str, force: bool = False) -> None:
         if not self.enabled:
             return
+        text = printable(text)
         now = time.monotonic()
         elapsed = f"[{now - self.started:5.1f}s] "
         if self.tty:

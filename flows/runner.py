@@ -17,7 +17,8 @@ from datetime import timedelta
 
 from db import connect, store
 from flows.ingest import ingest
-from flows.work import alive, children_by_parent, start_forkserver
+from flows.processes import SERVE_PID, alive, children_by_parent, die_with_parent
+from flows.work import start_forkserver
 
 DEPLOYMENT = "paperboy-ingest"
 
@@ -105,7 +106,13 @@ def prefect_api(*, scheduler: bool = False) -> Iterator[None]:
     # What a short-lived server says is kept, to tell why it did not start; `serve` runs for weeks,
     # and its server's talk would fill a file for nothing.
     errors = None if scheduler else tempfile.TemporaryFile()
-    proc = subprocess.Popen([*cmd, str(port)], env=env, stdout=subprocess.DEVNULL, stderr=errors or subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        [*cmd, str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=errors or subprocess.DEVNULL,
+        preexec_fn=die_with_parent(os.getpid()),  # a killed paperboy leaves no server behind  # noqa: PLW1509
+    )
     url = f"http://127.0.0.1:{port}/api"
     try:
         deadline = time.monotonic() + timeout
@@ -180,6 +187,7 @@ def serve_ingest(db_path: str, config_path: str | None, *, cron: str | None, int
 def _serve(db_path, config_path, schedule, ConcurrencyLimitConfig, ConcurrencyLimitStrategy) -> None:  # noqa: N803
     # Prefect's runner leaves a coroutine unawaited when stopped by a signal: noise, not news.
     warnings.filterwarnings("ignore", message="coroutine 'Runner.astop' was never awaited")
+    os.environ[SERVE_PID] = str(os.getpid())  # its flow runs leave with it (flows/processes.py)
     try:
         ingest.serve(
             name=DEPLOYMENT,
