@@ -178,13 +178,13 @@ def new_entries(
         stored = _insert_entries(db, feed_id, fresh, now, link_key, "pending")
         todo = [e for e, article in zip(fresh, stored, strict=True) if article is None][:limit]
         duplicates = sum(1 for article in stored if article is not None)
-        # Earlier failures, feed-text fallbacks and entries left pending (by a killed pass, or beyond
-        # an earlier pass's portion) get another try, oldest first.
+        # Entries left pending (by a killed pass, or beyond an earlier pass's portion) come next, oldest
+        # first; then earlier failures and feed-text fallbacks get another try.
         taken = {e.key for e in todo}
         if len(todo) < limit:
             for row in db.query(
                 "select * from entries where feed_id = ? and status in ('failed', 'fallback', 'pending') "
-                "and attempts < ? order by rowid limit ?",
+                "and attempts < ? order by status != 'pending', rowid limit ?",
                 [feed_id, MAX_ATTEMPTS, limit + len(taken)],
             ):
                 if row["key"] not in taken and len(todo) < limit:

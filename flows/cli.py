@@ -438,24 +438,23 @@ def _printable_row(row: dict) -> dict:
     return {k: printable(v) if isinstance(v, str) else v for k, v in row.items()}
 
 
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, handled as Ctrl-C is: the pass stops, what it stored stays, what it started stops."""
-
-
-def _terminated(signum, frame) -> None:
-    raise Terminated
+def _stop(signum, frame) -> None:
+    """Ctrl-C or SIGTERM: one line, and out at once. Nothing is lost: every batch is stored in a
+    transaction of its own (an open one is discarded whole), and what paperboy started stops with it
+    (the Prefect server by its parent-death signal, workers by watching this process). Unwinding
+    instead would wait on each fetch still in flight, for as long as its deadline."""
+    click.echo("paperboy: terminated" if signum == signal.SIGTERM else "paperboy: interrupted", err=True)
+    sys.stdout.flush()
+    os._exit(128 + signum)
 
 
 def main() -> None:
-    signal.signal(signal.SIGTERM, _terminated)
+    # The pool's queues are given back by the system when paperboy stops at once: not news.
+    os.environ.setdefault("PYTHONWARNINGS", "ignore:resource_tracker:UserWarning")
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _stop)
     try:
         cli.main(standalone_mode=True)
-    except Terminated:
-        click.echo("paperboy: terminated", err=True)
-        sys.exit(143)
-    except KeyboardInterrupt:
-        click.echo("paperboy: interrupted", err=True)
-        sys.exit(130)
     except Exception as exc:  # the last line of defence: one line, never a traceback
-        click.echo(f"paperboy: error: {type(exc).__name__}: {exc}", err=True)
+        click.echo(f"paperboy: error: {type(exc).__name__}: {printable(str(exc))}", err=True)
         sys.exit(1)

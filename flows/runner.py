@@ -23,6 +23,13 @@ from flows.work import start_forkserver
 DEPLOYMENT = "paperboy-ingest"
 
 
+def _quiet_engine() -> None:
+    """A flow run that fails or is stopped is told in one line by the CLI: Prefect's engine would
+    log it with a traceback first."""
+    for name in ("prefect.flow_runs", "prefect.task_runs"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
+
+
 def _quiet_shutdown() -> None:
     """The ephemeral server logs errors while it shuts down; they are not the user's business."""
     for name in ("prefect", "prefect.server", "uvicorn", "uvicorn.error", "httpx", "prefect._internal"):
@@ -33,9 +40,11 @@ def run_backfill(db_path, feeds, all_feeds, source, since, until, urls_file, rep
     from flows.backfill import backfill
 
     start_forkserver()  # the extractors load while Prefect's server starts
+    _quiet_engine()
     try:
         with prefect_api():
-            return backfill(
+            return off_main_thread(
+                backfill,
                 db_path=os.path.abspath(db_path), feeds=feeds or None, all_feeds=all_feeds, source=source,
                 since=since, until=until, urls_file=urls_file and os.path.abspath(urls_file), reprocess=reprocess,
                 dry_run=dry_run, rate=rate, config_path=config_path,
@@ -51,11 +60,39 @@ def run_ingest(db_path: str, feeds: list[str], due: bool, config_path: str | Non
             start_forkserver()  # the extractors load while Prefect's server starts
     finally:
         db.conn.close()
+    _quiet_engine()
     try:
         with prefect_api():
-            return ingest(db_path=os.path.abspath(db_path), feeds=feeds or None, due=due, config_path=config_path)
+            return off_main_thread(
+                ingest, db_path=os.path.abspath(db_path), feeds=feeds or None, due=due, config_path=config_path
+            )
     finally:
         _quiet_shutdown()
+
+
+def off_main_thread(fn, **kwargs):
+    """fn(**kwargs) run in a thread of its own while this (main) thread waits for it, so that Ctrl-C
+    and SIGTERM reach paperboy's own handlers at once (flows/cli.py): in the main thread, Prefect's
+    engine takes them, and stops only once every fetch in flight has ended."""
+    import contextvars
+    import threading
+
+    out: dict = {}
+    context = contextvars.copy_context()  # Prefect's settings (the API's address) live in context variables
+
+    def call() -> None:
+        try:
+            out["result"] = context.run(fn, **kwargs)
+        except BaseException as exc:  # noqa: BLE001 - raised again in the main thread
+            out["error"] = exc
+
+    thread = threading.Thread(target=call, name="paperboy-flow", daemon=True)
+    thread.start()
+    while thread.is_alive():
+        thread.join(0.5)  # a signal is handled between two waits
+    if "error" in out:
+        raise out["error"]
+    return out["result"]
 
 
 SERVER_START_TIMEOUT = 90  # seconds: the server migrates its database on first start
@@ -73,6 +110,7 @@ def prefect_api(*, scheduler: bool = False) -> Iterator[None]:
     """
     from prefect.settings import (
         PREFECT_API_URL,
+        PREFECT_LOGGING_TO_API_ENABLED,
         PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS,
         get_current_settings,
         temporary_settings,
@@ -133,7 +171,8 @@ def prefect_api(*, scheduler: bool = False) -> Iterator[None]:
             time.sleep(0.1)
         if scheduler:
             print(f"paperboy: Prefect server with scheduler at http://127.0.0.1:{port}", file=sys.stderr)
-        with temporary_settings(updates={PREFECT_API_URL: url}):
+        # Logs of flow runs go to the server only when it outlives them: this one stops with the pass.
+        with temporary_settings(updates={PREFECT_API_URL: url, PREFECT_LOGGING_TO_API_ENABLED: scheduler}):
             yield
     finally:
         if scheduler:  # flow runs the runner started, and left behind when it stopped
