@@ -6,7 +6,7 @@ SHARED ?= ../shared
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 export PREFECT_HOME ?= $(CURDIR)/.prefect
 
-.PHONY: run test lint eval bench install
+.PHONY: run test lint eval bench bench-hostile install
 
 $(BIN)/paperboy: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,3 +31,6 @@ eval: $(BIN)/paperboy
 
 bench: $(BIN)/paperboy
 	$(BIN)/python bench/bench.py --shared $(SHARED)
+
+bench-hostile: $(BIN)/paperboy
+	$(BIN)/python bench/hostile.py

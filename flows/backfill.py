@@ -29,7 +29,7 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from db import connect, store
-from fetchers import Entry, SourcePage, host_of, origin_of, url_key
+from fetchers import Entry, SourcePage, host_of, origin_of, printable, url_key, url_problem
 from flows.config import load_config
 from flows.discover import Walker
 from flows.ingest import extract_pages, process_pages, release
@@ -124,7 +124,10 @@ def backfill(
             for e in w.state["errors"]:
                 show.line(f"{src}: {e}")
     if "urls" in sources:
-        urls = list(dict.fromkeys(u.strip() for u in Path(urls_file).read_text().split() if u.strip()))
+        urls, bad = read_url_list(urls_file)
+        for line in bad:
+            show.line(f"urls: {line}")
+        errors += bad
         entries = [Entry(URLS_FEED, url_key(u), None, u, None) for u in urls]
         report["urls"].update(found=len(urls), in_range=len(urls))
         if dry_run:
@@ -146,6 +149,23 @@ def backfill(
             show.done()
         store.save_job_state(db, job, state, finished=True)
     return _summary(report, errors, dry_run, len(printed))
+
+
+def read_url_list(path: str) -> tuple[list[str], list[str]]:
+    """The URLs of a file, one a line (blank lines and `#` comments skipped), each once; and a line
+    for each line that is not an http(s) URL, with its number."""
+    urls: list[str] = []
+    bad: list[str] = []
+    for number, line in enumerate(Path(path).read_text(encoding="utf-8", errors="replace").splitlines(), 1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        problem = url_problem(line)
+        if problem:
+            bad.append(f"{path}:{number}: {problem}: {printable(line)[:200]!r}")
+        else:
+            urls.append(line)
+    return list(dict.fromkeys(urls)), bad
 
 
 def fetch_backlog(db, feeds: dict[int, str], src, since, until, settings, cfg, pool, show: Progress) -> Summary:

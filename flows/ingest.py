@@ -27,6 +27,7 @@ from fetchers import (
     host_of,
     site_of,
     url_key,
+    web_url,
     without_credentials,
 )
 from flows import schedule
@@ -321,6 +322,6 @@ def outcome_for(e: Entry, page: FetchedPage | None, article: Extracted | Failed 
 
 def _entry_address(e: Entry) -> str:
     """An address for an item with no link: its guid when that is a URL, else a tag URI."""
-    if e.guid and e.guid.startswith(("http://", "https://")):
+    if web_url(e.guid):
         return e.guid
     return f"tag:paperboy,2026:{url_key(e.feed_url)}/{e.key}"
