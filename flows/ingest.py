@@ -229,13 +229,18 @@ def process_pages(
 
     def store_one() -> None:
         nonlocal done
-        pages, extracted = in_flight.popleft().result()
+        batch, future = in_flight.popleft()
+        try:
+            pages, extracted = future.result()
+        except Exception as exc:  # noqa: BLE001 - a defect in one batch fails its items, not the pass
+            failed = Failed(f"internal error: {type(exc).__name__}: {exc}"[:300])
+            pages, extracted = [(feed_id, e, None) for feed_id, e in batch], [failed] * len(batch)
         done += store_extracted(db, release(pages), release(extracted), learned, summary)
         give_back_memory()
         progress(done)
 
     for batch in chunked(work, PAGES_PER_TASK):
-        in_flight.append(fetch_and_extract.submit(batch, settings, options, learned, pool))
+        in_flight.append((batch, fetch_and_extract.submit(batch, settings, options, learned, pool)))
         if len(in_flight) > AHEAD:
             store_one()
     while in_flight:
@@ -308,10 +313,10 @@ def outcome_for(e: Entry, page: FetchedPage | None, article: Extracted | Failed 
         canonical = article.article.canonical_url
         keys += [url_key(page.result.final_url)] + ([url_key(canonical)] if canonical else [])
         return Outcome(e, article.article, page.html_zstd, tuple(keys))
-    if page is None:
-        error = "no link in the feed item"
-    elif isinstance(article, Failed):
+    if isinstance(article, Failed):
         error = article.reason
+    elif page is None:
+        error = "no link in the feed item"
     elif isinstance(article, FromFeed) and article.reason:
         error = article.reason
     else:

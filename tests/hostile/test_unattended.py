@@ -382,3 +382,49 @@ def test_a_list_of_urls_keeps_only_urls(server, db_path, tmp_path):
     assert summary["stored"] == 1
     assert [e.split(": ")[0].rsplit(":", 1)[1] for e in summary["errors"]] == ["4", "5", "6"]  # the bad lines
     assert [k for (k,) in rows(db_path, "select key from entries")] == [f"127.0.0.1:{server.port}/listed.html"]
+
+
+@pytest.mark.parametrize("stage", ["parse", "record", "batch"])
+def test_a_defect_of_ours_in_one_feed_is_that_feeds_error(server, db_path, monkeypatch, stage):
+    """A bug, not a hostile value: whatever stage it is in, it fails what it touched, and the pass,
+    the other feeds and the next pass go on."""
+    import fetchers._feeds
+    import flows.ingest
+
+    good, doomed = good_feeds(server, 2)
+    add_feeds(db_path, [good, doomed])
+
+    def defect(*args, **kwargs):
+        raise RuntimeError("a defect")
+
+    def only_doomed(real, is_doomed):
+        return lambda *a, **kw: defect() if is_doomed(*a, **kw) else real(*a, **kw)
+
+    with monkeypatch.context() as m:
+        if stage == "parse":
+            m.setattr(
+                fetchers._feeds, "_parse", only_doomed(fetchers._feeds._parse, lambda state, r: state.url == doomed)
+            )
+        elif stage == "record":
+            m.setattr(store, "new_entries", only_doomed(store.new_entries, lambda db, fid, url, *a: url == doomed))
+        else:
+            m.setattr(
+                flows.ingest,
+                "page_jobs",
+                only_doomed(flows.ingest.page_jobs, lambda pages, *a: "good1" in pages[0][1].link),
+            )
+            m.setattr(flows.ingest, "PAGES_PER_TASK", 1)
+        summary = run(db_path)
+        assert rows(db_path, "select count(*) from articles where url like '%/good0-page-0.html'")[0][0] == 1
+        if stage == "batch":
+            assert summary["articles"]["failed_by_reason"] == {"internal error": 1}
+            assert rows(db_path, "select status, last_error from entries where key = '/good1-1'") == [
+                ("failed", "internal error: RuntimeError: a defect")]  # fmt: skip
+        else:
+            [(errors, error)] = rows(
+                db_path, "select consecutive_errors, last_error from feeds where url = ?", [doomed]
+            )
+            assert errors == 1 and "RuntimeError: a defect" in error
+    connect(db_path).execute("update feeds set next_poll_at = null, content_hash = null, etag = null")
+    again = run(db_path)
+    assert rows(db_path, "select count(*) from articles")[0][0] == 2, again  # the next pass stores what the defect held
