@@ -149,8 +149,10 @@ def feeds_import(obj: Ctx, file: str) -> None:
             items = read_opml(Path(file).read_bytes())
     except (FileNotFoundError, IsADirectoryError) as exc:
         raise click.ClickException(f"{file}: no such file") from exc
-    except (OPMLError, ConfigError) as exc:
+    except OPMLError as exc:
         raise click.ClickException(f"{file}: {exc}") from exc
+    except ConfigError as exc:  # it names the file
+        raise click.ClickException(str(exc)) from exc
     db = obj.db()
     added = refused = 0
     for url, name in items:
@@ -219,14 +221,23 @@ def run(obj: Ctx, feed_urls: tuple[str, ...], due: bool, as_json: bool) -> None:
     show_default=True,
     help="Seconds between ticks; each tick polls only the feeds that are due.",
 )
+@click.option(
+    "--port", type=click.IntRange(1, 65535), default=4200, show_default=True,
+    help="Port of the Prefect server and UI on 127.0.0.1 (another free one when taken).",
+)  # fmt: skip
+@click.option("--quiet", is_flag=True, help="No line per tick or per failed feed.")
 @click.pass_obj
-def serve(obj: Ctx, cron: str | None, interval: int) -> None:
+def serve(obj: Ctx, cron: str | None, interval: int, port: int, quiet: bool) -> None:
     """Serve the ingest flow as a Prefect deployment from this process (Ctrl-C stops it)."""
     obj.config()
     obj.db()
     from flows.runner import serve_ingest
 
-    serve_ingest(obj.db_path, obj.config_path, cron=cron, interval=interval)
+    # Stopping serve is graceful: Prefect's runner stops the flow runs it started, then the server.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+
+    serve_ingest(obj.db_path, obj.config_path, cron=cron, interval=interval, port=port, quiet=quiet)
 
 
 @cli.command()
@@ -454,7 +465,21 @@ def main() -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, _stop)
     try:
-        cli.main(standalone_mode=True)
+        cli.main(standalone_mode=False)
+    except click.exceptions.Exit as done:
+        sys.exit(done.exit_code)
+    except click.UsageError as exc:  # with the usage line and the --help hint, as click says it
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        click.echo(f"paperboy: {printable(exc.format_message())}", err=True)
+        sys.exit(exc.exit_code)
+    except click.Abort as exc:
+        if isinstance(exc.__context__, KeyboardInterrupt):  # serve, stopped
+            click.echo("paperboy: stopped", err=True)
+            sys.exit(130)
+        click.echo("paperboy: aborted", err=True)
+        sys.exit(1)
     except Exception as exc:  # the last line of defence: one line, never a traceback
         click.echo(f"paperboy: error: {type(exc).__name__}: {printable(str(exc))}", err=True)
         sys.exit(1)

@@ -25,9 +25,12 @@ name = "Example"
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+
+from lxml import etree
 
 from extractors import RULE_FAMILIES, ExtractOptions, SiteRules
 from fetchers import FetchSettings
@@ -63,13 +66,60 @@ def read_toml(path: str | Path) -> dict:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
 
 
+FEED_KEYS = ("url", "name")
+SITE_KEYS = ("drop_xpath", "drop_patterns")
+
+
 def feeds_in(data: dict, where: str) -> tuple[tuple[str, str | None], ...]:
+    """The [[feeds]] of a config or feed list: each a table with a url and a name (the URLs are
+    checked one by one where they are added)."""
+    feeds = data.get("feeds", [])
+    if isinstance(feeds, dict):
+        raise ConfigError(f"{where}: [feeds] is one table; write each feed as [[feeds]] (two brackets)")
+    if not isinstance(feeds, list):
+        raise ConfigError(f"{where}: feeds must be a list of [[feeds]] tables")
     out = []
-    for i, item in enumerate(data.get("feeds", [])):
+    for i, item in enumerate(feeds):
         if not isinstance(item, dict) or not isinstance(item.get("url"), str):
             raise ConfigError(f"{where}: feeds[{i}] needs a url")
-        out.append((item["url"], item.get("name")))
+        unknown = sorted(set(item) - set(FEED_KEYS))
+        if unknown:
+            raise ConfigError(f"{where}: feeds[{i}]: unknown key {unknown[0]!r} (known: {', '.join(FEED_KEYS)})")
+        if "name" in item and not isinstance(item["name"], str):
+            raise ConfigError(f"{where}: feeds[{i}]: name must be a string")
+        out.append((item["url"].strip(), item.get("name")))
     return tuple(out)
+
+
+def site_rules(data: dict, where) -> dict[str, SiteRules]:
+    """[sites."host"] tables, every XPath and pattern compiled here: a bad one is named now, with its
+    site and key, not found later as pages without text."""
+    sites = data.get("sites", {})
+    if not isinstance(sites, dict):
+        raise ConfigError(f'{where}: sites must be tables: [sites."example.com"]')
+    out = {}
+    for host, rules in sites.items():
+        at = f'{where}: sites."{host}"'
+        if not isinstance(rules, dict):
+            raise ConfigError(f"{at} must be a table")
+        unknown = sorted(set(rules) - set(SITE_KEYS))
+        if unknown:
+            raise ConfigError(f"{at}: unknown key {unknown[0]!r} (known: {', '.join(SITE_KEYS)})")
+        for key in SITE_KEYS:
+            values = rules.get(key, [])
+            if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+                raise ConfigError(f"{at}.{key} must be a list of strings")
+            for expr in values:
+                try:
+                    if key == "drop_xpath":
+                        etree.XPath(expr)
+                    else:
+                        re.compile(expr, re.I)  # as the cleaning compiles it
+                except (etree.XPathError, re.error) as exc:
+                    what = "XPath" if key == "drop_xpath" else "pattern"
+                    raise ConfigError(f"{at}.{key}: invalid {what} {expr!r}: {exc}") from exc
+        out[host.lower()] = SiteRules(tuple(rules.get("drop_xpath", ())), tuple(rules.get("drop_patterns", ())))
+    return out
 
 
 # Every setting's type and range: (kind, lowest, highest); None where a side is open.
@@ -135,10 +185,7 @@ def load_config(path: str | None = None) -> Config:
     if env_hosts:
         hosts = {h.strip().lower() for h in env_hosts.split(",") if h.strip()}
         fetch = replace(fetch, allowed_hosts=fetch.allowed_hosts | hosts)
-    sites = {
-        host.lower(): SiteRules(tuple(rules.get("drop_xpath", ())), tuple(rules.get("drop_patterns", ())))
-        for host, rules in data.get("sites", {}).items()
-    }
+    sites = site_rules(data, path)
     unknown = sorted(set(settings.get("disabled_rules", ())) - RULE_FAMILIES)
     if unknown:
         raise ConfigError(f"{path}: unknown rule in disabled_rules: {', '.join(unknown)} "

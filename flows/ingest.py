@@ -33,7 +33,7 @@ from fetchers import (
 from flows import schedule
 from flows.config import load_config
 from flows.processes import exit_with_serve
-from flows.progress import Progress, Summary, markdown
+from flows.progress import Progress, Summary, markdown, tick_line
 from flows.work import (
     PAGE_BUFFER,
     Extracted,
@@ -107,21 +107,26 @@ def ingest(
     due: bool = False,
     config_path: str | None = None,
     progress: bool = True,
+    report: bool = False,
 ) -> dict:
     """One pass over the feeds, one pass at a time on an archive: a pass that finds another running
-    does nothing and says so (`busy` in its summary)."""
+    does nothing and says so (`busy` in its summary). `progress`: a status line as it works;
+    `report`: a line when it is done (serve's ticks); failed feeds are told either way."""
     exit_with_serve()
+    show = Progress(enabled=progress or report, status=progress)
     try:
         with exclusive(db_path, "pass"):
-            return ingest_pass(db_path, feeds, due, config_path, progress)
+            result = ingest_pass(db_path, feeds, due, config_path, show)
     except Busy as exc:
-        return {**Summary().as_dict(), "busy": str(exc)}
+        result = {**Summary().as_dict(), "busy": str(exc)}
+    if report:
+        show.line(tick_line(result))
+    return result
 
 
-def ingest_pass(db_path: str, feeds: list[str] | None, due: bool, config_path: str | None, progress: bool) -> dict:
+def ingest_pass(db_path: str, feeds: list[str] | None, due: bool, config_path: str | None, show: Progress) -> dict:
     cfg = load_config(config_path)
     db = connect(db_path)
-    show = Progress(enabled=progress)
     summary = Summary()
     settings = replace(cfg.fetch, holds=store.host_holds(db))  # Retry-After holds outlive a pass
     rows = store.feeds_to_poll(db, feeds or (), due_only=due)

@@ -50,6 +50,18 @@ def render(summary: dict) -> str:
     return "\n".join(lines)
 
 
+def tick_line(summary: dict) -> str:
+    """A served pass in one line: what it polled and stored, and how long it took."""
+    if summary.get("busy"):
+        return f"paperboy: tick skipped: {summary['busy']}"
+    f, a = summary["feeds"], summary["articles"]
+    polled = f["fetched"] + f["not_modified"] + f["unchanged"] + f["failed"]
+    return (
+        f"paperboy: tick {time.strftime('%H:%M:%S')}: feeds {polled} polled, {f['not_modified'] + f['unchanged']} "
+        f"not modified, {f['failed']} failed; articles {a['new']} new, {a['failed']} failed; {summary['seconds']:.1f} s"
+    )
+
+
 def markdown(summary: dict) -> str:
     f, a = summary["feeds"], summary["articles"]
     rows = [("feeds fetched", f["fetched"]), ("feeds not modified", f["not_modified"] + f["unchanged"]),
@@ -68,9 +80,10 @@ class Progress:
 
     EVERY = 5.0  # seconds between lines when stderr is not a terminal
 
-    def __init__(self, enabled: bool = True, stream=None) -> None:
+    def __init__(self, enabled: bool = True, stream=None, status: bool = True) -> None:
         self.stream = stream or sys.stderr
         self.enabled = enabled
+        self.statuses = status  # the status line; lines that stay are printed either way
         self.tty = getattr(self.stream, "isatty", lambda: False)()
         self._last = 0.0
         self.started = time.monotonic()
@@ -85,7 +98,7 @@ class Progress:
         self.stream.flush()
 
     def status(self, text: str, force: bool = False) -> None:
-        if not self.enabled:
+        if not self.enabled or not self.statuses:
             return
         text = printable(text)
         now = time.monotonic()

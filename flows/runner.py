@@ -99,7 +99,7 @@ SERVER_START_TIMEOUT = 90  # seconds: the server migrates its database on first 
 
 
 @contextmanager
-def prefect_api(*, scheduler: bool = False) -> Iterator[None]:
+def prefect_api(*, scheduler: bool = False, port: int = 0) -> Iterator[None]:
     """A Prefect API for the flow runs: the user's (PREFECT_API_URL), else a server started here.
 
     `run` and `backfill` need the API only: Prefect's own ephemeral app, started here the way Prefect
@@ -138,9 +138,7 @@ def prefect_api(*, scheduler: bool = False) -> Iterator[None]:
             "--factory", "prefect.server.api.server:create_app", "--host", "127.0.0.1",
             "--log-level", "error", "--lifespan", "on", "--port",
         ]  # fmt: skip
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = _free_port(port)
     # What a short-lived server says is kept, to tell why it did not start; `serve` runs for weeks,
     # and its server's talk would fill a file for nothing.
     errors = None if scheduler else tempfile.TemporaryFile()
@@ -170,7 +168,7 @@ def prefect_api(*, scheduler: bool = False) -> Iterator[None]:
                 raise RuntimeError(f"the Prefect server did not answer within {timeout:g} s")
             time.sleep(0.1)
         if scheduler:
-            print(f"paperboy: Prefect server with scheduler at http://127.0.0.1:{port}", file=sys.stderr)
+            print(f"paperboy: Prefect server and UI at http://127.0.0.1:{port}", file=sys.stderr)
         # Logs of flow runs go to the server only when it outlives them: this one stops with the pass.
         with temporary_settings(updates={PREFECT_API_URL: url, PREFECT_LOGGING_TO_API_ENABLED: scheduler}):
             yield
@@ -185,6 +183,17 @@ def prefect_api(*, scheduler: bool = False) -> Iterator[None]:
             proc.wait()
         if errors is not None:
             errors.close()
+
+
+def _free_port(wanted: int) -> int:
+    """`wanted` when it is free on 127.0.0.1 (0: any), else a free one, said in a line."""
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", wanted))
+        except OSError:
+            s.bind(("127.0.0.1", 0))
+            print(f"paperboy: port {wanted} is taken; using {s.getsockname()[1]}", file=sys.stderr)
+        return s.getsockname()[1]
 
 
 def _last_line(fh) -> str:
@@ -215,15 +224,22 @@ def _stop_children(keep: int, grace: float = 10.0) -> None:
             pass
 
 
-def serve_ingest(db_path: str, config_path: str | None, *, cron: str | None, interval: int) -> None:
+def serve_ingest(
+    db_path: str, config_path: str | None, *, cron: str | None, interval: int, port: int, quiet: bool
+) -> None:
     from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
 
     schedule = {"cron": cron} if cron else {"interval": timedelta(seconds=interval)}
-    with prefect_api(scheduler=True):
-        _serve(db_path, config_path, schedule, ConcurrencyLimitConfig, ConcurrencyLimitStrategy)
+    with prefect_api(scheduler=True, port=port):
+        print(
+            "paperboy: one pass at a time: a deployment run started by hand while a tick runs is cancelled; "
+            "`paperboy run --due` says when one is running",
+            file=sys.stderr,
+        )
+        _serve(db_path, config_path, schedule, ConcurrencyLimitConfig, ConcurrencyLimitStrategy, quiet)
 
 
-def _serve(db_path, config_path, schedule, ConcurrencyLimitConfig, ConcurrencyLimitStrategy) -> None:  # noqa: N803
+def _serve(db_path, config_path, schedule, ConcurrencyLimitConfig, ConcurrencyLimitStrategy, quiet) -> None:  # noqa: N803
     # Prefect's runner leaves a coroutine unawaited when stopped by a signal: noise, not news.
     warnings.filterwarnings("ignore", message="coroutine 'Runner.astop' was never awaited")
     os.environ[SERVE_PID] = str(os.getpid())  # its flow runs leave with it (flows/processes.py)
@@ -235,6 +251,7 @@ def _serve(db_path, config_path, schedule, ConcurrencyLimitConfig, ConcurrencyLi
                 "due": True,
                 "config_path": config_path,
                 "progress": False,
+                "report": not quiet,  # a line a tick, and one a failed feed
             },
             # A run still going when the next is due is not doubled: the new one is cancelled.
             global_limit=ConcurrencyLimitConfig(limit=1, collision_strategy=ConcurrencyLimitStrategy.CANCEL_NEW),

@@ -191,8 +191,14 @@ def test_serve_ticks_on_its_schedule_polls_due_feeds_and_stops_cleanly(server, t
     env = {**os.environ, "PAPERBOY_DB": db, "PREFECT_HOME": str(home)}
     env.pop("PREFECT_API_URL", None)
     subprocess.run([sys.executable, "-m", "flows", "feeds", "add", server.url("/feed.xml")], env=env, check=True)
+    subprocess.run([sys.executable, "-m", "flows", "feeds", "add", server.url("/gone.xml")], env=env, check=True)
+    import socket
+
+    taken = socket.socket()  # the port asked for is taken: serve says so and takes another
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "flows", "serve", "--interval", "10"],
+        [sys.executable, "-m", "flows", "serve", "--interval", "10", "--port", str(taken.getsockname()[1])],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -216,7 +222,13 @@ def test_serve_ticks_on_its_schedule_polls_due_feeds_and_stops_cleanly(server, t
             raise AssertionError("paperboy serve did not stop within 60 s of Ctrl-C") from None
         # The pipes close when every process holding them has gone: serve leaves none behind.
         out, err = proc.communicate(timeout=30)
+        taken.close()
     assert len(server.requests_to("/feed.xml")) == 1
+    assert "is taken; using " in err
+    assert "paperboy: Prefect server and UI at http://127.0.0.1:" in err
+    ticks = [line for line in err.splitlines() if line.startswith("paperboy: tick ")]
+    assert ticks and "feeds 2 polled, 0 not modified, 1 failed; articles 1 new, 0 failed" in ticks[0], err
+    assert f"feed failed: {server.url('/gone.xml')}: HTTP 404" in err
     conn = sqlite3.connect(db)
     assert conn.execute("select count(*) from articles").fetchone()[0] == 1
     prefect_db = sqlite3.connect(home / "prefect.db")
