@@ -28,6 +28,13 @@ MAX_QUERY_CHARS = 1000  # a search's words: FTS5 costs grow with the square of t
 MAX_QUERY_TERMS = 32
 
 
+class Fail(click.ClickException):
+    """A command that cannot do what it was asked: one line on stderr, `paperboy: ` and why."""
+
+    def show(self, file=None) -> None:
+        click.echo(f"paperboy: {printable(self.format_message())}", err=True)
+
+
 def say(text: str = "", err: bool = False) -> None:
     """Print what came from the network or the archive: no control characters reach the terminal."""
     click.echo(printable(text), err=err)
@@ -43,13 +50,13 @@ class Ctx:
         try:
             return connect(self.db_path, read_only=read_only)
         except Exception as exc:  # sqlite3 errors, a path that is a folder, a file that is not a db
-            raise click.ClickException(f"cannot open database {self.db_path}: {exc}") from exc
+            raise Fail(f"cannot open database {self.db_path}: {exc}") from exc
 
     def config(self):
         try:
             return load_config(self.config_path)
         except ConfigError as exc:
-            raise click.ClickException(str(exc)) from exc
+            raise Fail(str(exc)) from exc
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -86,7 +93,7 @@ def feeds() -> None:
 def _check_url(url: str) -> str:
     problem = url_problem(url)
     if problem:
-        raise click.ClickException(f"{problem}: {printable(url)!r}")
+        raise Fail(f"{problem}: {printable(url)!r}")
     return url.strip()
 
 
@@ -107,7 +114,7 @@ def feeds_add(obj: Ctx, url: str, name: str | None) -> None:
 def feeds_remove(obj: Ctx, url: str) -> None:
     """Stop following URL (its stored articles stay)."""
     if not store.remove_feed(obj.db(), url):
-        raise click.ClickException(f"no such feed: {url}")
+        raise Fail(f"no such feed: {url}")
     click.echo(f"removed {url}")
 
 
@@ -148,11 +155,11 @@ def feeds_import(obj: Ctx, file: str) -> None:
         else:
             items = read_opml(Path(file).read_bytes())
     except (FileNotFoundError, IsADirectoryError) as exc:
-        raise click.ClickException(f"{file}: no such file") from exc
+        raise Fail(f"{file}: no such file") from exc
     except OPMLError as exc:
-        raise click.ClickException(f"{file}: {exc}") from exc
+        raise Fail(f"{file}: {exc}") from exc
     except ConfigError as exc:  # it names the file
-        raise click.ClickException(str(exc)) from exc
+        raise Fail(str(exc)) from exc
     db = obj.db()
     added = refused = 0
     for url, name in items:
@@ -194,19 +201,19 @@ def run(obj: Ctx, feed_urls: tuple[str, ...], due: bool, as_json: bool) -> None:
     known = {r["url"] for r in store.list_feeds(db)}
     for url in feed_urls:
         if url not in known:
-            raise click.ClickException(f"no such feed: {url} (add it with: paperboy feeds add URL)")
+            raise Fail(f"no such feed: {url} (add it with: paperboy feeds add URL)")
     if not known:
-        raise click.ClickException("no feeds yet: add one with `paperboy feeds add URL`")
+        raise Fail("no feeds yet: add one with `paperboy feeds add URL`")
     try:
         with exclusive(obj.db_path, "pass"):  # said at once, not after Prefect's start-up
             pass
     except Busy as exc:
-        raise click.ClickException(f"{exc}; not started") from exc
+        raise Fail(f"{exc}; not started") from exc
     from flows.runner import run_ingest
 
     summary = run_ingest(obj.db_path, list(feed_urls), due, obj.config_path)
     if summary.get("busy"):
-        raise click.ClickException(f"{summary['busy']}; not started")
+        raise Fail(f"{summary['busy']}; not started")
     from flows.progress import render
 
     say(json.dumps(summary) if as_json else render(summary))
@@ -273,21 +280,21 @@ def backfill(
             try:
                 date.fromisoformat(value[:10])
             except ValueError as exc:
-                raise click.ClickException(f"{name} wants a date like 2024-05-01, not {value!r}") from exc
+                raise Fail(f"{name} wants a date like 2024-05-01, not {value!r}") from exc
     if rate is not None and rate <= 0:
-        raise click.ClickException(f"--rate wants a positive number of requests per second, not {rate}")
+        raise Fail(f"--rate wants a positive number of requests per second, not {rate}")
     if source == "urls" and not urls_file:
-        raise click.ClickException("--source urls needs --urls FILE")
+        raise Fail("--source urls needs --urls FILE")
     if not reprocess and not urls_file and not feed_urls and not all_feeds:
-        raise click.ClickException("say what to backfill: --feed URL, --all, --urls FILE, or --reprocess")
+        raise Fail("say what to backfill: --feed URL, --all, --urls FILE, or --reprocess")
     if urls_file and not Path(urls_file).is_file():
-        raise click.ClickException(f"{urls_file}: no such file")
+        raise Fail(f"{urls_file}: no such file")
     obj.config()
     db = obj.db()
     known = {r["url"] for r in store.list_feeds(db)}
     for url in feed_urls:
         if url not in known:
-            raise click.ClickException(f"no such feed: {url} (add it first: paperboy feeds add URL)")
+            raise Fail(f"no such feed: {url} (add it first: paperboy feeds add URL)")
     from flows.runner import run_backfill
 
     summary = run_backfill(
@@ -403,7 +410,7 @@ def extract(obj: Ctx, sources: tuple[str, ...], url: str | None, fmt: str, raw: 
 def search(obj: Ctx, query: str, limit: int) -> None:
     """Full-text search over stored articles, best first."""
     if len(query) > MAX_QUERY_CHARS or len(query.split()) > MAX_QUERY_TERMS:
-        raise click.ClickException(
+        raise Fail(
             f"query too long: at most {MAX_QUERY_TERMS} words and {MAX_QUERY_CHARS} characters "
             f"(this one has {len(query.split())} words, {len(query)} characters)"
         )
@@ -427,7 +434,7 @@ def export(obj: Ctx, fmt: str, since: str | None) -> None:
         try:
             date.fromisoformat(since[:10])
         except ValueError as exc:
-            raise click.ClickException(f"--since wants a date like 2024-05-01, not {since!r}") from exc
+            raise Fail(f"--since wants a date like 2024-05-01, not {since!r}") from exc
     rows = (_printable_row(row) for row in store.export_articles(obj.db(read_only=True), since))
     if fmt == "jsonl":
         for row in rows:
@@ -472,7 +479,7 @@ def main() -> None:
         exc.show()
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
-        click.echo(f"paperboy: {printable(exc.format_message())}", err=True)
+        exc.show()
         sys.exit(exc.exit_code)
     except click.Abort as exc:
         if isinstance(exc.__context__, KeyboardInterrupt):  # serve, stopped

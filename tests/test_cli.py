@@ -116,6 +116,36 @@ def test_a_misspelt_rule_family_is_one_line(db_path, tmp_path):
     assert len(result.output.strip().splitlines()) == 1
 
 
+BAD_CONFIGS = {
+    "a word for a number": ('[settings]\nper_host = "two"\n', "per_host must be a whole number from 1 to 1000"),
+    "a negative limit": ("[settings]\nper_host = -1\n", "per_host must be a whole number from 1 to 1000, not -1"),
+    "a zero deadline": ("[settings]\ndeadline = 0\n", "deadline must be a number from 0.001 or more, not 0"),
+    "a flag that is not one": ('[settings]\nallow_private_networks = "yes"\n', "must be true or false"),
+    "a portion of none": ("[settings]\nnew_pages_per_feed = 0\n", "new_pages_per_feed must be a whole number from 1"),
+    "an invalid XPath": ('[sites."a.example"]\ndrop_xpath = ["//div[@"]\n',
+                         "sites.\"a.example\".drop_xpath: invalid XPath '//div[@'"),
+    "an invalid pattern": ('[sites."a.example"]\ndrop_patterns = ["(unclosed"]\n',
+                           "sites.\"a.example\".drop_patterns: invalid pattern '(unclosed'"),
+    "an unknown site key": ('[sites."a.example"]\ndrop = ["x"]\n', "unknown key 'drop'"),
+    "a misspelt feed key": ('[[feeds]]\nurl = "https://a.example/f"\nnmae = "A"\n', "feeds[0]: unknown key 'nmae'"),
+    "one [feeds] table": ('[feeds]\nurl = "https://a.example/f"\n', "write each feed as [[feeds]]"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", BAD_CONFIGS)
+def test_a_bad_config_value_is_one_line_and_no_feed_is_touched(server, db_path, tmp_path, case):
+    text, message = BAD_CONFIGS[case]
+    config = tmp_path / "bad.toml"
+    config.write_text(text)
+    store.add_feed(connect(db_path), server.add("/feed.xml", rss([]), content_type="application/rss+xml"))
+    result = CliRunner().invoke(cli, ["--db", db_path, "--config", str(config), "run"])
+    lines = result.output.strip().splitlines()
+    assert result.exit_code != 0 and len(lines) == 1, result.output
+    assert lines[0].startswith(f"paperboy: {config}: ") and message in lines[0], lines[0]
+    assert lines[0].count(str(config)) == 1
+    assert server.hits == []
+
+
 def test_extract_jsonl_over_files(tmp_path):
     import gzip
 
