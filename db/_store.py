@@ -618,23 +618,29 @@ class StoredPage:
     text_hash: str
 
 
-def stored_pages(
-    db: sqlite_utils.Database, feed_urls: Iterable[str] = (), since: str | None = None, until: str | None = None
-) -> Iterator[list[StoredPage]]:
-    """Stored raw pages, in batches of 64, oldest first; filtered by feed and by published date."""
-    sql = (
-        "select a.id, r.url, r.html_zstd, r.html_zlib, a.content_hash from articles a join raw_pages r "
-        "on r.article_id = a.id "
-        "left join feeds f on f.id = a.feed_id where 1"
-    )
+def _stored_where(feed_urls: Iterable[str], since: str | None, until: str | None) -> tuple[str, list]:
+    """The stored pages of these feeds (all, for none) published in the range: a FROM … WHERE clause."""
+    sql = "from articles a join raw_pages r on r.article_id = a.id left join feeds f on f.id = a.feed_id where 1"
     params: list = []
     feed_urls = list(feed_urls)
     if feed_urls:
         sql += f" and f.url in {IN_LIST}"
         params.append(json.dumps(feed_urls))
     days, day_params = _day_range("coalesce(a.published, a.fetched_at)", since, until)
-    sql += days
-    params += day_params
+    return sql + days, params + day_params
+
+
+def stored_page_count(db, feed_urls: Iterable[str] = (), since: str | None = None, until: str | None = None) -> int:
+    sql, params = _stored_where(feed_urls, since, until)
+    return db.execute(f"select count(*) {sql}", params).fetchone()[0]
+
+
+def stored_pages(
+    db: sqlite_utils.Database, feed_urls: Iterable[str] = (), since: str | None = None, until: str | None = None
+) -> Iterator[list[StoredPage]]:
+    """Stored raw pages, in batches of 64, oldest first; filtered by feed and by published date."""
+    where, params = _stored_where(feed_urls, since, until)
+    sql = f"select a.id, r.url, r.html_zstd, r.html_zlib, a.content_hash {where}"
     last = 0
     while True:
         rows = db.execute(sql + " and a.id > ? order by a.id limit 64", [*params, last]).fetchall()

@@ -86,7 +86,7 @@ def backfill(
 
     # 1. Find: walk every source of every feed, a round of pages at a time; record the backlog.
     feed_ids = {r["url"]: r["id"] for r in targets}
-    printed: set[str] = set()  # --dry-run: each address once
+    printed: dict[str, None] = {}  # --dry-run: each address once, in the order found
     for src in [s for s in sources if s != "urls"]:
         walkers = []
         for r in targets:
@@ -148,7 +148,7 @@ def backfill(
         finally:
             show.done()
         store.save_job_state(db, job, state, finished=True)
-    return _summary(report, errors, dry_run, len(printed))
+    return _summary(report, errors, dry_run, list(printed))
 
 
 def read_url_list(path: str) -> tuple[list[str], list[str]]:
@@ -194,7 +194,7 @@ def reprocess_stored(db, feeds, since, until, cfg, show: Progress, dry_run: bool
     """Re-extract stored pages with the current extractor; update the text where it changed."""
     pool = ExtractPool(cfg.workers, cfg.extract_time_limit)
     seen = changed = failed = 0
-    total = db.execute("select count(*) from raw_pages").fetchone()[0]
+    total = store.stored_page_count(db, feeds, since, until)
     try:
         for batch in store.stored_pages(db, feeds, since, until):  # (a batch at a time: memory stays flat)
             learned = store.learned_boilerplate(db, {host_of(p.url) for p in batch})
@@ -216,12 +216,11 @@ def reprocess_stored(db, feeds, since, until, cfg, show: Progress, dry_run: bool
             "dry_run": dry_run}  # fmt: skip
 
 
-def _print_new(db, entries: list[Entry], printed: set[str]) -> None:
-    """--dry-run: the article addresses that would be fetched (not stored yet)."""
+def _print_new(db, entries: list[Entry], printed: dict[str, None]) -> None:
+    """--dry-run: the article addresses that would be fetched (not stored yet), in the order found."""
     for e in entries:
         if e.link and e.link not in printed and store.article_for_keys(db, [url_key(e.link)]) is None:
-            printed.add(e.link)
-            print(e.link, flush=True)
+            printed[e.link] = None
 
 
 def _stored_counts(summary: Summary) -> dict:
@@ -230,11 +229,12 @@ def _stored_counts(summary: Summary) -> dict:
             "failed": a["failed"], **{f"failed: {k}": v for k, v in a["failed_by_reason"].items()}}  # fmt: skip
 
 
-def _summary(report: dict[str, Counter], errors: list[str], dry_run: bool, would_fetch: int) -> dict:
+def _summary(report: dict[str, Counter], errors: list[str], dry_run: bool, would_fetch: list[str]) -> dict:
     """found, in range, stored, skipped, failed: by source and in all."""
     out: dict = {"sources": {}, "errors": errors, "dry_run": dry_run}
     if dry_run:
-        out["would_fetch"] = would_fetch
+        out["would_fetch"] = len(would_fetch)
+        out["urls"] = would_fetch
     for src, c in report.items():
         skipped = c["known"] + c["already_stored"] + c["duplicate"]
         out["sources"][src] = {

@@ -281,6 +281,8 @@ def backfill(
                 date.fromisoformat(value[:10])
             except ValueError as exc:
                 raise Fail(f"{name} wants a date like 2024-05-01, not {value!r}") from exc
+    if since and until and since[:10] > until[:10]:
+        raise Fail(f"--since {since} is after --until {until}: the range holds no day")
     if rate is not None and rate <= 0:
         raise Fail(f"--rate wants a positive number of requests per second, not {rate}")
     if source == "urls" and not urls_file:
@@ -302,11 +304,15 @@ def backfill(
         obj.config_path,
     )  # fmt: skip
     if as_json:
-        click.echo(json.dumps(summary))
-    elif reprocess:
-        click.echo(", ".join(f"{k}: {v}" for k, v in summary.items()))
+        click.echo(json.dumps(summary))  # one JSON document, the URLs of a dry run in it
+        return
+    for url in summary.pop("urls", []):
+        say(url)
+    if reprocess:
+        counts = ", ".join(f"{k}: {v}" for k, v in summary.items() if k != "dry_run")
+        say(counts + (" (dry run: nothing stored)" if summary["dry_run"] else ""))
     else:
-        click.echo(render_backfill(summary))
+        say(render_backfill(summary))
 
 
 def render_backfill(summary: dict) -> str:

@@ -167,15 +167,26 @@ def test_without_a_source_the_sitemap_serves_a_feed_with_no_archive(server, db_p
     assert summary["sources"]["sitemap"]["stored"] == 3
 
 
-def test_a_dry_run_lists_what_it_would_fetch_and_fetches_no_article(server, db_path, capsys):
+def test_a_dry_run_lists_what_it_would_fetch_and_fetches_no_article(server, db_path):
+    import json
+
+    from click.testing import CliRunner
+
+    from flows.cli import cli
+
     feed = paged_site(server, pages=2)
     store.add_feed(connect(db_path), feed)
     summary = backfill(db_path, feeds=[feed], source="archive", dry_run=True)
     assert summary["would_fetch"] == 4
-    assert sorted(capsys.readouterr().out.split()) == sorted(server.url(f"/a/p{n}.html") for n in range(4))
+    assert sorted(summary["urls"]) == sorted(server.url(f"/a/p{n}.html") for n in range(4))
+    assert len(server.requests_to("/paged/feed.xml?paged=3")) == 1  # the end of the feed: one 404, no more
+    args = ["--db", db_path, "backfill", "--feed", feed, "--source", "archive", "--dry-run"]
+    printed = CliRunner().invoke(cli, args)
+    assert sorted(printed.stdout.splitlines()[:4]) == sorted(summary["urls"])  # the URLs, then the summary
+    as_json = CliRunner().invoke(cli, [*args, "--json"])
+    assert json.loads(as_json.stdout)["urls"] == summary["urls"]  # stdout is one JSON document
     assert not [h for h in server.hits if h.path.startswith("/a/")]
     assert stored(db_path) == set()
-    assert len(server.requests_to("/paged/feed.xml?paged=3")) == 1  # the end of the feed: one 404, no more
 
 
 def test_backfill_and_scheduled_runs_store_each_article_once(server, db_path):

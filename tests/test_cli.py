@@ -116,6 +116,15 @@ def test_a_misspelt_rule_family_is_one_line(db_path, tmp_path):
     assert len(result.output.strip().splitlines()) == 1
 
 
+def test_a_range_that_ends_before_it_starts_is_refused(db_path):
+    result = CliRunner().invoke(
+        cli, ["--db", db_path, "backfill", "--all", "--since", "2024-05-02", "--until", "2024-05-01"]
+    )
+    assert result.exit_code == 1 and result.output.strip() == (
+        "paperboy: --since 2024-05-02 is after --until 2024-05-01: the range holds no day"
+    )
+
+
 BAD_CONFIGS = {
     "a word for a number": ('[settings]\nper_host = "two"\n', "per_host must be a whole number from 1 to 1000"),
     "a negative limit": ("[settings]\nper_host = -1\n", "per_host must be a whole number from 1 to 1000, not -1"),
