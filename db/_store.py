@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+import sqlite3
 import time
 import zlib
 from collections import Counter
@@ -527,21 +529,56 @@ def learned_boilerplate(db: sqlite_utils.Database, hosts: Iterable[str]) -> dict
 # --- reading ------------------------------------------------------------------------------------
 
 
-def search(db: sqlite_utils.Database, query: str, limit: int = 10) -> list[dict]:
-    """Full-text search, best first. The query is quoted term by term, so user punctuation is safe."""
-    terms = [t for t in query.replace('"', " ").split() if t]
-    if not terms:
-        return []
-    fts_query = " ".join(f'"{t}"' for t in terms)
-    return list(
-        db.query(
-            "select a.id, a.title, a.url, a.published, "
-            "snippet(articles_fts, 1, '[', ']', '…', 16) as snippet "
-            "from articles_fts join articles a on a.rowid = articles_fts.rowid "
-            "where articles_fts match ? order by bm25(articles_fts) limit ?",
-            [fts_query, limit],
-        )
+class QueryError(ValueError):
+    """A search query FTS5 cannot read."""
+
+
+_OPERATORS = re.compile(r'["()*^:]|\b(?:AND|OR|NOT|NEAR)\b')  # what makes a query more than plain words
+MARK = "**"  # around a match in a snippet: brackets clash with text that has its own ("[U.S.]")
+
+
+def search(
+    db: sqlite_utils.Database,
+    query: str,
+    limit: int = 10,
+    *,
+    plain: bool = False,
+    feed: str | None = None,
+    language: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+) -> list[dict]:
+    """Full-text search, best first. The query is FTS5's syntax (phrases in quotes, OR, NOT, prefix*,
+    NEAR); a query of plain words (`plain`, or one without any operator) has each word quoted, so
+    its punctuation is never syntax. QueryError for a query FTS5 cannot read."""
+    if plain or not _OPERATORS.search(query):
+        terms = [t for t in query.replace('"', " ").split() if t]
+        if not terms:
+            return []
+        query = " ".join(f'"{t}"' for t in terms)
+    sql = (
+        "select a.id, a.title, a.url, a.published, a.language, f.url as feed, "
+        f"snippet(articles_fts, 1, '{MARK}', '{MARK}', '…', 16) as snippet "
+        "from articles_fts join articles a on a.rowid = articles_fts.rowid left join feeds f on f.id = a.feed_id "
+        "where articles_fts match ?"
     )
+    params: list = [query]
+    if feed:
+        sql += " and f.url = ?"
+        params.append(feed)
+    if language:
+        sql += " and a.language = ?"
+        params.append(language)
+    days, day_params = _day_range("a.published", since, until)
+    try:
+        rows = list(db.query(sql + days + " order by bm25(articles_fts) limit ?", [*params, *day_params, limit]))
+    except sqlite3.OperationalError as exc:
+        if "fts5" in str(exc) or "syntax" in str(exc) or "no such column" in str(exc):
+            raise QueryError(str(exc)) from exc
+        raise
+    for row in rows:
+        row["snippet"] = " ".join((row["snippet"] or "").split())  # one line
+    return rows
 
 
 def export_articles(db: sqlite_utils.Database, since: str | None = None) -> Iterator[dict]:

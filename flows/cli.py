@@ -19,7 +19,7 @@ os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
 # The first start on a new machine creates Prefect's database: more than the default 20 s when busy.
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
 
-from db import Busy, connect, exclusive, store  # noqa: E402
+from db import Busy, QueryError, connect, exclusive, store  # noqa: E402
 from fetchers import printable, url_problem, without_credentials  # noqa: E402
 from flows.config import ConfigError, feeds_in, load_config, read_toml  # noqa: E402
 from flows.opml import OPMLError, read_opml, write_opml  # noqa: E402
@@ -412,20 +412,48 @@ def extract(obj: Ctx, sources: tuple[str, ...], url: str | None, fmt: str, raw: 
 @cli.command()
 @click.argument("query")
 @click.option("--limit", type=click.IntRange(min=1), default=10, show_default=True)
+@click.option("--plain", is_flag=True, help="Search for the words as they are (no FTS5 operators).")
+@click.option("--feed", "feed_url", help="Only articles of this feed (its URL).")
+@click.option("--lang", help="Only articles in this language (ISO 639-1, e.g. en).")
+@click.option("--since", help="Only articles published on or after this day, YYYY-MM-DD.")
+@click.option("--until", help="Only articles published on or before this day, YYYY-MM-DD.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per article.")
 @click.pass_obj
-def search(obj: Ctx, query: str, limit: int) -> None:
-    """Full-text search over stored articles, best first."""
+def search(obj: Ctx, query: str, limit: int, plain: bool, feed_url, lang, since, until, as_json: bool) -> None:
+    """Full-text search over stored articles, best first. QUERY is FTS5's syntax: words (all must
+    match), "a phrase", OR, NOT, prefix*, NEAR(a b, 5); or plain words with --plain."""
     if len(query) > MAX_QUERY_CHARS or len(query.split()) > MAX_QUERY_TERMS:
         raise Fail(
             f"query too long: at most {MAX_QUERY_TERMS} words and {MAX_QUERY_CHARS} characters "
             f"(this one has {len(query.split())} words, {len(query)} characters)"
         )
-    rows = store.search(obj.db(read_only=True), query, limit)
+    _check_days(since=since, until=until)
+    try:
+        rows = store.search(obj.db(read_only=True), query, limit, plain=plain, feed=feed_url, language=lang,
+                            since=since, until=until)  # fmt: skip
+    except QueryError as exc:
+        raise Fail(f"search: the query cannot be read ({exc}); --plain searches for the words as they are") from exc
     if not rows:
         say("no match", err=True)
         sys.exit(1)
     for r in rows:
-        say(f"{r['title'] or '(no title)'}\n  {r['url']}  {r['published'] or ''}\n  {r['snippet']}\n")
+        r["feed"] = without_credentials(r["feed"]) if r["feed"] else None
+        if as_json:
+            click.echo(json.dumps(_printable_row(r), ensure_ascii=False))
+            continue
+        say(f"[{r['id']}] {r['title'] or '(no title)'}\n  {r['url']}  {(r['published'] or '')[:10]}  {r['feed'] or ''}")
+        say(f"  {r['snippet']}\n")
+
+
+def _check_days(**days: str | None) -> None:
+    from datetime import date
+
+    for name, value in days.items():
+        if value:
+            try:
+                date.fromisoformat(value[:10])
+            except ValueError as exc:
+                raise Fail(f"--{name} wants a date like 2024-05-01, not {value!r}") from exc
 
 
 @cli.command()

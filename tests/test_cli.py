@@ -274,3 +274,68 @@ def test_serve_ticks_on_its_schedule_polls_due_feeds_and_stops_cleanly(server, t
     paused = prefect_db.execute("select paused from deployment where name = 'paperboy-ingest'").fetchone()
     assert paused == (0,)
     assert "Traceback" not in err
+
+
+@pytest.fixture
+def three_articles(server, db_path, prefect_harness):
+    """An archive of three articles from two feeds."""
+    from flows.ingest import ingest
+
+    texts = {
+        "drones": ["Quadcopters flew over the zeppelin hangar in Iraq on Tuesday.", *story(11)],
+        "harbour": ["The zeppelin hangar [U.S.] refits\nbegan on the old gantry.", *story(12)],
+        "tunnel": ["A funicular under the ridge opened to gondolas and cyclists.", *story(13)],
+    }
+    for name, paragraphs in texts.items():
+        page = server.add(f"/{name}.html", article_page(f"The {name} story", paragraphs))
+        feed = "/one.xml" if name != "tunnel" else "/two.xml"
+        items = [{"title": name, "link": page, "guid": name}]
+        if feed in server.routes:
+            items = [{"title": "drones", "link": server.url("/drones.html"), "guid": "drones"}, *items]
+        server.add(feed, rss(items), content_type="application/rss+xml")
+    for feed in ("/one.xml", "/two.xml"):
+        store.add_feed(connect(db_path), server.url(feed))
+    assert ingest(db_path=db_path, progress=False)["articles"]["new"] == 3
+    return db_path
+
+
+SEARCHES = {
+    "all words": ("zeppelin hangar", {"drones", "harbour"}),
+    "a phrase": ('"hangar in Iraq"', {"drones"}),
+    "OR": ("funicular OR quadcopters", {"tunnel", "drones"}),
+    "NOT": ("zeppelin NOT Iraq", {"harbour"}),
+    "a prefix": ("gondol*", {"tunnel"}),
+    "NEAR": ("NEAR(zeppelin Iraq, 5)", {"drones"}),
+    "punctuation in plain words": ("U.S. refits", {"harbour"}),
+}
+
+
+@pytest.mark.parametrize("case", SEARCHES)
+def test_search_understands_queries(three_articles, case):
+    query, expected = SEARCHES[case]
+    result = CliRunner().invoke(cli, ["--db", three_articles, "search", query, "--json"])
+    found = {json.loads(line)["title"].split()[1] for line in result.stdout.splitlines()}
+    assert result.exit_code == 0 and found == expected, result.output
+
+
+def test_search_results_say_where_they_are_from_and_filter(three_articles, server):
+    run = CliRunner().invoke
+    [hit] = [
+        json.loads(line)
+        for line in run(cli, ["--db", three_articles, "search", "refits", "--json"]).stdout.splitlines()
+    ]
+    assert hit["feed"] == server.url("/one.xml") and hit["id"] and hit["published"] and hit["language"] == "en"
+    assert "\n" not in hit["snippet"] and "**[U.S.]**" not in hit["snippet"] and "**refits**" in hit["snippet"]
+    only_two = run(cli, ["--db", three_articles, "search", "the", "--json", "--feed", server.url("/two.xml")])
+    assert [json.loads(line)["title"] for line in only_two.stdout.splitlines()] == ["The tunnel story"]
+    assert run(cli, ["--db", three_articles, "search", "zeppelin", "--lang", "de"]).exit_code == 1  # no match
+    text = run(cli, ["--db", three_articles, "search", "funicular"]).output
+    assert f"[{json.loads(only_two.stdout)['id']}] The tunnel story" in text
+
+
+def test_a_query_that_cannot_be_read_is_one_line(three_articles):
+    result = CliRunner().invoke(cli, ["--db", three_articles, "search", '"unclosed phrase'])
+    assert result.exit_code == 1 and len(result.output.strip().splitlines()) == 1
+    assert result.output.startswith("paperboy: search: the query cannot be read") and "--plain" in result.output
+    plain = CliRunner().invoke(cli, ["--db", three_articles, "search", '"zeppelin', "--plain"])
+    assert plain.exit_code == 0 and "zeppelin" in plain.output
