@@ -581,23 +581,31 @@ def search(
     return rows
 
 
-def export_articles(db: sqlite_utils.Database, since: str | None = None) -> Iterator[dict]:
+def export_articles(
+    db: sqlite_utils.Database,
+    since: str | None = None,
+    until: str | None = None,
+    feed: str | None = None,
+    language: str | None = None,
+) -> Iterator[dict]:
+    """Stored articles, oldest first, a row at a time (memory stays flat whatever the archive's
+    size); filtered by the day published (or fetched), inclusive, by feed URL and by language."""
     sql = (
         "select a.id, a.url, f.url as feed, a.guid, a.title, a.authors, a.published, a.language, "
         "a.text_source, a.fetched_at, a.updated_at, a.content_hash, a.extractor_version, a.text "
-        "from articles a left join feeds f on f.id = a.feed_id"
+        "from articles a left join feeds f on f.id = a.feed_id where 1"
     )
-    params: list = []
-    if since:
-        sql += " where coalesce(a.published, a.fetched_at) >= ?"
-        params.append(since)
+    days, params = _day_range("coalesce(a.published, a.fetched_at)", since, until)
+    sql += days
+    if feed:
+        sql += " and f.url = ?"
+        params.append(feed)
+    if language:
+        sql += " and a.language = ?"
+        params.append(language)
     for row in db.query(sql + " order by a.id", params):
         row["authors"] = json.loads(row["authors"] or "[]")
         yield row
-
-
-def counts(db: sqlite_utils.Database) -> dict[str, int]:
-    return {t: db[t].count for t in ("feeds", "articles", "entries")}
 
 
 # --- Retry-After holds and backfill checkpoints -------------------------------------------------

@@ -458,18 +458,18 @@ def _check_days(**days: str | None) -> None:
 
 @cli.command()
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
-@click.option("--since", help="Only articles published (or fetched) on or after this date, YYYY-MM-DD.")
+@click.option("--since", help="Only articles published (or fetched) on or after this day, YYYY-MM-DD.")
+@click.option("--until", help="Only articles published (or fetched) on or before this day, YYYY-MM-DD.")
+@click.option("--feed", "feed_url", help="Only articles of this feed (its URL).")
+@click.option("--lang", help="Only articles in this language (ISO 639-1, e.g. en).")
 @click.pass_obj
-def export(obj: Ctx, fmt: str, since: str | None) -> None:
-    """Stored articles on stdout."""
-    if since:
-        from datetime import date
-
-        try:
-            date.fromisoformat(since[:10])
-        except ValueError as exc:
-            raise Fail(f"--since wants a date like 2024-05-01, not {since!r}") from exc
-    rows = (_printable_row(row) for row in store.export_articles(obj.db(read_only=True), since))
+def export(obj: Ctx, fmt: str, since: str | None, until: str | None, feed_url: str | None, lang: str | None) -> None:
+    """Stored articles on stdout, oldest first."""
+    _check_days(since=since, until=until)
+    rows = (
+        _printable_row(row)
+        for row in store.export_articles(obj.db(read_only=True), since, until, feed=feed_url, language=lang)
+    )
     if fmt == "jsonl":
         for row in rows:
             click.echo(json.dumps(row, ensure_ascii=False))
@@ -495,7 +495,8 @@ def _stop(signum, frame) -> None:
     transaction of its own (an open one is discarded whole), and what paperboy started stops with it
     (the Prefect server by its parent-death signal, workers by watching this process). Unwinding
     instead would wait on each fetch still in flight, for as long as its deadline."""
-    click.echo("paperboy: terminated" if signum == signal.SIGTERM else "paperboy: interrupted", err=True)
+    what = "terminated" if signum == signal.SIGTERM else "interrupted"
+    click.echo(f"paperboy: {what}: what was stored stays; run the same command to go on", err=True)
     sys.stdout.flush()
     os._exit(128 + signum)
 

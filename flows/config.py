@@ -52,6 +52,8 @@ class Config:
     # One feed that suddenly lists thousands of new items must not hold a pass (and the feeds after
     # it) for hours: it is taken this many pages a pass.
     new_pages_per_feed: int = 200
+    min_poll_interval: int = 600  # seconds: no feed is polled more often (a 429's Retry-After may hold it shorter)
+    max_poll_interval: int = 86400  # seconds: no feed waits longer (a failing one backs off up to this)
     feeds: tuple[tuple[str, str | None], ...] = ()
     path: str | None = None
 
@@ -137,9 +139,12 @@ NUMBERS: dict[str, tuple[type, float | None, float | None]] = {
     "backfill_rate": (float, 0.001, None),
     "extract_time_limit": (float, 0.001, None),
     "new_pages_per_feed": (int, 1, None),
+    "min_poll_interval": (int, 60, None),
+    "max_poll_interval": (int, 60, None),
 }
 FLAGS = ("allow_private_networks", "favor_precision")
-OWN = ("workers", "favor_precision", "disabled_rules", "backfill_rate", "extract_time_limit", "new_pages_per_feed")
+OWN = ("workers", "favor_precision", "disabled_rules", "backfill_rate", "extract_time_limit", "new_pages_per_feed",
+       "min_poll_interval", "max_poll_interval")  # fmt: skip
 
 
 def _checked(path, key: str, value):
@@ -195,6 +200,10 @@ def load_config(path: str | None = None) -> Config:
         disabled_rules=frozenset(settings.get("disabled_rules", ())),
         site_rules=sites,
     )
+    lo = settings.get("min_poll_interval", Config.min_poll_interval)
+    hi = settings.get("max_poll_interval", Config.max_poll_interval)
+    if lo > hi:
+        raise ConfigError(f"{path}: min_poll_interval ({lo}) must not exceed max_poll_interval ({hi})")
     return Config(
         fetch,
         extract,
@@ -202,6 +211,8 @@ def load_config(path: str | None = None) -> Config:
         backfill_rate=settings.get("backfill_rate", 1.0),
         extract_time_limit=settings.get("extract_time_limit", 30.0),
         new_pages_per_feed=settings.get("new_pages_per_feed", Config.new_pages_per_feed),
+        min_poll_interval=lo,
+        max_poll_interval=hi,
         feeds=feeds_in(data, str(path)),
         path=path,
     )

@@ -31,7 +31,7 @@ from fetchers import (
     without_credentials,
 )
 from flows import schedule
-from flows.config import load_config
+from flows.config import Config, load_config
 from flows.processes import exit_with_serve
 from flows.progress import Progress, Summary, markdown, tick_line
 from flows.work import (
@@ -150,7 +150,7 @@ def ingest_pass(db_path: str, feeds: list[str] | None, due: bool, config_path: s
             batch = release(future.result())
             for poll in batch:
                 row = by_url[poll.state.url]
-                todo = remember_poll(db, row, poll, summary, show, cfg.new_pages_per_feed)
+                todo = remember_poll(db, row, poll, summary, show, cfg)
                 if todo and not found:
                     pool.warm()  # the workers start while the first pages are fetched
                 hosts = {host_of(e.link) for e in todo if e.link} - looked_up
@@ -176,17 +176,17 @@ def ingest_pass(db_path: str, feeds: list[str] | None, due: bool, config_path: s
     return result
 
 
-def remember_poll(db, row: dict, poll: FeedPoll, summary: Summary, show: Progress, limit: int) -> list[Entry]:
-    """Store what a feed's poll found; its entries to fetch now (at most `limit`, the rest wait for
-    later passes). Whatever goes wrong here is this feed's error, recorded against it."""
+def remember_poll(db, row: dict, poll: FeedPoll, summary: Summary, show: Progress, cfg: Config) -> list[Entry]:
+    """Store what a feed's poll found; its entries to fetch now (at most new_pages_per_feed, the rest
+    wait for later passes). Whatever goes wrong here is this feed's error, recorded against it."""
     try:
-        todo, duplicates = store.new_entries(db, row["id"], row["url"], poll.entries, url_key, limit)
+        todo, duplicates = store.new_entries(db, row["id"], row["url"], poll.entries, url_key, cfg.new_pages_per_feed)
     except Exception as exc:  # noqa: BLE001 - a defect in one feed's handling must not stop the pass
         poll = replace(poll, status="failed", error=f"internal error: {type(exc).__name__}: {exc}"[:300])
         todo, duplicates = [], 0
     summary.articles["duplicate"] += duplicates
     summary.feeds[poll.status] += 1
-    record_feed(db, row, poll, new_items=len(todo))
+    record_feed(db, row, poll, len(todo), (cfg.min_poll_interval, cfg.max_poll_interval))
     url = without_credentials(row["url"])
     if poll.retry_after is not None:
         summary.holds[site_of(poll.state.url)] = time.time() + poll.retry_after
@@ -198,12 +198,15 @@ def remember_poll(db, row: dict, poll: FeedPoll, summary: Summary, show: Progres
     return todo
 
 
-def record_feed(db, row: dict, poll: FeedPoll, new_items: int) -> None:
-    """The feed's health and its next poll time."""
+def record_feed(db, row: dict, poll: FeedPoll, new_items: int, bounds: tuple[int, int]) -> None:
+    """The feed's health and its next poll time, within the (shortest, longest) interval."""
+    lo, hi = bounds
     if poll.status == "failed":
-        interval = schedule.error_backoff(row["consecutive_errors"] or 0, poll.retry_after)
+        interval = schedule.error_backoff(row["consecutive_errors"] or 0, poll.retry_after, lo, hi)
     else:
-        interval = schedule.next_interval(row["interval_seconds"], new_items=new_items, hint=poll.ttl_hint)
+        interval = schedule.next_interval(
+            row["interval_seconds"], new_items=new_items, hint=poll.ttl_hint, lo=lo, hi=hi
+        )
     # A permanent redirect moves the feed once it is seen on two polls in a row.
     confirmed = bool(poll.moved_to) and poll.moved_to == row["moved_to"]
     store.record_poll(

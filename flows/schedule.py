@@ -18,21 +18,26 @@ def clamp(seconds: float, lo: int = MIN_INTERVAL, hi: int = MAX_INTERVAL) -> int
     return int(min(hi, max(lo, seconds)))
 
 
-def next_interval(previous: int | None, *, new_items: int, hint: int | None) -> int:
-    """The adaptive interval, never below the publisher's own hint (ttl, sy:updatePeriod, max-age)."""
+def next_interval(
+    previous: int | None, *, new_items: int, hint: int | None, lo: int = MIN_INTERVAL, hi: int = MAX_INTERVAL
+) -> int:
+    """The adaptive interval, never below the publisher's own hint (ttl, sy:updatePeriod, max-age),
+    always between `lo` and `hi` seconds (min_poll_interval and max_poll_interval)."""
     base = previous or DEFAULT_INTERVAL
     base = base * SHORTEN if new_items else base * LENGTHEN
     if previous is None:
         base = DEFAULT_INTERVAL
-    return clamp(max(base, hint or 0))
+    return clamp(max(base, hint or 0), lo, hi)
 
 
-def error_backoff(consecutive_errors: int, retry_after: int | None = None) -> int:
+def error_backoff(
+    consecutive_errors: int, retry_after: int | None = None, lo: int = MIN_INTERVAL, hi: int = MAX_INTERVAL
+) -> int:
     """Exponential backoff with jitter, capped at a day; Retry-After wins when it is given."""
     if retry_after is not None:
         return clamp(retry_after, RETRY_AFTER_MIN, RETRY_AFTER_MAX)
-    delay = MIN_INTERVAL * (2 ** min(consecutive_errors, 10))
-    return clamp(delay * random.uniform(0.8, 1.2))
+    delay = lo * (2 ** min(consecutive_errors, 10))
+    return clamp(delay * random.uniform(0.8, 1.2), lo, hi)
 
 
 def at(seconds: int, now: datetime | None = None) -> str:

@@ -138,6 +138,8 @@ BAD_CONFIGS = {
     "an unknown site key": ('[sites."a.example"]\ndrop = ["x"]\n', "unknown key 'drop'"),
     "a misspelt feed key": ('[[feeds]]\nurl = "https://a.example/f"\nnmae = "A"\n', "feeds[0]: unknown key 'nmae'"),
     "one [feeds] table": ('[feeds]\nurl = "https://a.example/f"\n', "write each feed as [[feeds]]"),
+    "bounds the wrong way round": ("[settings]\nmin_poll_interval = 7200\nmax_poll_interval = 3600\n",
+                                   "min_poll_interval (7200) must not exceed max_poll_interval (3600)"),
 }  # fmt: skip
 
 
@@ -339,3 +341,37 @@ def test_a_query_that_cannot_be_read_is_one_line(three_articles):
     assert result.output.startswith("paperboy: search: the query cannot be read") and "--plain" in result.output
     plain = CliRunner().invoke(cli, ["--db", three_articles, "search", '"zeppelin', "--plain"])
     assert plain.exit_code == 0 and "zeppelin" in plain.output
+
+
+def test_export_filters_by_day_feed_and_language(three_articles, server):
+    def exported(*args):
+        result = CliRunner().invoke(cli, ["--db", three_articles, "export", *args])
+        assert result.exit_code == 0, result.output
+        return [json.loads(line)["title"] for line in result.stdout.splitlines()]
+
+    assert len(exported()) == 3
+    assert exported("--feed", server.url("/two.xml")) == ["The tunnel story"]
+    assert exported("--lang", "de") == [] and len(exported("--lang", "en")) == 3
+    assert (
+        exported("--until", "2021-07-04") == [] and len(exported("--since", "2021-07-05", "--until", "2021-07-05")) == 3
+    )
+    bad = CliRunner().invoke(cli, ["--db", three_articles, "export", "--until", "July"])
+    assert bad.exit_code == 1 and "--until wants a date like 2024-05-01" in bad.output
+
+
+def test_the_poll_interval_keeps_the_configured_bounds(server, db_path, tmp_path, prefect_harness):
+    import sqlite3
+
+    from flows.ingest import ingest
+
+    config = tmp_path / "paperboy.toml"
+    config.write_text("[settings]\nmin_poll_interval = 60\nmax_poll_interval = 120\n")
+    ok = server.add("/ok.xml", rss([]), content_type="application/rss+xml")
+    gone = server.url("/missing.xml")
+    for url in (ok, gone):
+        store.add_feed(connect(db_path), url)
+    ingest(db_path=db_path, progress=False, config_path=str(config))
+    conn = sqlite3.connect(db_path)
+    intervals = dict(conn.execute("select url, interval_seconds from feeds"))
+    assert intervals[ok] == 120  # 30 minutes when nothing is known, held to the longest allowed
+    assert 60 <= intervals[gone] <= 120  # the error backoff too

@@ -202,7 +202,9 @@ def test_a_killed_run_leaves_no_process_behind(server, tmp_path, how):
             time.sleep(0.1)
         assert not [pid for pid in left if alive(pid)]
         if how == signal.SIGTERM:
-            assert proc.returncode == 143 and err.strip().splitlines()[-1] == "paperboy: terminated", err
+            assert proc.returncode == 143 and err.strip().splitlines()[-1].startswith(
+                "paperboy: terminated: what was stored stays"
+            ), err
             assert "Traceback" not in err
     finally:
         release.set()
