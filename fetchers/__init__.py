@@ -20,11 +20,12 @@ from ._http import (
 )
 from ._models import Entry, FeedPoll, FeedState, FetchResult, FetchSettings
 from ._xml import UnsafeXML, safe_xml
-from .urls import host_of, site_of, url_key, url_problem, web_url, without_credentials
+from .urls import feed_identity, host_of, site_of, url_key, url_problem, web_url, without_credentials
 from .values import ascii_int, one_line, printable
 
 __all__ = [
     "UnsafeXML",
+    "feed_identity",
     "ascii_int",
     "one_line",
     "printable",

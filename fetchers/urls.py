@@ -107,6 +107,23 @@ def site_of(url: str) -> str:
     return f"{host}:{port}" if port and port not in (80, 443) else host
 
 
+def feed_identity(url: str) -> str:
+    """A feed's URL as paperboy keeps it: scheme and host in lower case, no default port, no
+    fragment; the path and query as given (servers may tell their case apart)."""
+    url = url.strip()
+    parts = _split(url)
+    if parts is None or not parts.hostname:
+        return url
+    port = _port(parts)
+    default = {"http": 80, "https": 443}.get(parts.scheme.lower())
+    host = parts.hostname.lower()
+    host = f"[{host}]" if ":" in host else host
+    netloc = host if port in (None, default) else f"{host}:{port}"
+    if "@" in parts.netloc:
+        netloc = parts.netloc.rsplit("@", 1)[0] + "@" + netloc
+    return urlunsplit((parts.scheme.lower(), netloc, parts.path or "/", parts.query, ""))
+
+
 def without_credentials(url: str) -> str:
     """The URL with a user name and password masked, for printing (`https://***@host/feed`)."""
     parts = _split(url)

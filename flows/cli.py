@@ -20,7 +20,7 @@ os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
 
 from db import Busy, QueryError, connect, exclusive, store  # noqa: E402
-from fetchers import printable, url_problem, without_credentials  # noqa: E402
+from fetchers import feed_identity, printable, url_problem, without_credentials  # noqa: E402
 from flows.config import ConfigError, feeds_in, load_config, read_toml  # noqa: E402
 from flows.opml import OPMLError, read_opml, write_opml  # noqa: E402
 
@@ -97,13 +97,23 @@ def _check_url(url: str) -> str:
     return url.strip()
 
 
+def _stored_url(url: str, known: set[str], hint: str) -> str:
+    """The followed feed's URL as stored, `url` written as given or in any form of the same identity."""
+    if url in known:
+        return url
+    by_identity = {feed_identity(k): k for k in known}
+    if feed_identity(url) in by_identity:
+        return by_identity[feed_identity(url)]
+    raise Fail(f"no such feed: {without_credentials(url)} ({hint})")
+
+
 @feeds.command("add")
 @click.argument("url")
 @click.option("--name", help="A display name for the feed.")
 @click.pass_obj
 def feeds_add(obj: Ctx, url: str, name: str | None) -> None:
     """Follow the feed at URL."""
-    url = _check_url(url)
+    url = feed_identity(_check_url(url))
     added = store.add_feed(obj.db(), url, name)
     say(f"added {without_credentials(url)}" if added else f"already following {without_credentials(url)}")
 
@@ -113,9 +123,10 @@ def feeds_add(obj: Ctx, url: str, name: str | None) -> None:
 @click.pass_obj
 def feeds_remove(obj: Ctx, url: str) -> None:
     """Stop following URL (its stored articles stay)."""
-    if not store.remove_feed(obj.db(), url):
-        raise Fail(f"no such feed: {url}")
-    click.echo(f"removed {url}")
+    db = obj.db()
+    url = _stored_url(url, {r["url"] for r in store.list_feeds(db)}, "paperboy feeds list shows them")
+    store.remove_feed(db, url)
+    say(f"removed {without_credentials(url)}")
 
 
 @feeds.command("list")
@@ -168,7 +179,7 @@ def feeds_import(obj: Ctx, file: str) -> None:
             say(f"paperboy: {file}: refused {printable(url)[:200]!r}: {problem}", err=True)
             refused += 1
         else:
-            added += store.add_feed(db, url.strip(), name)
+            added += store.add_feed(db, feed_identity(url), name)
     say(f"{added} feeds added, {len(items) - added - refused} already followed, {refused} refused ({file})")
     if refused:
         sys.exit(1)
@@ -199,9 +210,7 @@ def run(obj: Ctx, feed_urls: tuple[str, ...], due: bool, as_json: bool) -> None:
     obj.config()  # a bad config is one line here, not a failed flow run
     db = obj.db()
     known = {r["url"] for r in store.list_feeds(db)}
-    for url in feed_urls:
-        if url not in known:
-            raise Fail(f"no such feed: {url} (add it with: paperboy feeds add URL)")
+    feed_urls = tuple(_stored_url(url, known, "add it with: paperboy feeds add URL") for url in feed_urls)
     if not known:
         raise Fail("no feeds yet: add one with `paperboy feeds add URL`")
     try:
@@ -294,9 +303,7 @@ def backfill(
     obj.config()
     db = obj.db()
     known = {r["url"] for r in store.list_feeds(db)}
-    for url in feed_urls:
-        if url not in known:
-            raise Fail(f"no such feed: {url} (add it first: paperboy feeds add URL)")
+    feed_urls = tuple(_stored_url(url, known, "add it first: paperboy feeds add URL") for url in feed_urls)
     from flows.runner import run_backfill
 
     summary = run_backfill(

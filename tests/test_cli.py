@@ -375,3 +375,18 @@ def test_the_poll_interval_keeps_the_configured_bounds(server, db_path, tmp_path
     intervals = dict(conn.execute("select url, interval_seconds from feeds"))
     assert intervals[ok] == 120  # 30 minutes when nothing is known, held to the longest allowed
     assert 60 <= intervals[gone] <= 120  # the error backoff too
+
+
+def test_one_feed_under_any_spelling_of_its_address(db_path):
+    run = CliRunner().invoke
+    assert (
+        "added https://www.example.com/Feed.xml"
+        in run(cli, ["--db", db_path, "feeds", "add", "HTTPS://WWW.Example.COM:443/Feed.xml"]).output
+    )
+    for other in ("https://www.example.com/Feed.xml#top", "https://WWW.EXAMPLE.com/Feed.xml"):
+        assert "already following" in run(cli, ["--db", db_path, "feeds", "add", other]).output
+    assert (
+        "added" in run(cli, ["--db", db_path, "feeds", "add", "https://www.example.com/feed.xml"]).output
+    )  # the path's case counts
+    assert run(cli, ["--db", db_path, "feeds", "remove", "https://www.EXAMPLE.com/Feed.xml#x"]).exit_code == 0
+    assert [r["url"] for r in store.list_feeds(connect(db_path))] == ["https://www.example.com/feed.xml"]
