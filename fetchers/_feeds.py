@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import calendar
 import hashlib
+import html
+import json
+import time
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -83,6 +86,8 @@ def parse_entries(state: FeedState, result: FetchResult) -> FeedPoll:
 
 
 def _parse(state: FeedState, result: FetchResult) -> FeedPoll:
+    if _is_json_feed(result):
+        return _parse_json_feed(state, result)
     headers = dict(result.headers)
     headers.pop("content-encoding", None)  # already decoded by the fetcher
     headers.pop("content-location", None)  # feedparser would resolve relative links against it
@@ -126,6 +131,67 @@ def _parse(state: FeedState, result: FetchResult) -> FeedPoll:
     )
 
 
+def _is_json_feed(result: FetchResult) -> bool:
+    return "json" in result.content_type or result.content[:64].lstrip()[:1] == b"{"
+
+
+def _parse_json_feed(state: FeedState, result: FetchResult) -> FeedPoll:
+    """A JSON Feed (1.0 or 1.1, https://jsonfeed.org), read into the same values as RSS and Atom."""
+    try:
+        feed = json.loads(result.content)
+    except (ValueError, RecursionError) as exc:
+        return FeedPoll(state, "failed", error=f"not a feed: not valid JSON: {exc}"[:300], http_status=result.status)
+    version = feed.get("version") if isinstance(feed, dict) else None
+    if not (isinstance(version, str) and version.startswith("https://jsonfeed.org/version/")):
+        return FeedPoll(
+            state, "failed", error="not a feed: JSON without a jsonfeed.org version", http_status=result.status
+        )
+    items = feed.get("items") if isinstance(feed.get("items"), list) else []
+    entries, seen = [], set()
+    for item in items[:MAX_ITEMS]:
+        if not isinstance(item, dict):
+            continue
+        text = item.get("content_text")
+        body = item.get("content_html") or (f"<p>{html.escape(text)}</p>" if isinstance(text, str) else "")
+        authors = item.get("authors") if isinstance(item.get("authors"), list) else [item.get("author")]  # 1.1, 1.0
+        entry = _entry(state.url, {
+            "id": item.get("id") if isinstance(item.get("id"), (str, int)) else None,
+            "link": item.get("url") or item.get("external_url"),
+            "title": item.get("title"),
+            "authors": [a for a in authors if isinstance(a, dict)],
+            "content": [{"value": body}],
+            "summary": item.get("summary"),
+            "published_parsed": _rfc3339(item.get("date_published") or item.get("date_modified")),
+        })  # fmt: skip
+        if entry is not None and entry.key not in seen:
+            seen.add(entry.key)
+            entries.append(entry)
+    return FeedPoll(
+        state=state,
+        status="fetched",
+        entries=tuple(entries),
+        title=one_line(feed.get("title"), MAX_TITLE),
+        site_url=web_url(feed.get("home_page_url")),
+        http_status=result.status,
+        ttl_hint=cache_hint(result.headers),
+        next_page=web_url(feed.get("next_url")),
+        notice=f"the feed lists more than {MAX_ITEMS} items: the first {MAX_ITEMS} were read"
+        if len(items) > MAX_ITEMS
+        else None,
+    )
+
+
+def _rfc3339(value) -> time.struct_time | None:
+    """A JSON Feed date (RFC 3339) as the UTC time tuple feedparser gives for RSS dates."""
+    if not isinstance(value, str):
+        return None
+    try:
+        when = datetime.fromisoformat(value.strip()[:64])
+        return (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC).timetuple()
+    except (ValueError, OverflowError):
+        return None
+
+
 def _entry(feed_url: str, item) -> Entry | None:
     """One item as paperboy keeps it, every field checked and capped; None for an item with
     neither a guid, a link nor a title. Only an http(s) address becomes the item's link."""
@@ -143,6 +209,8 @@ def _entry(feed_url: str, item) -> Entry | None:
     authors = tuple(dict.fromkeys(n for n in (one_line(n, MAX_NAME) for n in names[:MAX_AUTHORS]) if n))
     contents = item.get("content") or []
     content = max((str(c.get("value") or "") for c in contents), key=len, default="") or item.get("summary")
+    if not isinstance(content, str | None):
+        content = None
     return Entry(
         feed_url=feed_url,
         key=key,

@@ -11,12 +11,13 @@ from fetchers import FeedState, FetchResult, parse_entries, retry_after_seconds,
 from flows import schedule
 
 FEEDS = Path(__file__).parent / "fixtures" / "feeds"
-CASES = sorted(p.stem for p in FEEDS.glob("*.xml"))
+KINDS = {".xml": "application/xml", ".jsonfeed": "application/feed+json"}  # a case's feed, beside its <case>.json
+CASES = sorted(p.stem for kind in KINDS for p in FEEDS.glob(f"*{kind}"))
 
 
 def parse(case: str, url: str = "https://feeds.example.org/feed.xml"):
-    body = (FEEDS / f"{case}.xml").read_bytes()
-    result = FetchResult(url, url, 200, {"content-type": "application/xml"}, body)
+    [(path, content_type)] = [(FEEDS / f"{case}{k}", t) for k, t in KINDS.items() if (FEEDS / f"{case}{k}").exists()]
+    result = FetchResult(url, url, 200, {"content-type": content_type}, path.read_bytes())
     return parse_entries(FeedState(url), result)
 
 

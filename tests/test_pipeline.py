@@ -349,3 +349,13 @@ def test_a_sites_learned_boilerplate_is_read_through_an_index_that_an_older_arch
     (read,) = [s for s in statements if "from boilerplate" in s]
     plan = " ".join(row[3] for row in db.conn.execute(f"explain query plan {read}"))
     assert "USING INDEX boilerplate_learned" in plan
+
+
+def test_a_json_feed_is_followed_like_rss(server, db_path):
+    pages = [server.add(f"/j{i}.html", article_page(f"JSON story {i}", story(500 + i))) for i in range(2)]
+    items = [{"id": f"j{i}", "url": page, "title": f"JSON story {i}", "date_published": "2024-05-07T10:00:00Z"}
+             for i, page in enumerate(pages)]  # fmt: skip
+    feed = {"version": "https://jsonfeed.org/version/1.1", "title": "JSON", "items": items}
+    store.add_feed(connect(db_path), server.add("/feed.json", json.dumps(feed), content_type="application/feed+json"))
+    assert run(db_path)["articles"]["new"] == 2
+    assert run(db_path)["feeds"]["not_modified"] == 1  # conditional GET, as for RSS
