@@ -608,6 +608,30 @@ def export_articles(
         yield row
 
 
+def article(db: sqlite_utils.Database, ref: str, url_key) -> dict | None:
+    """One article by its id, its URL, or any address it was reached under; with its feed's URL
+    and those addresses."""
+    if ref.isascii() and ref.isdigit():
+        found = db.execute("select id from articles where id = ?", [int(ref)]).fetchone()
+    else:
+        found = db.execute("select id from articles where url = ?", [ref]).fetchone()
+        found = found or db.execute("select article_id from article_urls where key = ?", [url_key(ref)]).fetchone()
+    if not found:
+        return None
+    row = next(db.query("select a.*, f.url as feed from articles a left join feeds f on f.id = a.feed_id "
+                        "where a.id = ?", [found[0]]))  # fmt: skip
+    row["authors"] = json.loads(row["authors"] or "[]")
+    row["addresses"] = [k for (k,) in db.execute("select key from article_urls where article_id = ? order by key",
+                                                 [found[0]])]  # fmt: skip
+    return row
+
+
+def raw_page(db: sqlite_utils.Database, article_id: int) -> bytes | None:
+    """The page an article was extracted from, as fetched; None when none is stored."""
+    row = db.execute("select html_zstd, html_zlib from raw_pages where article_id = ?", [article_id]).fetchone()
+    return zstandard.decompress(_page_zstd(*row)) if row else None
+
+
 # --- Retry-After holds and backfill checkpoints -------------------------------------------------
 
 

@@ -452,6 +452,38 @@ def search(obj: Ctx, query: str, limit: int, plain: bool, feed_url, lang, since,
         say(f"  {r['snippet']}\n")
 
 
+@cli.command()
+@click.argument("ref")
+@click.option("--json", "as_json", is_flag=True, help="The article as one JSON object.")
+@click.option("--raw", is_flag=True, help="Write the stored page, as fetched, to stdout.")
+@click.pass_obj
+def show(obj: Ctx, ref: str, as_json: bool, raw: bool) -> None:
+    """One article, by its id (from search) or any address it was reached under: metadata and text."""
+    from fetchers import url_key
+
+    db = obj.db(read_only=True)
+    row = store.article(db, ref.strip(), url_key)
+    if row is None:
+        raise Fail(f"no article {printable(ref)[:200]!r} in {obj.db_path}")
+    if raw:
+        page = store.raw_page(db, row["id"])
+        if page is None:
+            raise Fail(f"article {row['id']} has no stored page (its text came from the feed)")
+        sys.stdout.buffer.write(page)
+        return
+    row = _printable_row(row)
+    if as_json:
+        click.echo(json.dumps(row, ensure_ascii=False))
+        return
+    say(f"[{row['id']}] {row['title'] or '(no title)'}")
+    for label, value in (("url", row["url"]), ("feed", row["feed"]), ("published", row["published"]),
+                         ("authors", ", ".join(row["authors"])), ("language", row["language"]),
+                         ("text from", row["text_source"]), ("addresses", ", ".join(row["addresses"]))):  # fmt: skip
+        say(f"{label + ':':<11}{value or '-'}")
+    say("")
+    say(row["text"])
+
+
 def _check_days(**days: str | None) -> None:
     from datetime import date
 

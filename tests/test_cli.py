@@ -28,7 +28,7 @@ ALL_COMMANDS = sorted(commands(cli))
 
 def test_the_command_list_is_complete():
     expected = {("feeds", "add"), ("feeds", "list"), ("feeds", "remove"), ("feeds", "import"), ("feeds", "export"),
-                ("run",), ("serve",), ("extract",), ("search",), ("export",)}  # fmt: skip
+                ("run",), ("serve",), ("extract",), ("search",), ("export",), ("show",)}  # fmt: skip
     assert expected <= set(ALL_COMMANDS)
 
 
@@ -390,3 +390,20 @@ def test_one_feed_under_any_spelling_of_its_address(db_path):
     )  # the path's case counts
     assert run(cli, ["--db", db_path, "feeds", "remove", "https://www.EXAMPLE.com/Feed.xml#x"]).exit_code == 0
     assert [r["url"] for r in store.list_feeds(connect(db_path))] == ["https://www.example.com/feed.xml"]
+
+
+def test_show_one_article_by_id_or_address(three_articles, server):
+    run = CliRunner().invoke
+    [hit] = [
+        json.loads(line)
+        for line in run(cli, ["--db", three_articles, "search", "funicular", "--json"]).stdout.splitlines()
+    ]
+    by_id = run(cli, ["--db", three_articles, "show", str(hit["id"])])
+    assert by_id.exit_code == 0 and by_id.output.startswith(f"[{hit['id']}] The tunnel story")
+    assert f"feed:      {server.url('/two.xml')}" in by_id.output and "A funicular under the ridge" in by_id.output
+    by_address = run(cli, ["--db", three_articles, "show", server.url("/tunnel.html").replace("http://", "https://")])
+    assert by_address.output == by_id.output  # any address it was reached under
+    raw = run(cli, ["--db", three_articles, "show", str(hit["id"]), "--raw"])
+    assert raw.stdout_bytes.startswith(b"<!DOCTYPE html>") and b"funicular" in raw.stdout_bytes
+    missing = run(cli, ["--db", three_articles, "show", "99999"])
+    assert missing.exit_code == 1 and missing.output.startswith("paperboy: no article '99999'")
