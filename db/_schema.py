@@ -119,7 +119,11 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
 
 
 # Columns added after a table was first released: (table, column, type).
-ADDED_COLUMNS = (("raw_pages", "html_zstd", bytes),)
+ADDED_COLUMNS = (
+    ("raw_pages", "html_zstd", bytes),
+    ("feeds", "removed_at", str),  # a removed feed keeps its row (and its articles' link to it) until purged
+    ("feeds", "min_interval", int),  # seconds: this feed's own shortest poll interval (feeds edit)
+)
 
 
 # Indexes added after their table was first released, created where missing.

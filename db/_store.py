@@ -54,38 +54,66 @@ def write(db: sqlite_utils.Database) -> Iterator[sqlite_utils.Database]:
 
 
 def add_feed(db: sqlite_utils.Database, url: str, name: str | None = None) -> bool:
-    """Add a feed; False when it is already there."""
+    """Follow a feed; a removed one is followed again, with its articles and memory. False when
+    it is followed already."""
     with write(db):
-        if db.execute("select 1 from feeds where url = ?", [url]).fetchone():
+        row = db.execute("select id, removed_at from feeds where url = ?", [url]).fetchone()
+        if row and row[1] is None:
             return False
+        if row:
+            db.execute("update feeds set removed_at = null, name = coalesce(?, name) where id = ?", [name, row[0]])
+            return True
         db["feeds"].insert({"url": url, "name": name, "added_at": now_iso(), "consecutive_errors": 0, "disabled": 0})
     return True
 
 
-def remove_feed(db: sqlite_utils.Database, url: str) -> bool:
-    """Remove a feed and its entry memory; its stored articles stay in the archive."""
+def remove_feed(db: sqlite_utils.Database, url: str, purge: bool = False) -> bool:
+    """Stop following a feed. Its row stays, marked removed, so that its articles keep their feed
+    and its memory of items stays (adding it again restores both); `purge` deletes the feed with
+    its articles, their pages and addresses, and its items."""
     with write(db):
         row = db.execute("select id from feeds where url = ?", [url]).fetchone()
         if not row:
             return False
-        db.execute("delete from entries where feed_id = ?", [row[0]])
-        db.execute("update articles set feed_id = null where feed_id = ?", [row[0]])
-        db.execute("delete from feeds where id = ?", [row[0]])
+        if not purge:
+            db.execute("update feeds set removed_at = ? where id = ?", [now_iso(), row[0]])
+            return True
+        gone = "(select id from articles where feed_id = ?)"
+        for sql in (
+            f"delete from raw_pages where article_id in {gone}",
+            f"delete from article_urls where article_id in {gone}",
+            "delete from entries where feed_id = ?",
+            "delete from articles where feed_id = ?",
+            "delete from feeds where id = ?",
+        ):
+            db.execute(sql, [row[0]])
     return True
 
 
+def edit_feed(db: sqlite_utils.Database, url: str, **changes) -> bool:
+    """Change a followed feed: name, min_interval (seconds, None for the global one), disabled
+    (paused). False when no such feed is followed."""
+    with write(db):
+        row = db.execute("select id from feeds where url = ? and removed_at is null", [url]).fetchone()
+        if row and changes:
+            db["feeds"].update(row[0], changes)
+    return row is not None
+
+
 def list_feeds(db: sqlite_utils.Database) -> list[dict]:
+    """The feeds followed (not the removed ones), with their article counts."""
+    removed = "removed_at" in db["feeds"].columns_dict  # a read-only db of an older paperboy has none
     return list(
         db.query(
             "select f.*, (select count(*) from articles a where a.feed_id = f.id) as articles "
-            "from feeds f order by f.id"
+            f"from feeds f {'where f.removed_at is null ' if removed else ''}order by f.id"
         )
     )
 
 
 def feeds_to_poll(db: sqlite_utils.Database, urls: Iterable[str] = (), due_only: bool = False) -> list[dict]:
     urls = list(urls)
-    sql = "select * from feeds where disabled = 0"
+    sql = "select * from feeds where disabled = 0 and removed_at is null"
     params: list = []
     if urls:
         sql += f" and url in {IN_LIST}"

@@ -120,13 +120,46 @@ def feeds_add(obj: Ctx, url: str, name: str | None) -> None:
 
 @feeds.command("remove")
 @click.argument("url")
+@click.option("--purge", is_flag=True, help="Delete the feed's stored articles too (asks first).")
+@click.option("--yes", is_flag=True, help="With --purge: do not ask.")
 @click.pass_obj
-def feeds_remove(obj: Ctx, url: str) -> None:
-    """Stop following URL (its stored articles stay)."""
+def feeds_remove(obj: Ctx, url: str, purge: bool, yes: bool) -> None:
+    """Stop following URL. Its stored articles stay, still linked to it, and adding it again
+    follows it on where it stopped; --purge deletes them."""
     db = obj.db()
     url = _stored_url(url, {r["url"] for r in store.list_feeds(db)}, "paperboy feeds list shows them")
-    store.remove_feed(db, url)
-    say(f"removed {without_credentials(url)}")
+    if purge and not yes:
+        count = next(r["articles"] for r in store.list_feeds(db) if r["url"] == url)
+        click.confirm(f"delete {without_credentials(url)} and its {count} stored articles?", abort=True, err=True)
+    store.remove_feed(db, url, purge=purge)
+    say(f"{'purged' if purge else 'removed'} {without_credentials(url)}")
+
+
+@feeds.command("edit")
+@click.argument("url")
+@click.option("--name", help="A display name.")
+@click.option(
+    "--min-interval",
+    type=click.IntRange(min=0),
+    help="This feed's shortest poll interval in seconds (0: the global one).",
+)
+@click.option("--pause/--resume", default=None, help="Stop polling the feed, or poll it again.")
+@click.pass_obj
+def feeds_edit(obj: Ctx, url: str, name: str | None, min_interval: int | None, pause: bool | None) -> None:
+    """Change a followed feed: its name, its shortest poll interval, paused or not."""
+    db = obj.db()
+    url = _stored_url(url, {r["url"] for r in store.list_feeds(db)}, "paperboy feeds list shows them")
+    changes: dict = {}
+    if name is not None:
+        changes["name"] = name
+    if min_interval is not None:
+        changes["min_interval"] = min_interval or None
+    if pause is not None:
+        changes.update(disabled=int(pause), next_poll_at=None)  # a resumed feed is due at once
+    if not changes:
+        raise Fail("say what to change: --name, --min-interval, --pause or --resume")
+    store.edit_feed(db, url, **changes)
+    say(f"changed {without_credentials(url)}: {', '.join(changes)}")
 
 
 @feeds.command("list")
@@ -145,7 +178,7 @@ def feeds_list(obj: Ctx, as_json: bool) -> None:
         click.echo("no feeds yet: paperboy feeds add URL")
         return
     for r in rows:
-        state = "disabled" if r["disabled"] else ("ok" if not r["consecutive_errors"] else "failing")
+        state = "paused" if r["disabled"] else ("ok" if not r["consecutive_errors"] else "failing")
         say(f"{r['url']}  [{state}] {r['articles']} articles")
         say(
             f"    name: {r['name'] or r['title'] or '-'}   last success: {r['last_success_at'] or 'never'}"

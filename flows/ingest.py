@@ -186,7 +186,8 @@ def remember_poll(db, row: dict, poll: FeedPoll, summary: Summary, show: Progres
         todo, duplicates = [], 0
     summary.articles["duplicate"] += duplicates
     summary.feeds[poll.status] += 1
-    record_feed(db, row, poll, len(todo), (cfg.min_poll_interval, cfg.max_poll_interval))
+    lo = max(cfg.min_poll_interval, row["min_interval"] or 0)  # the feed's own shortest interval, if longer
+    record_feed(db, row, poll, len(todo), (lo, max(lo, cfg.max_poll_interval)))
     url = without_credentials(row["url"])
     if poll.retry_after is not None:
         summary.holds[site_of(poll.state.url)] = time.time() + poll.retry_after

@@ -407,3 +407,43 @@ def test_show_one_article_by_id_or_address(three_articles, server):
     assert raw.stdout_bytes.startswith(b"<!DOCTYPE html>") and b"funicular" in raw.stdout_bytes
     missing = run(cli, ["--db", three_articles, "show", "99999"])
     assert missing.exit_code == 1 and missing.output.startswith("paperboy: no article '99999'")
+
+
+def test_a_removed_feed_keeps_its_articles_and_comes_back_whole(three_articles, server):
+    import sqlite3
+
+    run = CliRunner().invoke
+    one = server.url("/one.xml")
+    assert run(cli, ["--db", three_articles, "feeds", "remove", one]).output.strip() == f"removed {one}"
+    assert one not in run(cli, ["--db", three_articles, "feeds", "list"]).output
+    exported = [json.loads(line) for line in run(cli, ["--db", three_articles, "export"]).stdout.splitlines()]
+    assert sorted(r["feed"] for r in exported) == [one, one, server.url("/two.xml")]  # still linked
+    assert "added" in run(cli, ["--db", three_articles, "feeds", "add", one]).output
+    assert f"{one}  [ok] 2 articles" in run(cli, ["--db", three_articles, "feeds", "list"]).output
+    declined = run(cli, ["--db", three_articles, "feeds", "remove", one, "--purge"], input="n\n")
+    assert declined.exit_code == 1 and "delete " + one + " and its 2 stored articles?" in declined.output
+    assert run(cli, ["--db", three_articles, "feeds", "remove", one, "--purge", "--yes"]).exit_code == 0
+    conn = sqlite3.connect(three_articles)
+    assert conn.execute("select count(*) from articles").fetchone() == (1,)
+    assert conn.execute("select count(*) from raw_pages").fetchone() == (1,)
+    assert conn.execute("select count(*) from feeds").fetchone() == (1,)
+
+
+def test_feeds_edit_pauses_resumes_and_names(three_articles, server):
+    from flows.ingest import ingest
+
+    run = CliRunner().invoke
+    two = server.url("/two.xml")
+    assert run(cli, ["--db", three_articles, "feeds", "edit", two, "--pause", "--name", "Two"]).exit_code == 0
+    listed = run(cli, ["--db", three_articles, "feeds", "list"]).output
+    assert f"{two}  [paused]" in listed and "name: Two" in listed
+    before = len(server.requests_to("/two.xml"))
+    ingest(db_path=three_articles, progress=False)
+    assert len(server.requests_to("/two.xml")) == before  # a paused feed is not polled
+    run(cli, ["--db", three_articles, "feeds", "edit", two, "--resume", "--min-interval", "7200"])
+    ingest(db_path=three_articles, progress=False, due=True)
+    assert len(server.requests_to("/two.xml")) == before + 1  # due at once when resumed
+    [interval] = [r["interval_seconds"] for r in store.list_feeds(connect(three_articles)) if r["url"] == two]
+    assert interval >= 7200
+    nothing = run(cli, ["--db", three_articles, "feeds", "edit", two])
+    assert nothing.exit_code == 1 and "say what to change" in nothing.output
