@@ -6,6 +6,7 @@ or a broken feed: failures come back as values (`FetchResult.error`, `FeedPoll.e
 
 from ._discover import SourcePage, origin_of, paged_url, parse_sitemap, read_feed_page, read_sitemap, sitemap_roots
 from ._feeds import parse_entries, poll_feed
+from ._find import Found, find_feeds
 from ._guard import address_is_public
 from ._hosts import HOSTS
 from ._http import (
@@ -25,6 +26,8 @@ from .values import ascii_int, one_line, printable
 
 __all__ = [
     "UnsafeXML",
+    "Found",
+    "find_feeds",
     "feed_identity",
     "ascii_int",
     "one_line",

@@ -110,10 +110,27 @@ def _stored_url(url: str, known: set[str], hint: str) -> str:
 @feeds.command("add")
 @click.argument("url")
 @click.option("--name", help="A display name for the feed.")
+@click.option("--no-check", is_flag=True, help="Add the URL as it is, without fetching it.")
 @click.pass_obj
-def feeds_add(obj: Ctx, url: str, name: str | None) -> None:
-    """Follow the feed at URL."""
+def feeds_add(obj: Ctx, url: str, name: str | None, no_check: bool) -> None:
+    """Follow the feed at URL, once it is fetched and read as a feed. For a page, the feeds it
+    links (else those at the usual places, /feed, /rss.xml, …): one is added, several are listed."""
     url = feed_identity(_check_url(url))
+    if not no_check:
+        from flows.work import find_feed
+
+        found = find_feed(url, obj.config().fetch)
+        if found.error:
+            raise Fail(f"{without_credentials(url)}: {found.error} (--no-check adds it as it is)")
+        if len(found.feeds) > 1:
+            for feed, title in found.feeds:
+                say(f"{feed}  {title or ''}")
+            raise Fail(f"{without_credentials(url)} names {len(found.feeds)} feeds: add one of them")
+        [(url, title)] = found.feeds
+        url = feed_identity(url)
+        name = name or title
+        if found.page:
+            say(f"found {without_credentials(url)} on the page")
     added = store.add_feed(obj.db(), url, name)
     say(f"added {without_credentials(url)}" if added else f"already following {without_credentials(url)}")
 

@@ -25,8 +25,10 @@ from fetchers import (
     Fetcher,
     FetchResult,
     FetchSettings,
+    Found,
     SourcePage,
     fetch_all,
+    find_feeds,
     poll_feed,
     read_feed_page,
     read_sitemap,
@@ -56,6 +58,14 @@ async def _poll_many(states: list[FeedState], settings: FetchSettings) -> list[F
 
 def poll_many(states: list[FeedState], settings: FetchSettings) -> list[FeedPoll]:
     return asyncio.run(_poll_many(states, settings))
+
+
+def find_feed(url: str, settings: FetchSettings) -> Found:
+    async def look() -> Found:
+        async with Fetcher(settings) as fetcher:
+            return await find_feeds(url, fetcher=fetcher)
+
+    return asyncio.run(look())
 
 
 def fetch_many(urls: list[str], settings: FetchSettings) -> list[FetchResult]:

@@ -69,8 +69,8 @@ def test_opml_round_trip(db_path, tmp_path):
 
 
 def test_feeds_add_list_remove(db_path):
-    assert "added" in invoke(db_path, "feeds", "add", "https://x.example.com/feed", "--name", "X").output
-    assert "already following" in invoke(db_path, "feeds", "add", "https://x.example.com/feed").output
+    assert "added" in invoke(db_path, "feeds", "add", "https://x.example.com/feed", "--name", "X", "--no-check").output
+    assert "already following" in invoke(db_path, "feeds", "add", "https://x.example.com/feed", "--no-check").output
     listing = invoke(db_path, "feeds", "list").output
     assert "https://x.example.com/feed" in listing and "last success: never" in listing
     assert "removed" in invoke(db_path, "feeds", "remove", "https://x.example.com/feed").output
@@ -100,8 +100,8 @@ def test_errors_are_one_line_and_a_non_zero_exit(db_path, args, message):
 def test_a_bad_config_is_one_line(db_path, tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text("[settings]\nmax_bytes = \n")
-    result = CliRunner().invoke(cli, ["--db", db_path, "--config", str(bad), "feeds", "add", "https://a.example/f"])
-    assert result.exit_code == 0  # feeds add needs no config
+    args = ["--db", db_path, "--config", str(bad), "feeds", "add", "https://a.example/f", "--no-check"]
+    assert CliRunner().invoke(cli, args).exit_code == 0  # feeds add without its check needs no config
     result = CliRunner().invoke(cli, ["--db", db_path, "--config", str(bad), "run"])
     assert result.exit_code != 0 and "not valid TOML" in result.output
 
@@ -232,7 +232,8 @@ def test_serve_ticks_on_its_schedule_polls_due_feeds_and_stops_cleanly(server, t
     env = {**os.environ, "PAPERBOY_DB": db, "PREFECT_HOME": str(home)}
     env.pop("PREFECT_API_URL", None)
     subprocess.run([sys.executable, "-m", "flows", "feeds", "add", server.url("/feed.xml")], env=env, check=True)
-    subprocess.run([sys.executable, "-m", "flows", "feeds", "add", server.url("/gone.xml")], env=env, check=True)
+    subprocess.run([sys.executable, "-m", "flows", "feeds", "add", server.url("/gone.xml"), "--no-check"], env=env,
+                   check=True)  # fmt: skip
     import socket
 
     taken = socket.socket()  # the port asked for is taken: serve says so and takes another
@@ -381,12 +382,12 @@ def test_one_feed_under_any_spelling_of_its_address(db_path):
     run = CliRunner().invoke
     assert (
         "added https://www.example.com/Feed.xml"
-        in run(cli, ["--db", db_path, "feeds", "add", "HTTPS://WWW.Example.COM:443/Feed.xml"]).output
+        in run(cli, ["--db", db_path, "feeds", "add", "HTTPS://WWW.Example.COM:443/Feed.xml", "--no-check"]).output
     )
     for other in ("https://www.example.com/Feed.xml#top", "https://WWW.EXAMPLE.com/Feed.xml"):
-        assert "already following" in run(cli, ["--db", db_path, "feeds", "add", other]).output
+        assert "already following" in run(cli, ["--db", db_path, "feeds", "add", other, "--no-check"]).output
     assert (
-        "added" in run(cli, ["--db", db_path, "feeds", "add", "https://www.example.com/feed.xml"]).output
+        "added" in run(cli, ["--db", db_path, "feeds", "add", "https://www.example.com/feed.xml", "--no-check"]).output
     )  # the path's case counts
     assert run(cli, ["--db", db_path, "feeds", "remove", "https://www.EXAMPLE.com/Feed.xml#x"]).exit_code == 0
     assert [r["url"] for r in store.list_feeds(connect(db_path))] == ["https://www.example.com/feed.xml"]
@@ -447,3 +448,35 @@ def test_feeds_edit_pauses_resumes_and_names(three_articles, server):
     assert interval >= 7200
     nothing = run(cli, ["--db", three_articles, "feeds", "edit", two])
     assert nothing.exit_code == 1 and "say what to change" in nothing.output
+
+
+def test_feeds_add_checks_the_url_and_finds_feeds_on_a_page(server, db_path):
+    def add(url, *more):
+        return CliRunner().invoke(cli, ["--db", db_path, "feeds", "add", url, *more])
+
+    feed = server.add("/news.xml", rss([], title="The News"), content_type="application/rss+xml")
+    assert add(feed).output.strip() == f"added {feed}"
+    assert [r["name"] for r in store.list_feeds(connect(db_path))] == ["The News"]  # the feed's title
+    head = '<link rel="alternate" type="application/atom+xml" href="/blog.atom"><link rel="alternate" href="/fr/">'
+    server.add("/blog.atom", '<feed xmlns="http://www.w3.org/2005/Atom"><title>Blog</title></feed>',
+               content_type="application/atom+xml")  # fmt: skip
+    page = server.add("/blog/", f"<html><head>{head}</head><body>Blog</body></html>")
+    found = add(page)
+    assert found.exit_code == 0 and f"found {server.url('/blog.atom')} on the page" in found.output
+    server.add("/two/", '<html><head><link rel="alternate" type="application/rss+xml" href="/news.xml">'
+               '<link rel="alternate" type="application/feed+json" href="/j.json"></head></html>')  # fmt: skip
+    server.add("/j.json", '{"version": "https://jsonfeed.org/version/1.1", "title": "J", "items": []}',
+               content_type="application/feed+json")  # fmt: skip
+    several = add(server.url("/two/"))
+    assert several.exit_code == 1 and "names 2 feeds: add one of them" in several.output
+    assert server.url("/j.json") in several.output
+    server.add("/bare/", "<html><body>no links</body></html>")
+    server.add("/rss.xml", rss([], title="Usual"), content_type="application/rss+xml")
+    assert f"found {server.url('/rss.xml')} on the page" in add(server.url("/bare/")).output  # a usual place
+    for bad, why in (
+        (server.url("/missing.xml"), "HTTP 404"),
+        (server.url("/blog.atom").replace("blog", "x"), "HTTP 404"),
+    ):
+        failed = add(bad)
+        assert failed.exit_code == 1 and why in failed.output and "--no-check" in failed.output
+    assert add(server.url("/missing.xml"), "--no-check").exit_code == 0
