@@ -590,16 +590,12 @@ def search(
         "from articles_fts join articles a on a.rowid = articles_fts.rowid left join feeds f on f.id = a.feed_id "
         "where articles_fts match ?"
     )
-    params: list = [query]
-    if feed:
-        sql += " and f.url = ?"
-        params.append(feed)
-    if language:
-        sql += " and a.language = ?"
-        params.append(language)
+    where, params = _article_filters(feed, language)
     days, day_params = _day_range("a.published", since, until)
     try:
-        rows = list(db.query(sql + days + " order by bm25(articles_fts) limit ?", [*params, *day_params, limit]))
+        rows = list(
+            db.query(sql + where + days + " order by bm25(articles_fts) limit ?", [query, *params, *day_params, limit])
+        )
     except sqlite3.OperationalError as exc:
         if "fts5" in str(exc) or "syntax" in str(exc) or "no such column" in str(exc):
             raise QueryError(str(exc)) from exc
@@ -607,6 +603,18 @@ def search(
     for row in rows:
         row["snippet"] = " ".join((row["snippet"] or "").split())  # one line
     return rows
+
+
+def _article_filters(feed: str | None, language: str | None) -> tuple[str, list]:
+    """` and …` conditions on an article's feed URL (as `f`) and language (as `a`), where given."""
+    sql, params = "", []
+    if feed:
+        sql += " and f.url = ?"
+        params.append(feed)
+    if language:
+        sql += " and a.language = ?"
+        params.append(language)
+    return sql, params
 
 
 def export_articles(
@@ -623,15 +631,9 @@ def export_articles(
         "a.text_source, a.fetched_at, a.updated_at, a.content_hash, a.extractor_version, a.text "
         "from articles a left join feeds f on f.id = a.feed_id where 1"
     )
-    days, params = _day_range("coalesce(a.published, a.fetched_at)", since, until)
-    sql += days
-    if feed:
-        sql += " and f.url = ?"
-        params.append(feed)
-    if language:
-        sql += " and a.language = ?"
-        params.append(language)
-    for row in db.query(sql + " order by a.id", params):
+    days, day_params = _day_range("coalesce(a.published, a.fetched_at)", since, until)
+    where, params = _article_filters(feed, language)
+    for row in db.query(sql + days + where + " order by a.id", day_params + params):
         row["authors"] = json.loads(row["authors"] or "[]")
         yield row
 

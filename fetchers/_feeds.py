@@ -7,6 +7,7 @@ import hashlib
 import html
 import json
 import time
+from collections.abc import Iterable
 from dataclasses import replace
 from datetime import UTC, datetime
 
@@ -106,29 +107,35 @@ def _parse(state: FeedState, result: FetchResult) -> FeedPoll:
             error=f"not a feed: {exc or 'no entries and no title'}"[:300],
             http_status=result.status,
         )
-    entries = []
-    seen: set[str] = set()
-    for item in parsed.entries:
-        entry = _entry(state.url, item)
-        if entry is None or entry.key in seen:
-            continue
-        seen.add(entry.key)
-        entries.append(entry)
+    entries = _unique(_entry(state.url, item) for item in parsed.entries)
     feed = parsed.feed
     hints = [cache_hint(result.headers), _publisher_hint(feed)]
     links = {link.get("rel"): web_url(link.get("href")) for link in feed.get("links", []) if link.get("href")}
     return FeedPoll(
         state=state,
         status="fetched",
-        entries=tuple(entries),
+        entries=entries,
         title=one_line(feed.get("title"), MAX_TITLE),
         site_url=web_url(feed.get("link")),
         http_status=result.status,
         ttl_hint=max((h for h in hints if h), default=None),
         prev_archive=links.get("prev-archive"),
         next_page=links.get("next"),
-        notice=f"the feed lists more than {MAX_ITEMS} items: the first {MAX_ITEMS} were read" if cut else None,
+        notice=_cut_notice(cut),
     )
+
+
+def _cut_notice(cut: bool) -> str | None:
+    return f"the feed lists more than {MAX_ITEMS} items: the first {MAX_ITEMS} were read" if cut else None
+
+
+def _unique(entries: Iterable[Entry | None]) -> tuple[Entry, ...]:
+    """The entries, each key once (the first), none of the items that gave no entry."""
+    out: dict[str, Entry] = {}
+    for entry in entries:
+        if entry is not None and entry.key not in out:
+            out[entry.key] = entry
+    return tuple(out.values())
 
 
 def _is_json_feed(result: FetchResult) -> bool:
@@ -147,38 +154,33 @@ def _parse_json_feed(state: FeedState, result: FetchResult) -> FeedPoll:
             state, "failed", error="not a feed: JSON without a jsonfeed.org version", http_status=result.status
         )
     items = feed.get("items") if isinstance(feed.get("items"), list) else []
-    entries, seen = [], set()
-    for item in items[:MAX_ITEMS]:
-        if not isinstance(item, dict):
-            continue
-        text = item.get("content_text")
-        body = item.get("content_html") or (f"<p>{html.escape(text)}</p>" if isinstance(text, str) else "")
-        authors = item.get("authors") if isinstance(item.get("authors"), list) else [item.get("author")]  # 1.1, 1.0
-        entry = _entry(state.url, {
-            "id": item.get("id") if isinstance(item.get("id"), (str, int)) else None,
-            "link": item.get("url") or item.get("external_url"),
-            "title": item.get("title"),
-            "authors": [a for a in authors if isinstance(a, dict)],
-            "content": [{"value": body}],
-            "summary": item.get("summary"),
-            "published_parsed": _rfc3339(item.get("date_published") or item.get("date_modified")),
-        })  # fmt: skip
-        if entry is not None and entry.key not in seen:
-            seen.add(entry.key)
-            entries.append(entry)
     return FeedPoll(
         state=state,
         status="fetched",
-        entries=tuple(entries),
+        entries=_unique(_json_entry(state.url, item) for item in items[:MAX_ITEMS] if isinstance(item, dict)),
         title=one_line(feed.get("title"), MAX_TITLE),
         site_url=web_url(feed.get("home_page_url")),
         http_status=result.status,
         ttl_hint=cache_hint(result.headers),
         next_page=web_url(feed.get("next_url")),
-        notice=f"the feed lists more than {MAX_ITEMS} items: the first {MAX_ITEMS} were read"
-        if len(items) > MAX_ITEMS
-        else None,
+        notice=_cut_notice(len(items) > MAX_ITEMS),
     )
+
+
+def _json_entry(feed_url: str, item: dict) -> Entry | None:
+    """A JSON Feed item through the same checks and caps as an RSS or Atom item."""
+    text = item.get("content_text")
+    body = item.get("content_html") or (f"<p>{html.escape(text)}</p>" if isinstance(text, str) else "")
+    authors = item.get("authors") if isinstance(item.get("authors"), list) else [item.get("author")]  # 1.1, 1.0
+    return _entry(feed_url, {
+        "id": item.get("id") if isinstance(item.get("id"), (str, int)) else None,
+        "link": item.get("url") or item.get("external_url"),
+        "title": item.get("title"),
+        "authors": [a for a in authors if isinstance(a, dict)],
+        "content": [{"value": body}],
+        "summary": item.get("summary"),
+        "published_parsed": _rfc3339(item.get("date_published") or item.get("date_modified")),
+    })  # fmt: skip
 
 
 def _rfc3339(value) -> time.struct_time | None:
