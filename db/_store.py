@@ -597,9 +597,11 @@ def search(
             db.query(sql + where + days + " order by bm25(articles_fts) limit ?", [query, *params, *day_params, limit])
         )
     except sqlite3.OperationalError as exc:
-        if "fts5" in str(exc) or "syntax" in str(exc) or "no such column" in str(exc):
-            raise QueryError(str(exc)) from exc
-        raise
+        # FTS5 says a query is bad in several ways ("fts5: syntax error near", "unterminated string",
+        # "unknown special query", "no such column"); what is not about the query is the store's.
+        if any(word in str(exc) for word in ("locked", "disk", "malformed", "no such table", "readonly")):
+            raise
+        raise QueryError(str(exc)) from exc
     for row in rows:
         row["snippet"] = " ".join((row["snippet"] or "").split())  # one line
     return rows

@@ -336,9 +336,10 @@ def test_search_results_say_where_they_are_from_and_filter(three_articles, serve
     assert f"[{json.loads(only_two.stdout)['id']}] The tunnel story" in text
 
 
-def test_a_query_that_cannot_be_read_is_one_line(three_articles):
-    result = CliRunner().invoke(cli, ["--db", three_articles, "search", '"unclosed phrase'])
-    assert result.exit_code == 1 and len(result.output.strip().splitlines()) == 1
+@pytest.mark.parametrize("query", ['"unclosed phrase', "*", "zeppelin AND", "NEAR(zeppelin", "(zeppelin"])
+def test_a_query_that_cannot_be_read_is_one_line(three_articles, query):
+    result = CliRunner().invoke(cli, ["--db", three_articles, "search", query])
+    assert result.exit_code == 1 and len(result.output.strip().splitlines()) == 1, result.output
     assert result.output.startswith("paperboy: search: the query cannot be read") and "--plain" in result.output
     plain = CliRunner().invoke(cli, ["--db", three_articles, "search", '"zeppelin', "--plain"])
     assert plain.exit_code == 0 and "zeppelin" in plain.output

@@ -262,7 +262,7 @@ def test_raw_html_is_kept_compressed_and_search_finds_the_article(server, db_pat
     raw = rows(db_path, "select html_zstd from raw_pages")[0][0]
     assert b"met on Tuesday to discuss" in zstandard.decompress(raw)
     hits = store.search(connect(db_path), "tuesday vote")
-    assert hits and hits[0]["title"] == "Story 0" and "[Tuesday]" in hits[0]["snippet"]
+    assert hits and hits[0]["title"] == "Story 0" and "**Tuesday**" in hits[0]["snippet"]
 
 
 def test_a_private_address_is_refused_unless_allowed(server, db_path, monkeypatch):
