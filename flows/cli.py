@@ -584,8 +584,12 @@ def _stop(signum, frame) -> None:
     transaction of its own (an open one is discarded whole), and what paperboy started stops with it
     (the Prefect server by its parent-death signal, workers by watching this process). Unwinding
     instead would wait on each fetch still in flight, for as long as its deadline."""
+    from flows.progress import STORED
+
     what = "terminated" if signum == signal.SIGTERM else "interrupted"
-    click.echo(f"paperboy: {what}: what was stored stays; run the same command to go on", err=True)
+    stored = STORED["stored"]
+    click.echo(f"paperboy: {what}: {stored} article{'s' * (stored != 1)} stored; run the same command to go on",
+               err=True)  # fmt: skip
     sys.stdout.flush()
     os._exit(128 + signum)
 

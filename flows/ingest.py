@@ -33,7 +33,7 @@ from fetchers import (
 from flows import schedule
 from flows.config import Config, load_config
 from flows.processes import exit_with_serve
-from flows.progress import Progress, Summary, markdown, tick_line
+from flows.progress import STORED, Progress, Summary, markdown, tick_line
 from flows.work import (
     PAGE_BUFFER,
     Extracted,
@@ -292,6 +292,7 @@ def store_extracted(db, pages, articles, learned: dict, summary: Summary) -> int
     for feed_id, items in outcomes.items():
         counts = save_or_fail(db, feed_id, items)
         summary.articles.update(counts)
+        STORED.update(stored=counts["new"] + counts["updated"])
         summary.articles["fallback"] += sum(1 for o in items if o.article and o.article.source == "feed")
     # What this batch taught about each host's boilerplate serves the batches after it.
     learned.update(store.learned_boilerplate(db, {host_of(p.result.final_url) for _, _, p in pages if p is not None}))

@@ -9,6 +9,9 @@ from dataclasses import dataclass, field
 
 from fetchers import printable
 
+# Articles stored (new or updated) by the passes of this process, for the line said when it is stopped.
+STORED = Counter()
+
 
 @dataclass
 class Summary:
