@@ -332,14 +332,7 @@ def backfill(
 ) -> None:
     """Fill the archive with the past of feeds (archives, sitemaps) or a file of URLs; or re-extract
     what is stored (--reprocess). Resumable: run the same command again after an interruption."""
-    from datetime import date
-
-    for name, value in (("--since", since), ("--until", until)):
-        if value:
-            try:
-                date.fromisoformat(value[:10])
-            except ValueError as exc:
-                raise Fail(f"{name} wants a date like 2024-05-01, not {value!r}") from exc
+    _check_days(since=since, until=until)
     if since and until and since[:10] > until[:10]:
         raise Fail(f"--since {since} is after --until {until}: the range holds no day")
     if rate is not None and rate <= 0:
