@@ -7,6 +7,8 @@ from pathlib import Path
 
 import sqlite_utils
 
+from . import _cjk
+
 SCHEMA_VERSION = 1
 LEARNED_MIN_ARTICLES = 3  # a paragraph in this many articles of one host is boilerplate
 
@@ -141,6 +143,7 @@ def _upgrade(db: sqlite_utils.Database) -> None:
     _add_columns(db)
     for sql in ADDED_INDEXES:
         db.conn.execute(sql)
+    _cjk.create(db)
 
 
 def _add_columns(db: sqlite_utils.Database) -> None:

@@ -20,6 +20,7 @@ import zstandard
 from extractors import Article, fingerprint, plain_text
 from fetchers import Entry, FeedPoll, FeedState, one_line, printable, web_url
 
+from . import _cjk
 from ._schema import LEARNED_MIN_ARTICLES
 
 MAX_TITLE, MAX_NAME = 1000, 200  # characters kept of an article's title and of an author's name
@@ -80,6 +81,7 @@ def remove_feed(db: sqlite_utils.Database, url: str, purge: bool = False) -> boo
             return True
         gone = "(select id from articles where feed_id = ?)"
         for sql in (
+            f"delete from {_cjk.TABLE} where rowid in {gone}",
             f"delete from raw_pages where article_id in {gone}",
             f"delete from article_urls where article_id in {gone}",
             "delete from entries where feed_id = ?",
@@ -88,6 +90,9 @@ def remove_feed(db: sqlite_utils.Database, url: str, purge: bool = False) -> boo
         ):
             db.execute(sql, [row[0]])
     return True
+
+
+PAUSED, GONE = 1, 2  # feeds.disabled: by the user, or by the publisher (HTTP 410); 0 polls it
 
 
 def edit_feed(db: sqlite_utils.Database, url: str, **changes) -> bool:
@@ -143,7 +148,7 @@ def record_poll(
     if poll.status == "failed":
         update.update(last_error=poll.error, last_error_at=now)
         if poll.gone:
-            update["disabled"] = 1
+            update["disabled"] = GONE
         with write(db):
             db.execute("update feeds set consecutive_errors = consecutive_errors + 1 where id = ?", [feed_id])
             db["feeds"].update(feed_id, update)
@@ -406,6 +411,7 @@ class _Known:
         self.address_rows: list[tuple[str, int]] = []
         self.raw_rows: list[tuple] = []
         self.learn_rows: list[tuple[str, str]] = []
+        self.written: list[int] = []  # articles whose text was stored or replaced
 
     def article_for(self, keys: Iterable[str]) -> int | None:
         return next((self.by_key[k] for k in keys if k in self.by_key), None)
@@ -418,6 +424,7 @@ class _Known:
 
     def flush(self, db) -> None:
         conn = db.conn
+        _cjk.index(db, self.written)
         conn.executemany(
             "update entries set status = ?, article_id = coalesce(?, article_id), attempts = ?, "
             "last_error = ?, updated_at = ? where feed_id = ? and key = ?",
@@ -475,6 +482,7 @@ def _save_one(db, feed_id, o: Outcome, now: str, host_of, known: _Known) -> list
         row = db.execute("select text_source, content_hash from articles where id = ?", [existing]).fetchone()
         if row and row[0] == "feed" and a.source == "page":
             _update_article(db, existing, feed_id, e, a, now)
+            known.written.append(existing)
             if o.raw_zstd is not None:
                 known.raw_rows.append((existing, a.url, now, o.raw_zstd))
             known.add_keys(existing, keys)
@@ -495,6 +503,7 @@ def _save_one(db, feed_id, o: Outcome, now: str, host_of, known: _Known) -> list
         mark("duplicate", clash)
         return ["duplicate"]
     article_id = _insert(db, "articles", row)
+    known.written.append(article_id)
     known.by_url[row["url"]] = article_id
     known.by_hash.setdefault(digest, article_id)
     known.add_keys(article_id, keys)
@@ -518,12 +527,6 @@ def _insert(db, table: str, row: dict) -> int:
     columns = ", ".join(row)
     cursor = db.execute(f"insert into {table} ({columns}) values ({', '.join('?' * len(row))})", list(row.values()))
     return cursor.lastrowid
-
-
-def _add_keys(db, article_id: int, keys: Iterable[str]) -> None:
-    db.conn.executemany(
-        "insert or ignore into article_urls (key, article_id) values (?, ?)", [(k, article_id) for k in keys if k]
-    )
 
 
 def _reason(error: str | None) -> str:
@@ -584,17 +587,20 @@ def search(
         if not terms:
             return []
         query = " ".join(f'"{t}"' for t in terms)
+    fts = "articles_fts"
+    if _cjk.has_cjk(query) and _cjk.TABLE in db.table_names():  # (a read-only db of an older paperboy has none)
+        fts, query = _cjk.TABLE, _cjk.query(query)
     sql = (
         "select a.id, a.title, a.url, a.published, a.language, f.url as feed, "
-        f"snippet(articles_fts, 1, '{MARK}', '{MARK}', '…', 16) as snippet "
-        "from articles_fts join articles a on a.rowid = articles_fts.rowid left join feeds f on f.id = a.feed_id "
-        "where articles_fts match ?"
+        f"snippet({fts}, 1, '{MARK}', '{MARK}', '…', 16) as snippet "
+        f"from {fts} join articles a on a.rowid = {fts}.rowid left join feeds f on f.id = a.feed_id "
+        f"where {fts} match ?"
     )
     where, params = _article_filters(feed, language)
     days, day_params = _day_range("a.published", since, until)
     try:
         rows = list(
-            db.query(sql + where + days + " order by bm25(articles_fts) limit ?", [query, *params, *day_params, limit])
+            db.query(sql + where + days + f" order by bm25({fts}) limit ?", [query, *params, *day_params, limit])
         )
     except sqlite3.OperationalError as exc:
         # FTS5 says a query is bad in several ways ("fts5: syntax error near", "unterminated string",
@@ -603,7 +609,7 @@ def search(
             raise
         raise QueryError(str(exc)) from exc
     for row in rows:
-        row["snippet"] = " ".join((row["snippet"] or "").split())  # one line
+        row["snippet"] = " ".join(_cjk.unspaced(row["snippet"] or "").split())  # one line
     return rows
 
 
@@ -775,5 +781,6 @@ def replace_texts(db: sqlite_utils.Database, updates: Iterable[tuple[int, Articl
                     "updated_at": now,
                 },
             )  # fmt: skip
+            _cjk.index(db, [article_id])
             changed += 1
     return changed

@@ -27,6 +27,15 @@ from flows.opml import OPMLError, read_opml, write_opml  # noqa: E402
 MAX_QUERY_CHARS = 1000  # a search's words: FTS5 costs grow with the square of the terms
 MAX_QUERY_TERMS = 32
 
+# Exit codes, the same for every command (README, "Exit codes"): a wrapper can tell them apart.
+OK, FAILED, USAGE, PARTIAL = 0, 1, 2, 3
+
+
+def _exit_for(done: int, failed: int) -> None:
+    """Some items failed: 3 when others were done, 1 when none was (nothing could be done)."""
+    if failed:
+        sys.exit(PARTIAL if done else FAILED)
+
 
 class Fail(click.ClickException):
     """A command that cannot do what it was asked: one line on stderr, `paperboy: ` and why."""
@@ -195,7 +204,9 @@ def feeds_list(obj: Ctx, as_json: bool) -> None:
         click.echo("no feeds yet: paperboy feeds add URL")
         return
     for r in rows:
-        state = "paused" if r["disabled"] else ("ok" if not r["consecutive_errors"] else "failing")
+        state = {store.PAUSED: "paused", store.GONE: "gone (410): not polled; feeds edit --resume tries it again"}.get(
+            r["disabled"], "failing" if r["consecutive_errors"] else "ok"
+        )
         say(f"{r['url']}  [{state}] {r['articles']} articles")
         say(
             f"    name: {r['name'] or r['title'] or '-'}   last success: {r['last_success_at'] or 'never'}"
@@ -221,6 +232,8 @@ def feeds_import(obj: Ctx, file: str) -> None:
         raise Fail(f"{file}: {exc}") from exc
     except ConfigError as exc:  # it names the file
         raise Fail(str(exc)) from exc
+    if not items:
+        raise Fail(f"{file}: no feeds in it (no outline with an xmlUrl)")
     db = obj.db()
     added = refused = 0
     for url, name in items:
@@ -231,8 +244,7 @@ def feeds_import(obj: Ctx, file: str) -> None:
         else:
             added += store.add_feed(db, feed_identity(url), name)
     say(f"{added} feeds added, {len(items) - added - refused} already followed, {refused} refused ({file})")
-    if refused:
-        sys.exit(1)
+    _exit_for(len(items) - refused, refused)
 
 
 @feeds.command("export")
@@ -276,6 +288,21 @@ def run(obj: Ctx, feed_urls: tuple[str, ...], due: bool, as_json: bool) -> None:
     from flows.progress import render
 
     say(json.dumps(summary) if as_json else render(summary))
+    _exit_for(*_pass_outcome(summary))
+
+
+def _pass_outcome(summary: dict) -> tuple[int, int]:
+    """(done, failed) of a pass. A failed feed or page is recorded and tried again on its schedule,
+    so a pass with some of them still did its job (0); one where every feed, or every page tried,
+    failed did nothing (1): the network, the proxy or the config is the likelier cause."""
+    f, a = summary["feeds"], summary["articles"]
+    feeds_ok = f["fetched"] + f["not_modified"] + f["unchanged"]
+    pages_ok = a["new"] + a["updated"] + a["duplicate"] + a["unchanged"] + a["from_feed_text"]
+    if f["failed"] and not feeds_ok:
+        return 0, f["failed"]
+    if a["failed"] and not pages_ok:
+        return 0, a["failed"]
+    return feeds_ok + pages_ok, 0
 
 
 @cli.command()
@@ -355,14 +382,18 @@ def backfill(
     )  # fmt: skip
     if as_json:
         click.echo(json.dumps(summary))  # one JSON document, the URLs of a dry run in it
-        return
-    for url in summary.pop("urls", []):
-        say(url)
-    if reprocess:
-        counts = ", ".join(f"{k}: {v}" for k, v in summary.items() if k != "dry_run")
-        say(counts + (" (dry run: nothing stored)" if summary["dry_run"] else ""))
     else:
-        say(render_backfill(summary))
+        for url in summary.get("urls", []):
+            say(url)
+        if reprocess:
+            counts = ", ".join(f"{k}: {v}" for k, v in summary.items() if k != "dry_run")
+            say(counts + (" (dry run: nothing stored)" if summary["dry_run"] else ""))
+        else:
+            say(render_backfill({k: v for k, v in summary.items() if k != "urls"}))
+    if reprocess:
+        _exit_for(summary["reprocessed"] - summary["failed"], summary["failed"])
+    else:  # a source that could not be read or a bad line of --urls counts as a failed item
+        _exit_for(summary["in_range"] - summary["failed"], summary["failed"] + len(summary["errors"]))
 
 
 def render_backfill(summary: dict) -> str:
@@ -455,8 +486,7 @@ def extract(obj: Ctx, sources: tuple[str, ...], url: str | None, fmt: str, raw: 
             if len(sources) > 1:
                 say(f"==> {source} <==")
             say(f"{record['title'] or ''}\n\n{record['text']}\n")
-    if failed:
-        sys.exit(1)
+    _exit_for(len(sources) - failed, failed)
 
 
 @cli.command()

@@ -482,3 +482,98 @@ def test_feeds_add_checks_the_url_and_finds_feeds_on_a_page(server, db_path):
         failed = add(bad)
         assert failed.exit_code == 1 and why in failed.output and "--no-check" in failed.output
     assert add(server.url("/missing.xml"), "--no-check").exit_code == 0
+
+
+def test_exit_codes_tell_all_done_some_failed_and_nothing_done(server, db_path, tmp_path, prefect_harness):
+    """0 all done, 3 done but some items failed, 1 nothing could be done: the same in every command."""
+    good, missing = tmp_path / "good.html", tmp_path / "missing.html"
+    good.write_text(article_page("A title", story(1)))
+
+    def code(*args):
+        return CliRunner().invoke(cli, ["--db", db_path, *args]).exit_code
+
+    assert code("extract", str(good)) == 0
+    assert code("extract", str(good), str(missing)) == 3
+    assert code("extract", str(missing)) == 1
+
+    not_opml = tmp_path / "feed.xml"
+    not_opml.write_text(rss([]))
+    empty = tmp_path / "empty.opml"
+    empty.write_text('<?xml version="1.0"?><opml version="2.0"><body><outline text="folder"/></body></opml>')
+    assert code("feeds", "import", str(not_opml)) == 1
+    assert code("feeds", "import", str(empty)) == 1
+
+    store.add_feed(connect(db_path), server.url("/gone-a.xml"))
+    store.add_feed(connect(db_path), server.url("/gone-b.xml"))
+    assert code("run") == 1  # every feed failed: nothing could be done
+    ok = server.add("/ok.xml", rss([]), content_type="application/rss+xml")
+    store.add_feed(connect(db_path), ok)
+    assert code("run", "--feed", ok, "--feed", server.url("/gone-a.xml")) == 0  # a failed feed is retried later
+
+    urls = tmp_path / "urls.txt"
+    page = server.add("/story.html", article_page("A story", story(2)))
+    urls.write_text(f"{page}\nnot a url\n")
+    assert code("backfill", "--urls", str(urls)) == 3  # the page stored, the bad line refused
+    urls.write_text(f"{server.url('/gone.html')}\n")
+    assert code("backfill", "--urls", str(urls)) == 1
+
+
+CJK_TEXTS = {
+    "ja": ("東京の天気", "東京都は明日、晴れの予報です。気温は二十度まで上がる見込みです。"),
+    "zh": ("北京新闻", "北京市今天举行了新闻发布会，介绍了城市交通的新计划。"),
+    "ko": ("서울 소식", "서울에서 열린 회의에는 시민 수백 명이 참석했습니다."),
+    "en": ("Tokyo in English", "The Tokyo metropolitan government met on Tuesday."),
+}
+
+
+@pytest.fixture
+def cjk_archive(db_path):
+    from db import Outcome
+    from extractors import Article
+    from fetchers import Entry
+
+    db = connect(db_path)
+    feed_id = store.add_feed(db, "https://example.com/feed.xml")
+    outcomes = [
+        Outcome(Entry("https://example.com/feed.xml", lang, lang, f"https://example.com/{lang}", title),
+                Article(f"https://example.com/{lang}", text, title, language=lang), keys=(f"example.com/{lang}",))
+        for lang, (title, text) in CJK_TEXTS.items()
+    ]  # fmt: skip
+    store.save_outcomes(db, feed_id, outcomes, lambda url: "example.com")
+    return db_path
+
+
+CJK_SEARCHES = {
+    "two Han characters inside a longer word": ("東京", {"ja"}),
+    "a Chinese word": ("北京", {"zh"}),
+    "a Korean word with its particle": ("서울", {"ko"}),
+    "kana": ("晴れ", {"ja"}),
+    "a phrase of characters side by side only": ('"京都"', {"ja"}),  # 東京都 holds 京都
+    "OR across scripts": ("北京 OR 서울", {"zh", "ko"}),
+    "characters apart are no match": ("東都", set()),
+    "Latin words still use the word index": ("Tokyo", {"en"}),
+}
+
+
+@pytest.mark.parametrize("case", CJK_SEARCHES)
+def test_chinese_japanese_and_korean_text_is_searchable(cjk_archive, case):
+    query, expected = CJK_SEARCHES[case]
+    result = CliRunner().invoke(cli, ["--db", cjk_archive, "search", query, "--json"])
+    found = {json.loads(line)["language"] for line in result.stdout.splitlines()}
+    assert found == expected, result.output
+    assert result.exit_code == (0 if expected else 1)
+
+
+def test_cjk_snippets_read_as_written_and_an_older_archive_is_indexed(cjk_archive):
+    import sqlite3
+
+    hit = json.loads(CliRunner().invoke(cli, ["--db", cjk_archive, "search", "東京", "--json"]).stdout)
+    assert "**東京**都" in hit["snippet"] and "\x1f" not in hit["snippet"] and "晴れの予報" in hit["snippet"]
+    conn = sqlite3.connect(cjk_archive)  # an archive of a paperboy before the CJK index
+    conn.execute("drop table articles_cjk")
+    conn.close()
+    result = CliRunner().invoke(cli, ["--db", cjk_archive, "search", "회의", "--json"])  # read-only: not upgraded
+    assert result.exit_code == 1
+    connect(cjk_archive)  # a writing command upgrades it
+    result = CliRunner().invoke(cli, ["--db", cjk_archive, "search", "회의", "--json"])
+    assert result.exit_code == 0 and json.loads(result.stdout)["language"] == "ko"

@@ -5,8 +5,10 @@ from __future__ import annotations
 import sqlite3
 
 import pytest
+from click.testing import CliRunner
 
 from db import connect, store
+from flows.cli import cli
 from tests.conftest import article_page, rss, story
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -87,10 +89,17 @@ def test_a_feed_that_is_gone_is_disabled(server, db_path):
     server.add("/feed.xml", "gone", status=410)
     store.add_feed(connect(db_path), server.url("/feed.xml"))
     run(db_path)
-    assert one(db_path, "select disabled, last_error from feeds") == (1, "HTTP 410")
+    assert one(db_path, "select last_error from feeds") == ("HTTP 410",)
     hits = len(server.requests_to("/feed.xml"))
     run(db_path)
     assert len(server.requests_to("/feed.xml")) == hits  # never polled again
+    listed = CliRunner().invoke(cli, ["--db", db_path, "feeds", "list"]).output
+    assert "[gone (410)" in listed and "paused" not in listed  # the publisher stopped it, not the user
+    assert (
+        CliRunner().invoke(cli, ["--db", db_path, "feeds", "edit", server.url("/feed.xml"), "--resume"]).exit_code == 0
+    )
+    run(db_path)
+    assert len(server.requests_to("/feed.xml")) == hits + 1
 
 
 def test_a_feed_that_retries_after_is_scheduled_no_sooner_than_asked(server, db_path):
