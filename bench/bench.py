@@ -304,9 +304,8 @@ print(json.dumps({"startup": t1 - t0, "per_task": ((t3 - t2) - (t2 - t1)) / 100}
 def store_rate(tmp: str, n: int = 10_000) -> float:
     import zstandard
 
-    from db import Outcome, connect, store
-    from extractors import Article
-    from fetchers import Entry, host_of
+    from core import Article, Entry, Outcome
+    from db import connect, store
     from flows.work import RAW_ZSTD_LEVEL
 
     db = connect(str(Path(tmp) / "store.db"))
@@ -322,10 +321,10 @@ def store_rate(tmp: str, n: int = 10_000) -> float:
         )
         for i in range(n)
     ]
-    store.new_entries(db, feed_id, "https://bench.example/feed.xml", [o.entry for o in outcomes], lambda u: u)
+    store.new_entries(db, feed_id, "https://bench.example/feed.xml", [o.entry for o in outcomes])
     t0 = time.perf_counter()
     for k in range(0, n, 64):
-        store.save_outcomes(db, feed_id, outcomes[k : k + 64], host_of)
+        store.save_outcomes(db, feed_id, outcomes[k : k + 64])
     return n / (time.perf_counter() - t0)
 
 

@@ -3,6 +3,6 @@
 from . import _store as store
 from ._lock import Busy, exclusive
 from ._schema import connect
-from ._store import MAX_ATTEMPTS, Outcome, QueryError, StoredPage
+from ._store import MAX_ATTEMPTS, QueryError
 
-__all__ = ["MAX_ATTEMPTS", "Busy", "Outcome", "QueryError", "StoredPage", "connect", "exclusive", "store"]
+__all__ = ["MAX_ATTEMPTS", "Busy", "QueryError", "connect", "exclusive", "store"]

@@ -11,14 +11,27 @@ import zlib
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import sqlite_utils
 import zstandard
 
-from extractors import Article, fingerprint, plain_text
-from fetchers import Entry, FeedPoll, FeedState, one_line, printable, web_url
+from core import (
+    Article,
+    Entry,
+    FeedPoll,
+    FeedState,
+    Outcome,
+    StoredPage,
+    fingerprint,
+    host_of,
+    one_line,
+    plain_text,
+    printable,
+    url_key,
+    web_url,
+)
 
 from . import _cjk
 from ._schema import LEARNED_MIN_ARTICLES
@@ -195,7 +208,7 @@ def article_for_keys(db: sqlite_utils.Database, keys: Iterable[str]) -> int | No
 
 
 def new_entries(
-    db: sqlite_utils.Database, feed_id: int, feed_url: str, entries: Iterable[Entry], link_key, limit: int
+    db: sqlite_utils.Database, feed_id: int, feed_url: str, entries: Iterable[Entry], limit: int
 ) -> tuple[list[Entry], int]:
     """Record unseen entries; return (entries whose page should be fetched, count of duplicates).
 
@@ -210,7 +223,7 @@ def new_entries(
         known = {r[0] for r in _in(db, "select key from entries where feed_id = ? and key in ({})", [feed_id],
                                    [e.key for e in entries])}  # fmt: skip
         fresh = [e for e in entries if e.key not in known]
-        stored = _insert_entries(db, feed_id, fresh, now, link_key, "pending")
+        stored = _insert_entries(db, feed_id, fresh, now, "pending")
         todo = [e for e, article in zip(fresh, stored, strict=True) if article is None][:limit]
         duplicates = sum(1 for article in stored if article is not None)
         # Entries left pending (by a killed pass, or beyond an earlier pass's portion) come next, oldest
@@ -232,7 +245,7 @@ def new_entries(
 # keeps its own, slower pace), and the summary of a backfill can be given by source.
 
 
-def record_backlog(db: sqlite_utils.Database, feed_id: int, source: str, entries: Iterable[Entry], link_key) -> Counter:
+def record_backlog(db: sqlite_utils.Database, feed_id: int, source: str, entries: Iterable[Entry]) -> Counter:
     """Record found entries to fetch later.
 
     Counts: queued (in the backlog, to fetch), known (seen before and dealt with: stored, failed...),
@@ -254,7 +267,7 @@ def record_backlog(db: sqlite_utils.Database, feed_id: int, source: str, entries
         for status in known.values():
             counts["queued" if status == "failed" or (status or "").startswith("backlog:") else "known"] += 1
         fresh = [e for e in entries if e.key not in known]
-        stored = _insert_entries(db, feed_id, fresh, now, link_key, f"backlog:{source}")
+        stored = _insert_entries(db, feed_id, fresh, now, f"backlog:{source}")
         counts["queued"] += sum(1 for article in stored if article is None)
         counts["already_stored"] += sum(1 for article in stored if article is not None)
     return +counts
@@ -301,10 +314,10 @@ def backlog(
         last = rows[-1]["rowid"]
 
 
-def _insert_entries(db, feed_id: int, entries: list[Entry], now: str, link_key, status: str) -> list[int | None]:
+def _insert_entries(db, feed_id: int, entries: list[Entry], now: str, status: str) -> list[int | None]:
     """Record unseen entries with `status`, in one statement; for each, the stored article its link
     already is (the entry is then recorded as a "duplicate" of it), else None."""
-    links = {e.link: link_key(e.link) for e in entries if e.link}
+    links = {e.link: url_key(e.link) for e in entries if e.link}
     stored = dict(_in(db, "select key, article_id from article_urls where key in ({})", [], set(links.values())))
     rows, out = [], []
     for e in entries:
@@ -326,17 +339,6 @@ def _insert_entries(db, feed_id: int, entries: list[Entry], now: str, link_key, 
 
 
 # --- articles -----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What became of one entry in a pass: an article (from its page or the feed), or an error."""
-
-    entry: Entry
-    article: Article | None = None
-    raw_zstd: bytes | None = None  # the page, zstd-compressed
-    keys: tuple[str, ...] = ()  # normalised addresses it was reached under
-    error: str | None = None  # why the page gave no article (the fallback may still have text)
 
 
 def text_hash(text: str) -> str:
@@ -366,7 +368,7 @@ def safe_article(a: Article) -> Article:
     )
 
 
-def save_outcomes(db: sqlite_utils.Database, feed_id: int | None, outcomes: Iterable[Outcome], host_of) -> Counter:
+def save_outcomes(db: sqlite_utils.Database, feed_id: int | None, outcomes: Iterable[Outcome]) -> Counter:
     """Store one batch in one transaction. Counts: new, updated, duplicate, failed:<reason>."""
     counts: Counter = Counter()
     now = now_iso()
@@ -374,7 +376,7 @@ def save_outcomes(db: sqlite_utils.Database, feed_id: int | None, outcomes: Iter
     with write(db):
         known = _Known(db, feed_id, outcomes)
         for o in outcomes:
-            counts.update(_save_one(db, feed_id, o, now, host_of, known))
+            counts.update(_save_one(db, feed_id, o, now, known))
         known.flush(db)
     return counts
 
@@ -450,7 +452,7 @@ def _in(db, sql: str, params: list, values: Iterable) -> Iterator[tuple]:
         yield from db.execute(sql.format(",".join("?" * len(chunk))), [*params, *chunk]).fetchall()
 
 
-def _save_one(db, feed_id, o: Outcome, now: str, host_of, known: _Known) -> list[str]:
+def _save_one(db, feed_id, o: Outcome, now: str, known: _Known) -> list[str]:
     e = o.entry
     entry_row = known.entries.get(e.key)
     attempts = (entry_row[0] if entry_row else 0) + (1 if e.link else 0)
@@ -646,7 +648,7 @@ def export_articles(
         yield row
 
 
-def article(db: sqlite_utils.Database, ref: str, url_key) -> dict | None:
+def article(db: sqlite_utils.Database, ref: str) -> dict | None:
     """One article by its id, its URL, or any address it was reached under; with its feed's URL
     and those addresses."""
     if ref.isascii() and ref.isdigit():
@@ -715,14 +717,6 @@ def save_job_state(db: sqlite_utils.Database, key: str, state: dict, finished: b
 
 
 # --- re-extraction (backfill --reprocess) -------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class StoredPage:
-    article_id: int
-    url: str
-    html_zstd: bytes  # the page, zstd-compressed
-    text_hash: str
 
 
 def _stored_where(feed_urls: Iterable[str], since: str | None, until: str | None) -> tuple[str, list]:

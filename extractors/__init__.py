@@ -6,20 +6,16 @@ first extraction would grow the flow's process by 113 MB (trafilatura's modules 
 model and what trafilatura loads lazily the rest).
 """
 
-from ._clean import RULE_FAMILIES, clean_paragraphs, fingerprint, plain_text
-from ._models import EXTRACTOR_VERSION, Article, ExtractOptions, SiteRules
+from ._clean import RULE_FAMILIES, clean_paragraphs
+from ._models import ExtractOptions, SiteRules
 
 __all__ = [
-    "EXTRACTOR_VERSION",
     "RULE_FAMILIES",
-    "Article",
     "ExtractOptions",
     "SiteRules",
     "clean_paragraphs",
     "extract",
     "extract_fragment",
-    "fingerprint",
-    "plain_text",
 ]
 
 

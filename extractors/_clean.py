@@ -23,11 +23,12 @@ Every pattern is about phrasing, never about a publisher: pages of unknown sites
 
 from __future__ import annotations
 
-import hashlib
 import re
 import unicodedata
 from collections import Counter
 from collections.abc import Iterable
+
+from core.text import fingerprint
 
 # Every rule family, by the name that ExtractOptions.disabled_rules switches it off with.
 RULE_FAMILIES = frozenset(
@@ -360,29 +361,6 @@ WEAK_PROMO_LEN = 80
 MAX_EDGE_LEN = 350  # characters: edge furniture is short; a longer paragraph is story text
 MAX_BIO_LEN = 600  # bios run to a few sentences, never longer
 MAX_LINE_LEN = 220  # "unmistakable" mid-body lines (credits, labels) are one short line
-
-
-_TAG = re.compile(r"</?[a-zA-Z][^<>]{0,500}>")
-_SCRIPT_URL = re.compile(r"\b(?:java|vb)script\s*:", re.I)
-
-
-def plain_text(text: str | None) -> str | None:
-    """Extracted text is plain text: markup that survived extraction (a tag inside a <title>, an
-    escaped snippet in a feed) is removed, so nothing stored can be rendered as HTML by a reader."""
-    if text is None:
-        return None
-    return _SCRIPT_URL.sub("", _TAG.sub("", text)).replace("\x00", "")
-
-
-_DIGITS = re.compile(r"\d+")
-
-
-def fingerprint(paragraph: str) -> str:
-    """A paragraph's identity for learned boilerplate: case, spacing and digits folded."""
-    if not paragraph.isascii():  # NFKC leaves ASCII as it is: skip its cost for most paragraphs
-        paragraph = unicodedata.normalize("NFKC", paragraph)
-    norm = _DIGITS.sub("0", " ".join(paragraph.lower().split()))
-    return hashlib.sha1(norm.encode()).hexdigest()[:16]
 
 
 def _words(text: str) -> list[str]:

@@ -31,8 +31,10 @@ from trafilatura.utils import (
 )
 from trafilatura.xml import delete_element
 
-from ._clean import clean_paragraphs, declared_words, outside_declared, plain_text, truncated_against
-from ._models import Article, ExtractOptions
+from core import Article, plain_text
+
+from ._clean import clean_paragraphs, declared_words, outside_declared, truncated_against
+from ._models import ExtractOptions
 
 DEFAULT_OPTIONS = ExtractOptions()
 

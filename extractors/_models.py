@@ -3,8 +3,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-EXTRACTOR_VERSION = "2"  # bump when a change to extraction or cleaning changes stored text
-
 
 @dataclass(frozen=True)
 class SiteRules:
@@ -21,17 +19,3 @@ class ExtractOptions:
     disabled_rules: frozenset[str] = frozenset()  # rule families switched off, e.g. {"bio"}
     site_rules: Mapping[str, SiteRules] = field(default_factory=dict)  # host -> rules
     boilerplate: frozenset[str] = frozenset()  # paragraph fingerprints learned for this host
-
-
-@dataclass(frozen=True)
-class Article:
-    url: str  # the page's URL (after redirects)
-    text: str  # paragraphs separated by one blank line
-    title: str | None = None
-    authors: tuple[str, ...] = ()
-    published: str | None = None
-    language: str | None = None
-    canonical_url: str | None = None
-    source: str = "page"  # "page", or "feed" when the text came from the feed's own content
-    extractor_version: str = EXTRACTOR_VERSION
-    removed: tuple[tuple[str, str], ...] = ()  # (rule, paragraph) that cleaning removed

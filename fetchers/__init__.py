@@ -19,31 +19,19 @@ from ._http import (
     hold_seconds,
     retry_after_seconds,
 )
-from ._models import Entry, FeedPoll, FeedState, FetchResult, FetchSettings
+from ._models import FetchResult, FetchSettings
 from ._xml import UnsafeXML, safe_xml
-from .urls import feed_identity, host_of, site_of, url_key, url_problem, web_url, without_credentials
-from .values import ascii_int, one_line, printable
 
 __all__ = [
     "UnsafeXML",
     "Found",
     "find_feeds",
-    "feed_identity",
-    "ascii_int",
-    "one_line",
-    "printable",
     "safe_xml",
-    "url_problem",
-    "web_url",
-    "without_credentials",
     "HOSTS",
     "RETRY_AFTER_MAX",
     "RETRY_AFTER_MIN",
     "SourcePage",
     "Body",
-    "Entry",
-    "FeedPoll",
-    "FeedState",
     "FetchResult",
     "FetchSettings",
     "Fetcher",
@@ -51,7 +39,6 @@ __all__ = [
     "address_is_public",
     "fetch_all",
     "hold_seconds",
-    "host_of",
     "origin_of",
     "paged_url",
     "parse_entries",
@@ -60,7 +47,5 @@ __all__ = [
     "read_feed_page",
     "read_sitemap",
     "retry_after_seconds",
-    "site_of",
     "sitemap_roots",
-    "url_key",
 ]

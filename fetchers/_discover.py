@@ -14,12 +14,11 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from lxml import etree
 
+from core import Entry, FeedState, one_line, url_key, web_url
+
 from ._feeds import FEED_ACCEPT, MAX_TITLE, content_hash, parse_entries
 from ._http import Fetcher
-from ._models import Entry, FeedState
 from ._xml import UnsafeXML, safe_xml
-from .urls import url_key, web_url
-from .values import one_line
 
 SITEMAP_PLACES = ("/sitemap.xml", "/sitemap_index.xml")  # looked at besides robots.txt's Sitemap lines
 _DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")

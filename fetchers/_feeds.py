@@ -13,11 +13,11 @@ from datetime import UTC, datetime
 
 import feedparser
 
+from core import Entry, FeedPoll, FeedState, ascii_int, one_line, printable, url_key, web_url
+
 from ._http import Fetcher, hold_seconds, http_date_seconds
-from ._models import Entry, FeedPoll, FeedState, FetchResult
+from ._models import FetchResult
 from ._xml import MAX_ITEMS, UnsafeXML, first_items, safe_xml
-from .urls import url_key, web_url
-from .values import ascii_int, one_line, printable
 
 FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/rdf+xml, application/xml;q=0.9, */*;q=0.8"
 _SY_PERIOD = {"hourly": 3600, "daily": 86400, "weekly": 604800, "monthly": 2592000, "yearly": 31536000}

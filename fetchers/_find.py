@@ -8,10 +8,11 @@ from urllib.parse import urljoin
 import lxml.html
 from lxml import etree
 
+from core import FeedState, web_url
+
 from ._feeds import FEED_ACCEPT, parse_entries
 from ._http import Fetcher
-from ._models import FeedState, FetchResult
-from .urls import web_url
+from ._models import FetchResult
 
 FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/feed+json", "application/json",
               "application/rdf+xml", "application/xml", "text/xml")  # fmt: skip

@@ -23,11 +23,11 @@ import brotli
 import httpx
 from protego import Protego
 
+from core import ascii_int, site_of, url_problem
+
 from ._guard import BlockedAddress, GuardedBackend
 from ._hosts import HOSTS
 from ._models import FetchResult, FetchSettings
-from .urls import site_of, url_problem
-from .values import ascii_int
 
 REDIRECTS = (301, 302, 303, 307, 308)
 TRANSIENT_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})

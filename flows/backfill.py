@@ -28,8 +28,9 @@ from pathlib import Path
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
+from core import Entry, host_of, printable, url_key, url_problem
 from db import connect, store
-from fetchers import Entry, SourcePage, host_of, origin_of, printable, url_key, url_problem
+from fetchers import SourcePage, origin_of
 from flows.config import load_config
 from flows.discover import Walker
 from flows.ingest import extract_pages, process_pages, release
@@ -111,7 +112,7 @@ def backfill(
                 if dry_run:
                     _print_new(db, kept, printed)
                 else:
-                    report[src].update(store.record_backlog(db, feed_ids[w.feed_url], src, kept, url_key))
+                    report[src].update(store.record_backlog(db, feed_ids[w.feed_url], src, kept))
             for w in walkers:
                 state[src][w.feed_url] = {"walk": w.state, "older": w.found_older}
             if not dry_run:
@@ -133,7 +134,7 @@ def backfill(
         if dry_run:
             _print_new(db, entries, printed)
         else:
-            report["urls"].update(store.record_backlog(db, URLS_FEED_ID, "urls", entries, url_key))
+            report["urls"].update(store.record_backlog(db, URLS_FEED_ID, "urls", entries))
             feed_ids[URLS_FEED] = URLS_FEED_ID
 
     # 2. Fetch, extract and store the backlog, source by source, at each host's pace.

@@ -19,8 +19,8 @@ os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
 # The first start on a new machine creates Prefect's database: more than the default 20 s when busy.
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
 
-from db import Busy, QueryError, connect, exclusive, store  # noqa: E402
-from fetchers import feed_identity, printable, url_problem, without_credentials  # noqa: E402
+from core import feed_identity, printable, url_problem, without_credentials
+from db import Busy, QueryError, connect, exclusive, store
 from flows.config import ConfigError, feeds_in, load_config, read_toml  # noqa: E402
 from flows.opml import OPMLError, read_opml, write_opml  # noqa: E402
 
@@ -58,7 +58,7 @@ class Ctx:
         """The archive; `read_only` for commands that only read it (never changed, never upgraded)."""
         try:
             return connect(self.db_path, read_only=read_only)
-        except Exception as exc:  # sqlite3 errors, a path that is a folder, a file that is not a db
+        except Exception as exc:  # the store's errors, a path that is a folder, a file that is not a db
             raise Fail(f"cannot open database {self.db_path}: {exc}") from exc
 
     def config(self):
@@ -532,10 +532,9 @@ def search(obj: Ctx, query: str, limit: int, plain: bool, feed_url, lang, since,
 @click.pass_obj
 def show(obj: Ctx, ref: str, as_json: bool, raw: bool) -> None:
     """One article, by its id (from search) or any address it was reached under: metadata and text."""
-    from fetchers import url_key
 
     db = obj.db(read_only=True)
-    row = store.article(db, ref.strip(), url_key)
+    row = store.article(db, ref.strip())
     if row is None:
         raise Fail(f"no article {printable(ref)[:200]!r} in {obj.db_path}")
     if raw:

@@ -16,20 +16,10 @@ from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
-from db import Busy, Outcome, connect, exclusive, store
+from core import Entry, FeedPoll, FeedState, Outcome, host_of, site_of, url_key, web_url, without_credentials
+from db import Busy, connect, exclusive, store
 from extractors import ExtractOptions
-from fetchers import (
-    Entry,
-    FeedPoll,
-    FeedState,
-    FetchSettings,
-    hold_seconds,
-    host_of,
-    site_of,
-    url_key,
-    web_url,
-    without_credentials,
-)
+from fetchers import FetchSettings, hold_seconds
 from flows import schedule
 from flows.config import Config, load_config
 from flows.processes import exit_with_serve
@@ -180,7 +170,7 @@ def remember_poll(db, row: dict, poll: FeedPoll, summary: Summary, show: Progres
     """Store what a feed's poll found; its entries to fetch now (at most new_pages_per_feed, the rest
     wait for later passes). Whatever goes wrong here is this feed's error, recorded against it."""
     try:
-        todo, duplicates = store.new_entries(db, row["id"], row["url"], poll.entries, url_key, cfg.new_pages_per_feed)
+        todo, duplicates = store.new_entries(db, row["id"], row["url"], poll.entries, cfg.new_pages_per_feed)
     except Exception as exc:  # noqa: BLE001 - a defect in one feed's handling must not stop the pass
         poll = replace(poll, status="failed", error=f"internal error: {type(exc).__name__}: {exc}"[:300])
         todo, duplicates = [], 0
@@ -303,16 +293,15 @@ def save_or_fail(db, feed_id: int | None, items: list[Outcome]) -> Counter:
     """Store a feed's share of a batch in one transaction; should that fail, each item alone, and an
     item that cannot be stored is recorded as failed with the reason (tried again on a later pass)."""
     try:
-        return store.save_outcomes(db, feed_id, items, host_of)
+        return store.save_outcomes(db, feed_id, items)
     except Exception:  # noqa: BLE001 - find the item at fault; the others are stored
         counts: Counter = Counter()
         for item in items:
             try:
-                counts += store.save_outcomes(db, feed_id, [item], host_of)
+                counts += store.save_outcomes(db, feed_id, [item])
             except Exception as exc:  # noqa: BLE001
                 error = f"internal error: {type(exc).__name__}: {exc}"[:300]
-                counts += store.save_outcomes(db, feed_id, [replace(item, article=None, raw_zstd=None, error=error)],
-                                              host_of)  # fmt: skip
+                counts += store.save_outcomes(db, feed_id, [replace(item, article=None, raw_zstd=None, error=error)])
         return counts
 
 

@@ -7,7 +7,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
-from fetchers import printable
+from core import printable
 
 # Articles stored (new or updated) by the passes of this process, for the line said when it is stopped.
 STORED = Counter()

@@ -18,10 +18,9 @@ from typing import TypeVar
 import zstandard
 
 import extractors
-from extractors import Article, ExtractOptions
+from core import Article, FeedPoll, FeedState
+from extractors import ExtractOptions
 from fetchers import (
-    FeedPoll,
-    FeedState,
     Fetcher,
     FetchResult,
     FetchSettings,

@@ -81,7 +81,7 @@ def test_a_rule_family_can_be_switched_off():
 
 
 def test_learned_boilerplate_is_removed_anywhere():
-    from extractors import fingerprint
+    from core import fingerprint
 
     promo = "Our journalism is funded by readers like you, every single day of the year."
     paragraphs = expand(["@story", promo, "@story"])
@@ -90,7 +90,7 @@ def test_learned_boilerplate_is_removed_anywhere():
 
 
 def test_an_article_that_is_mostly_learned_text_is_kept_whole():
-    from extractors import fingerprint
+    from core import fingerprint
 
     # A templated series (a daily weather or markets report) repeats most of its text each day:
     # that is the story, not furniture.

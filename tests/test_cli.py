@@ -528,9 +528,7 @@ CJK_TEXTS = {
 
 @pytest.fixture
 def cjk_archive(db_path):
-    from db import Outcome
-    from extractors import Article
-    from fetchers import Entry
+    from core import Article, Entry, Outcome
 
     db = connect(db_path)
     feed_id = store.add_feed(db, "https://example.com/feed.xml")
@@ -539,7 +537,7 @@ def cjk_archive(db_path):
                 Article(f"https://example.com/{lang}", text, title, language=lang), keys=(f"example.com/{lang}",))
         for lang, (title, text) in CJK_TEXTS.items()
     ]  # fmt: skip
-    store.save_outcomes(db, feed_id, outcomes, lambda url: "example.com")
+    store.save_outcomes(db, feed_id, outcomes)
     return db_path
 
 

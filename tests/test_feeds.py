@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from fetchers import FeedState, FetchResult, parse_entries, retry_after_seconds, url_key
+from core import FeedState, url_key
+from fetchers import FetchResult, parse_entries, retry_after_seconds
 from flows import schedule
 
 FEEDS = Path(__file__).parent / "fixtures" / "feeds"

@@ -16,7 +16,8 @@ from pathlib import Path
 import brotli
 import pytest
 
-from fetchers import FeedState, FetchSettings, address_is_public
+from core import FeedState
+from fetchers import FetchSettings, address_is_public
 from flows.work import fetch_many, page_problem, poll_many
 from tests.conftest import assert_spaced
 from tests.server import TestServer

@@ -18,8 +18,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from core import FeedState
 from db import connect, exclusive, store
-from fetchers import FeedState, Fetcher, FetchSettings, poll_feed
+from fetchers import Fetcher, FetchSettings, poll_feed
 from flows.cli import cli
 from flows.processes import alive, descendants
 from tests.conftest import article_page, rss, story
@@ -150,7 +151,7 @@ def test_a_doctype_hidden_behind_a_comment_in_opml_is_cut(db_path, tmp_path):
 
 CUT = """
 import sys
-from fetchers import FeedState, FetchResult, parse_entries
+from fetchers import FetchResult, parse_entries
 body = sys.argv[1].encode() * int(sys.argv[2])
 poll = parse_entries(FeedState("http://example.com/f"), FetchResult("http://example.com/f", "http://example.com/f", 200,
                      {"content-type": "application/xml"}, body))

@@ -1,0 +1,31 @@
+"""What every layer shares and nothing of paperboy is imported by: the values that cross layers
+(models), the rules for URLs (urls), for values read from strangers (values) and for stored text
+(text). Standard library only."""
+
+from .models import EXTRACTOR_VERSION, Article, Entry, FeedPoll, FeedState, Outcome, StoredPage
+from .text import fingerprint, plain_text
+from .urls import feed_identity, host_of, site_of, url_key, url_problem, web_url, without_credentials
+from .values import ascii_int, clamp, one_line, printable
+
+__all__ = [
+    "EXTRACTOR_VERSION",
+    "Article",
+    "Entry",
+    "FeedPoll",
+    "FeedState",
+    "Outcome",
+    "StoredPage",
+    "ascii_int",
+    "clamp",
+    "feed_identity",
+    "fingerprint",
+    "host_of",
+    "one_line",
+    "plain_text",
+    "printable",
+    "site_of",
+    "url_key",
+    "url_problem",
+    "web_url",
+    "without_credentials",
+]

@@ -1,0 +1,86 @@
+"""The values that cross paperboy's layers: small, frozen, picklable, and importing nothing of
+paperboy (fetchers make entries and polls, extractors make articles, flows make outcomes, db stores
+them)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+EXTRACTOR_VERSION = "2"  # bump when a change to extraction or cleaning (extractors/) changes stored text
+
+
+@dataclass(frozen=True)
+class FeedState:
+    """What we remember of a feed between polls."""
+
+    url: str
+    etag: str | None = None
+    last_modified: str | None = None
+    content_hash: str | None = None
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One feed item."""
+
+    feed_url: str
+    key: str  # the guid, else the normalised link: unique within a feed
+    guid: str | None
+    link: str | None
+    title: str | None
+    authors: tuple[str, ...] = ()
+    published: str | None = None  # ISO 8601, UTC
+    content: str | None = None  # HTML from content:encoded, Atom content or the summary
+
+
+@dataclass(frozen=True)
+class FeedPoll:
+    """The outcome of polling one feed."""
+
+    state: FeedState  # the new state to store (etag, last_modified, hash)
+    status: str  # "fetched", "not_modified", "unchanged" or "failed"
+    entries: tuple[Entry, ...] = ()
+    title: str | None = None
+    site_url: str | None = None
+    error: str | None = None
+    http_status: int = 0
+    ttl_hint: int | None = None  # seconds the publisher asks us to wait (ttl, sy:update*, Cache-Control)
+    retry_after: int | None = None  # seconds, from a 429/503 (clamped to 1 minute - 1 day)
+    gone: bool = False  # 410: disable the feed
+    moved_to: str | None = None  # a permanent redirect's target
+    prev_archive: str | None = None  # RFC 5005: the archive page before this one
+    next_page: str | None = None  # RFC 5005 paged feeds: the next page
+    notice: str | None = None  # something the user should hear of a poll that worked (items left unread)
+
+
+@dataclass(frozen=True)
+class Article:
+    url: str  # the page's URL (after redirects)
+    text: str  # paragraphs separated by one blank line
+    title: str | None = None
+    authors: tuple[str, ...] = ()
+    published: str | None = None
+    language: str | None = None
+    canonical_url: str | None = None
+    source: str = "page"  # "page", or "feed" when the text came from the feed's own content
+    extractor_version: str = EXTRACTOR_VERSION
+    removed: tuple[tuple[str, str], ...] = ()  # (rule, paragraph) that cleaning removed
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of one entry in a pass: an article (from its page or the feed), or an error."""
+
+    entry: Entry
+    article: Article | None = None
+    raw_zstd: bytes | None = None  # the page, zstd-compressed
+    keys: tuple[str, ...] = ()  # normalised addresses it was reached under
+    error: str | None = None  # why the page gave no article (the fallback may still have text)
+
+
+@dataclass(frozen=True)
+class StoredPage:
+    article_id: int
+    url: str
+    html_zstd: bytes  # the page, zstd-compressed
+    text_hash: str
