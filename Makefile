@@ -24,7 +24,9 @@ test: $(BIN)/paperboy
 	$(BIN)/python -m pytest -q
 
 lint: $(BIN)/paperboy
-	$(BIN)/ruff format --check . && $(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 eval: $(BIN)/paperboy
 	$(BIN)/python bench/eval.py --shared $(SHARED)

@@ -55,7 +55,7 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
     conn = db.conn
     conn.execute("BEGIN IMMEDIATE")
     try:
-        db["feeds"].create(
+        db.table("feeds").create(
             {
                 "id": int, "url": str, "name": str, "title": str, "site_url": str,
                 "etag": str, "last_modified": str, "content_hash": str,
@@ -66,8 +66,8 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
             },
             pk="id", not_null={"url"}, defaults={"consecutive_errors": 0, "disabled": 0}, if_not_exists=True,
         )  # fmt: skip
-        db["feeds"].create_index(["url"], unique=True, if_not_exists=True)
-        db["articles"].create(
+        db.table("feeds").create_index(["url"], unique=True, if_not_exists=True)
+        db.table("articles").create(
             {
                 "id": int, "url": str, "feed_id": int, "guid": str, "title": str, "authors": str,
                 "published": str, "language": str, "text": str, "text_source": str,
@@ -75,15 +75,15 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
             },
             pk="id", not_null={"url", "text"}, foreign_keys=[("feed_id", "feeds", "id")], if_not_exists=True,
         )  # fmt: skip
-        db["articles"].create_index(["url"], unique=True, if_not_exists=True)
-        db["articles"].create_index(["content_hash"], if_not_exists=True)
-        db["articles"].create_index(["published"], if_not_exists=True)
-        db["articles"].create_index(["feed_id"], if_not_exists=True)
+        db.table("articles").create_index(["url"], unique=True, if_not_exists=True)
+        db.table("articles").create_index(["content_hash"], if_not_exists=True)
+        db.table("articles").create_index(["published"], if_not_exists=True)
+        db.table("articles").create_index(["feed_id"], if_not_exists=True)
         # Every address an article was reached under (link, final URL, canonical), normalised.
-        db["article_urls"].create({"key": str, "article_id": int}, pk="key", if_not_exists=True)
-        db["article_urls"].create_index(["article_id"], if_not_exists=True)
+        db.table("article_urls").create({"key": str, "article_id": int}, pk="key", if_not_exists=True)
+        db.table("article_urls").create_index(["article_id"], if_not_exists=True)
         # Every feed item seen, with what became of it: the memory that makes a re-run add nothing.
-        db["entries"].create(
+        db.table("entries").create(
             {
                 "feed_id": int, "key": str, "guid": str, "link": str, "title": str, "authors": str,
                 "published": str, "content": str, "status": str, "article_id": int, "attempts": int,
@@ -91,28 +91,29 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
             },
             pk=("feed_id", "key"), defaults={"attempts": 0}, if_not_exists=True,
         )  # fmt: skip
-        db["entries"].create_index(["status"], if_not_exists=True)
+        db.table("entries").create_index(["status"], if_not_exists=True)
         # The page as fetched, compressed (zstd), so that it can be re-extracted without a request.
         # html_zlib: the page as paperboy stored it before zstd (zlib); NULL in rows written since.
-        db["raw_pages"].create(
+        db.table("raw_pages").create(
             {"article_id": int, "url": str, "fetched_at": str, "html_zlib": bytes, "html_zstd": bytes},
             pk="article_id",
             if_not_exists=True,
         )
         # Learned boilerplate: how many articles of a host carry the same paragraph.
-        db["boilerplate"].create(
+        db.table("boilerplate").create(
             {"host": str, "fingerprint": str, "articles": int}, pk=("host", "fingerprint"), if_not_exists=True
         )
         # Retry-After holds outlive a pass: a host that asked for a day gets a day.
-        db["host_holds"].create({"host": str, "until": float}, pk="host", if_not_exists=True)
+        db.table("host_holds").create({"host": str, "until": float}, pk="host", if_not_exists=True)
         # One row per backfill job (its parameters are its key): the checkpoint a resumed job starts from.
-        db["backfill_jobs"].create(
+        db.table("backfill_jobs").create(
             {"key": str, "params": str, "state": str, "started_at": str, "updated_at": str, "finished_at": str},
             pk="key",
             if_not_exists=True,
         )
         if "articles_fts" not in db.table_names():
-            db["articles"].enable_fts(["title", "text"], create_triggers=True, tokenize="unicode61 remove_diacritics 2")
+            words = "unicode61 remove_diacritics 2"
+            db.table("articles").enable_fts(["title", "text"], create_triggers=True, tokenize=words)
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
@@ -148,9 +149,9 @@ def _upgrade(db: sqlite_utils.Database) -> None:
 
 def _add_columns(db: sqlite_utils.Database) -> None:
     for table, column, kind in ADDED_COLUMNS:
-        if column not in db[table].columns_dict:
+        if column not in db.table(table).columns_dict:
             try:
-                db[table].add_column(column, kind)
+                db.table(table).add_column(column, kind)
             except sqlite3.OperationalError as exc:  # another process added it first
                 if "duplicate column" not in str(exc):
                     raise

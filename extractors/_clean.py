@@ -591,6 +591,7 @@ def clean_paragraphs(
         # furniture: learned removal is for the odd recurring paragraph, never for the story.
         if sum(known) * LEARNED_MAX_SHARE > len(paragraphs):
             known = [False] * len(paragraphs)
+    rule: str | None
     for p, is_known in zip(paragraphs, known, strict=True):
         if is_known:
             rule = "learned"

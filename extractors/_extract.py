@@ -316,7 +316,7 @@ def _jsonld_article(tree) -> dict:
         headline = obj.get("headline")
         body = obj.get("articleBody")
         return {
-            "body": plain_text(html.unescape(body)).replace("\xa0", " ") if isinstance(body, str) else None,
+            "body": (plain_text(html.unescape(body)) or "").replace("\xa0", " ") if isinstance(body, str) else None,
             "title": " ".join(headline.split()) if isinstance(headline, str) else None,
             "author": "; ".join(dict.fromkeys(names)) or None,
             "date": obj.get("datePublished") if isinstance(obj.get("datePublished"), str) else None,
@@ -493,7 +493,7 @@ def extract(
     removed: list[tuple[str, str]] = []
     declared = ld.get("body") if options.clean and "declared" not in options.disabled_rules else None
     pool = declared_words(declared) if declared else None
-    if pool:
+    if declared and pool:
         paragraphs = truncated_against(paragraphs, declared, pool) or paragraphs
     if options.clean:
         patterns = [re.compile(p, re.I) for p in site.drop_patterns] if site else []
@@ -546,7 +546,7 @@ def _body(tree, url: str | None, options: ExtractOptions, prune: list[str], *, f
         prune_xpath=prune or None,
         fast=fast,
     )
-    return doc.text if doc is not None and doc.text else ""
+    return doc.text if isinstance(doc, Document) and doc.text else ""
 
 
 def extract_fragment(
@@ -592,7 +592,7 @@ def _fragment_text(html: str) -> str:
         doc = trafilatura.bare_extraction(tree, favor_precision=False, include_comments=False, deduplicate=False)
     except Exception:  # trafilatura raises assorted errors on pathological markup
         return ""
-    return doc.text if doc is not None and doc.text else ""
+    return doc.text if isinstance(doc, Document) and doc.text else ""
 
 
 def _strip_tags(html: str) -> str:

@@ -100,11 +100,11 @@ def _parse(state: FeedState, result: FetchResult) -> FeedPoll:
     body, cut = first_items(body)
     parsed = feedparser.parse(body, response_headers=headers, sanitize_html=True, resolve_relative_uris=True)
     if parsed.bozo and not parsed.entries and not parsed.feed.get("title"):
-        exc = parsed.get("bozo_exception")
+        problem = parsed.get("bozo_exception")
         return FeedPoll(
             state,
             "failed",
-            error=f"not a feed: {exc or 'no entries and no title'}"[:300],
+            error=f"not a feed: {problem or 'no entries and no title'}"[:300],
             http_status=result.status,
         )
     entries = _unique(_entry(state.url, item) for item in parsed.entries)
@@ -171,7 +171,8 @@ def _json_entry(feed_url: str, item: dict) -> Entry | None:
     """A JSON Feed item through the same checks and caps as an RSS or Atom item."""
     text = item.get("content_text")
     body = item.get("content_html") or (f"<p>{html.escape(text)}</p>" if isinstance(text, str) else "")
-    authors = item.get("authors") if isinstance(item.get("authors"), list) else [item.get("author")]  # 1.1, 1.0
+    listed = item.get("authors")
+    authors = listed if isinstance(listed, list) else [item.get("author")]  # 1.1, 1.0
     return _entry(feed_url, {
         "id": item.get("id") if isinstance(item.get("id"), (str, int)) else None,
         "link": item.get("url") or item.get("external_url"),

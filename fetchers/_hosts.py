@@ -12,6 +12,7 @@ import asyncio
 import threading
 import time
 from collections import Counter, defaultdict, deque
+from typing import Any
 
 
 class HostBook:
@@ -112,7 +113,7 @@ class HostBook:
     # robots.txt, read once per origin for every Fetcher of the process: a Fetcher lives for one
     # batch of pages, and a site's pages come in many batches.
 
-    def robots(self, origin: str) -> object | None:
+    def robots(self, origin: str) -> Any:
         """The rules remembered for `origin`, or None when there are none or they are too old."""
         with self._lock:
             expiry, rules = self._robots.get(origin, (0.0, None))

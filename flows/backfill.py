@@ -124,7 +124,7 @@ def backfill(
             errors += w.state["errors"]
             for e in w.state["errors"]:
                 show.line(f"{src}: {e}")
-    if "urls" in sources:
+    if "urls" in sources and urls_file:
         urls, bad = read_url_list(urls_file)
         for line in bad:
             show.line(f"urls: {line}")

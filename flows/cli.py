@@ -223,7 +223,7 @@ def feeds_import(obj: Ctx, file: str) -> None:
     """Follow every feed in an OPML file (or a TOML file with [[feeds]])."""
     try:
         if file.endswith(".toml"):
-            items = feeds_in(read_toml(file), file)
+            items = list(feeds_in(read_toml(file), file))
         else:
             items = read_opml(Path(file).read_bytes())
     except (FileNotFoundError, IsADirectoryError) as exc:

@@ -29,6 +29,7 @@ import re
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from lxml import etree
 
@@ -177,12 +178,13 @@ def load_config(path: str | None = None) -> Config:
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: [settings] must be a table")
     known = {f for f in FetchSettings.__dataclass_fields__} - {"holds"}
-    settings = {}
+    settings: dict[str, Any] = {}
     for key, value in raw.items():
         if key not in known and key not in OWN:
             raise ConfigError(f"{path}: unknown setting {key!r}")
         settings[key] = _checked(path, key, value)
-    fetch = FetchSettings(**{k: frozenset(v) if k == "allowed_hosts" else v for k, v in settings.items() if k in known})
+    given: dict[str, Any] = {k: frozenset(v) if k == "allowed_hosts" else v for k, v in settings.items() if k in known}
+    fetch = FetchSettings(**given)
     env_private = os.environ.get("PAPERBOY_ALLOW_PRIVATE_NETWORKS")
     if env_private is not None:
         fetch = replace(fetch, allow_private_networks=env_private.strip().lower() in TRUE)

@@ -259,7 +259,8 @@ def page_jobs(pages: list[tuple[int, Entry, FetchedPage | None]], options: Extra
     jobs, slots = [], []
     for i, (_, e, page) in enumerate(pages):
         address = e.link or _entry_address(e)
-        feed_text = FeedText(e.content, address, e.title, e.authors, e.published) if (e.content or "").strip() else None
+        feed_text = FeedText(e.content, address, e.title, e.authors, e.published) if e.content else None
+        feed_text = feed_text if feed_text and feed_text.html.strip() else None
         if page is not None and page.html_zstd is not None:
             url = page.result.final_url
             jobs.append(PageJob(url, page.html_zstd, options_for(options, learned, host_of(url)), e.authors,
@@ -326,6 +327,6 @@ def outcome_for(e: Entry, page: FetchedPage | None, article: Extracted | Failed 
 
 def _entry_address(e: Entry) -> str:
     """An address for an item with no link: its guid when that is a URL, else a tag URI."""
-    if web_url(e.guid):
+    if e.guid and web_url(e.guid):
         return e.guid
     return f"tag:paperboy,2026:{url_key(e.feed_url)}/{e.key}"

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from core import printable
 
 # Articles stored (new or updated) by the passes of this process, for the line said when it is stopped.
-STORED = Counter()
+STORED: Counter[str] = Counter()
 
 
 @dataclass

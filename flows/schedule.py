@@ -23,7 +23,7 @@ def next_interval(
 ) -> int:
     """The adaptive interval, never below the publisher's own hint (ttl, sy:updatePeriod, max-age),
     always between `lo` and `hi` seconds (min_poll_interval and max_poll_interval)."""
-    base = previous or DEFAULT_INTERVAL
+    base: float = previous or DEFAULT_INTERVAL
     base = base * SHORTEN if new_items else base * LENGTHEN
     if previous is None:
         base = DEFAULT_INTERVAL

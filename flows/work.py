@@ -236,7 +236,8 @@ def run_job(job: PageJob) -> Extracted | Failed | None:
 
 
 def run_feed_text(job: PageJob) -> Article | None:
-    text = job.feed_text  # run_job_limited calls this for a job that has one
+    text = job.feed_text
+    assert text is not None  # run_job_limited calls this for a job that has one
     return extractors.extract_fragment(
         text.html, text.url, title=text.title, authors=text.authors, published=text.published, options=job.options
     )

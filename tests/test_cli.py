@@ -531,7 +531,8 @@ def cjk_archive(db_path):
     from core import Article, Entry, Outcome
 
     db = connect(db_path)
-    feed_id = store.add_feed(db, "https://example.com/feed.xml")
+    store.add_feed(db, "https://example.com/feed.xml")
+    feed_id = store.list_feeds(db)[0]["id"]
     outcomes = [
         Outcome(Entry("https://example.com/feed.xml", lang, lang, f"https://example.com/{lang}", title),
                 Article(f"https://example.com/{lang}", text, title, language=lang), keys=(f"example.com/{lang}",))

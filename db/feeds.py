@@ -1,0 +1,136 @@
+"""Feeds: following, editing and removing them; their health and their next poll."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+import sqlite_utils
+
+from core import (
+    FeedPoll,
+    FeedState,
+)
+
+from . import _cjk
+from ._base import IN_LIST, now_iso, write
+
+# --- feeds --------------------------------------------------------------------------------------
+
+
+def add_feed(db: sqlite_utils.Database, url: str, name: str | None = None) -> bool:
+    """Follow a feed; a removed one is followed again, with its articles and memory. False when
+    it is followed already."""
+    with write(db):
+        row = db.execute("select id, removed_at from feeds where url = ?", [url]).fetchone()
+        if row and row[1] is None:
+            return False
+        if row:
+            db.execute("update feeds set removed_at = null, name = coalesce(?, name) where id = ?", [name, row[0]])
+            return True
+        fields = {"url": url, "name": name, "added_at": now_iso(), "consecutive_errors": 0, "disabled": 0}
+        db.table("feeds").insert(fields)
+    return True
+
+
+def remove_feed(db: sqlite_utils.Database, url: str, purge: bool = False) -> bool:
+    """Stop following a feed. Its row stays, marked removed, so that its articles keep their feed
+    and its memory of items stays (adding it again restores both); `purge` deletes the feed with
+    its articles, their pages and addresses, and its items."""
+    with write(db):
+        row = db.execute("select id from feeds where url = ?", [url]).fetchone()
+        if not row:
+            return False
+        if not purge:
+            db.execute("update feeds set removed_at = ? where id = ?", [now_iso(), row[0]])
+            return True
+        gone = "(select id from articles where feed_id = ?)"
+        for sql in (
+            f"delete from {_cjk.TABLE} where rowid in {gone}",
+            f"delete from raw_pages where article_id in {gone}",
+            f"delete from article_urls where article_id in {gone}",
+            "delete from entries where feed_id = ?",
+            "delete from articles where feed_id = ?",
+            "delete from feeds where id = ?",
+        ):
+            db.execute(sql, [row[0]])
+    return True
+
+
+PAUSED, GONE = 1, 2  # feeds.disabled: by the user, or by the publisher (HTTP 410); 0 polls it
+
+
+def edit_feed(db: sqlite_utils.Database, url: str, **changes: object) -> bool:
+    """Change a followed feed: name, min_interval (seconds, None for the global one), disabled
+    (paused). False when no such feed is followed."""
+    with write(db):
+        row = db.execute("select id from feeds where url = ? and removed_at is null", [url]).fetchone()
+        if row and changes:
+            db.table("feeds").update(row[0], changes)
+    return row is not None
+
+
+def list_feeds(db: sqlite_utils.Database) -> list[dict]:
+    """The feeds followed (not the removed ones), with their article counts."""
+    removed = "removed_at" in db.table("feeds").columns_dict  # a read-only db of an older paperboy has none
+    return list(
+        db.query(
+            "select f.*, (select count(*) from articles a where a.feed_id = f.id) as articles "
+            f"from feeds f {'where f.removed_at is null ' if removed else ''}order by f.id"
+        )
+    )
+
+
+def feeds_to_poll(db: sqlite_utils.Database, urls: Iterable[str] = (), due_only: bool = False) -> list[dict]:
+    urls = list(urls)
+    sql = "select * from feeds where disabled = 0 and removed_at is null"
+    params: list = []
+    if urls:
+        sql += f" and url in {IN_LIST}"
+        params.append(json.dumps(urls))
+    if due_only:
+        sql += " and (next_poll_at is null or next_poll_at <= ?)"
+        params.append(now_iso())
+    return list(db.query(sql + " order by id", params))
+
+
+def feed_state(row: dict) -> FeedState:
+    return FeedState(row["url"], row["etag"], row["last_modified"], row["content_hash"])
+
+
+def record_poll(
+    db: sqlite_utils.Database,
+    feed_id: int,
+    poll: FeedPoll,
+    *,
+    next_poll_at: str,
+    interval: int,
+    moved_to_confirmed: bool = False,
+) -> None:
+    """Store a poll's outcome: state when it succeeded, health either way."""
+    now = now_iso()
+    update: dict = {"last_polled_at": now, "next_poll_at": next_poll_at, "interval_seconds": interval}
+    if poll.status == "failed":
+        update.update(last_error=poll.error, last_error_at=now)
+        if poll.gone:
+            update["disabled"] = GONE
+        with write(db):
+            db.execute("update feeds set consecutive_errors = consecutive_errors + 1 where id = ?", [feed_id])
+            db.table("feeds").update(feed_id, update)
+        return
+    update.update(last_success_at=now, consecutive_errors=0, ttl_hint=poll.ttl_hint, moved_to=poll.moved_to)
+    if poll.status == "fetched":
+        update.update(
+            etag=poll.state.etag, last_modified=poll.state.last_modified, content_hash=poll.state.content_hash
+        )
+        if poll.title:
+            update["title"] = poll.title
+        if poll.site_url:
+            update["site_url"] = poll.site_url
+    if moved_to_confirmed and poll.moved_to:
+        exists = db.execute("select 1 from feeds where url = ?", [poll.moved_to]).fetchone()
+        if not exists:
+            update["url"] = poll.moved_to
+            update["moved_to"] = None
+    with write(db):
+        db.table("feeds").update(feed_id, update)

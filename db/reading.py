@@ -1,0 +1,131 @@
+"""Reading the archive: search, export, one article and its page."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections.abc import Iterator
+
+import sqlite_utils
+import zstandard
+
+from core import (
+    url_key,
+)
+
+from . import _cjk
+from ._base import _day_range
+from .articles import _page_zstd
+
+# --- reading ------------------------------------------------------------------------------------
+
+
+class QueryError(ValueError):
+    """A search query FTS5 cannot read."""
+
+
+_OPERATORS = re.compile(r'["()*^:]|\b(?:AND|OR|NOT|NEAR)\b')  # what makes a query more than plain words
+MARK = "**"  # around a match in a snippet: brackets clash with text that has its own ("[U.S.]")
+
+
+def search(
+    db: sqlite_utils.Database,
+    query: str,
+    limit: int = 10,
+    *,
+    plain: bool = False,
+    feed: str | None = None,
+    language: str | None = None,
+    since: str | None = None,
+    until: str | None = None,
+) -> list[dict]:
+    """Full-text search, best first. The query is FTS5's syntax (phrases in quotes, OR, NOT, prefix*,
+    NEAR); a query of plain words (`plain`, or one without any operator) has each word quoted, so
+    its punctuation is never syntax. QueryError for a query FTS5 cannot read."""
+    if plain or not _OPERATORS.search(query):
+        terms = [t for t in query.replace('"', " ").split() if t]
+        if not terms:
+            return []
+        query = " ".join(f'"{t}"' for t in terms)
+    fts = "articles_fts"
+    if _cjk.has_cjk(query) and _cjk.TABLE in db.table_names():  # (a read-only db of an older paperboy has none)
+        fts, query = _cjk.TABLE, _cjk.query(query)
+    sql = (
+        "select a.id, a.title, a.url, a.published, a.language, f.url as feed, "
+        f"snippet({fts}, 1, '{MARK}', '{MARK}', '…', 16) as snippet "
+        f"from {fts} join articles a on a.rowid = {fts}.rowid left join feeds f on f.id = a.feed_id "
+        f"where {fts} match ?"
+    )
+    where, params = _article_filters(feed, language)
+    days, day_params = _day_range("a.published", since, until)
+    try:
+        rows = list(
+            db.query(sql + where + days + f" order by bm25({fts}) limit ?", [query, *params, *day_params, limit])
+        )
+    except sqlite3.OperationalError as exc:
+        # FTS5 says a query is bad in several ways ("fts5: syntax error near", "unterminated string",
+        # "unknown special query", "no such column"); what is not about the query is the store's.
+        if any(word in str(exc) for word in ("locked", "disk", "malformed", "no such table", "readonly")):
+            raise
+        raise QueryError(str(exc)) from exc
+    for row in rows:
+        row["snippet"] = " ".join(_cjk.unspaced(row["snippet"] or "").split())  # one line
+    return rows
+
+
+def _article_filters(feed: str | None, language: str | None) -> tuple[str, list]:
+    """` and …` conditions on an article's feed URL (as `f`) and language (as `a`), where given."""
+    sql, params = "", []
+    if feed:
+        sql += " and f.url = ?"
+        params.append(feed)
+    if language:
+        sql += " and a.language = ?"
+        params.append(language)
+    return sql, params
+
+
+def export_articles(
+    db: sqlite_utils.Database,
+    since: str | None = None,
+    until: str | None = None,
+    feed: str | None = None,
+    language: str | None = None,
+) -> Iterator[dict]:
+    """Stored articles, oldest first, a row at a time (memory stays flat whatever the archive's
+    size); filtered by the day published (or fetched), inclusive, by feed URL and by language."""
+    sql = (
+        "select a.id, a.url, f.url as feed, a.guid, a.title, a.authors, a.published, a.language, "
+        "a.text_source, a.fetched_at, a.updated_at, a.content_hash, a.extractor_version, a.text "
+        "from articles a left join feeds f on f.id = a.feed_id where 1"
+    )
+    days, day_params = _day_range("coalesce(a.published, a.fetched_at)", since, until)
+    where, params = _article_filters(feed, language)
+    for row in db.query(sql + days + where + " order by a.id", day_params + params):
+        row["authors"] = json.loads(row["authors"] or "[]")
+        yield row
+
+
+def article(db: sqlite_utils.Database, ref: str) -> dict | None:
+    """One article by its id, its URL, or any address it was reached under; with its feed's URL
+    and those addresses."""
+    if ref.isascii() and ref.isdigit():
+        found = db.execute("select id from articles where id = ?", [int(ref)]).fetchone()
+    else:
+        found = db.execute("select id from articles where url = ?", [ref]).fetchone()
+        found = found or db.execute("select article_id from article_urls where key = ?", [url_key(ref)]).fetchone()
+    if not found:
+        return None
+    row = next(db.query("select a.*, f.url as feed from articles a left join feeds f on f.id = a.feed_id "
+                        "where a.id = ?", [found[0]]))  # fmt: skip
+    row["authors"] = json.loads(row["authors"] or "[]")
+    row["addresses"] = [k for (k,) in db.execute("select key from article_urls where article_id = ? order by key",
+                                                 [found[0]])]  # fmt: skip
+    return row
+
+
+def raw_page(db: sqlite_utils.Database, article_id: int) -> bytes | None:
+    """The page an article was extracted from, as fetched; None when none is stored."""
+    row = db.execute("select html_zstd, html_zlib from raw_pages where article_id = ?", [article_id]).fetchone()
+    return zstandard.decompress(_page_zstd(*row)) if row else None
