@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from extractors import ExtractOptions, clean_paragraphs, extract
-from extractors._clean import boundary_first
+from extractors._phrases import boundary_first
 
 FIXTURES = Path(__file__).parent / "fixtures"
 STORY = [
