@@ -22,15 +22,16 @@ import json
 import os
 import time
 from collections import Counter
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from core import Entry, host_of, printable, url_key, url_problem
 from db import connect, store
-from fetchers import SourcePage, origin_of
+from fetchers import FetchSettings, SourcePage, origin_of
 from flows.config import load_config
 from flows.discover import Walker
 from flows.ingest import extract_pages, process_pages, release
@@ -52,104 +53,144 @@ def sitemaps_of(site_urls: list[str], settings) -> list[tuple[list[str], list[st
     return find_sitemaps(site_urls, settings)
 
 
+@dataclass(frozen=True)
+class BackfillRequest:
+    """What a backfill is asked to do (`paperboy backfill`'s options), one value from the CLI to the flow."""
+
+    feeds: tuple[str, ...] = ()  # feed URLs whose past to fetch
+    all_feeds: bool = False
+    source: str | None = None  # archive, sitemap or urls; None: archive, then sitemaps
+    since: str | None = None  # YYYY-MM-DD, inclusive
+    until: str | None = None
+    urls_file: str | None = None  # absolute path of a file of article URLs
+    reprocess: bool = False  # re-extract stored pages instead; no network
+    dry_run: bool = False
+    rate: float | None = None  # requests per second to one host; None: backfill_rate of the config
+
+
 @flow(name="backfill", log_prints=False, validate_parameters=False)
 def backfill(
     db_path: str = "paperboy.db",
-    feeds: list[str] | None = None,
-    all_feeds: bool = False,
-    source: str | None = None,
-    since: str | None = None,
-    until: str | None = None,
-    urls_file: str | None = None,
-    reprocess: bool = False,
-    dry_run: bool = False,
-    rate: float | None = None,
+    request: BackfillRequest = BackfillRequest(),
     config_path: str | None = None,
     progress: bool = True,
 ) -> dict:
     cfg = load_config(config_path)
     db = connect(db_path)
     show = Progress(enabled=progress)
-    if reprocess:
-        return reprocess_stored(db, feeds or (), since, until, cfg, show, dry_run)
-    rate = rate or cfg.backfill_rate
+    if request.reprocess:
+        return reprocess_stored(db, request.feeds, request.since, request.until, cfg, show, request.dry_run)
+    rate = request.rate or cfg.backfill_rate
     settings = replace(cfg.fetch, min_interval=max(cfg.fetch.min_interval, 1 / rate), holds=store.host_holds(db))
-    targets = [r for r in store.list_feeds(db) if all_feeds or r["url"] in (feeds or ())]
-    sources = [source] if source else ["archive", "sitemap"] if targets else []
-    if urls_file and "urls" not in sources:
-        sources.append("urls")
-    params = {"feeds": sorted(r["url"] for r in targets), "sources": sources, "since": since, "until": until,
-              "urls_file": os.path.abspath(urls_file) if urls_file else None}  # fmt: skip
-    job = hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:16]
-    state = {} if dry_run else store.job_state(db, job, params) or {}
-    report: dict[str, Counter] = {s: Counter() for s in sources}
-    errors: list[str] = []
+    job = Job.start(db, request, settings, show)
 
     # 1. Find: walk every source of every feed, a round of pages at a time; record the backlog.
-    feed_ids = {r["url"]: r["id"] for r in targets}
-    printed: dict[str, None] = {}  # --dry-run: each address once, in the order found
-    for src in [s for s in sources if s != "urls"]:
-        walkers = []
-        for r in targets:
-            if src == "sitemap" and source is None and state.get("archive", {}).get(r["url"], {}).get("older"):
-                continue  # the archive had the feed's past; the sitemap would add the rest of the site
-            walkers.append(Walker(src, r["url"], state.setdefault(src, {}).get(r["url"], {}).get("walk")))
-        roots = [w for w in walkers if w.wants_roots]
-        if roots:  # the sitemaps of the feed's own host, and of its site when that is elsewhere
-            sites = {
-                w.feed_url: list(dict.fromkeys([origin_of(w.feed_url), *_site(targets, w.feed_url)])) for w in roots
-            }
-            every = sorted({o for origins in sites.values() for o in origins})
-            found = dict(zip(every, release(sitemaps_of.submit(every, settings).result()), strict=True))
-            for w in roots:
-                w.set_roots([u for o in sites[w.feed_url] for u in found[o][0]],
-                            [u for o in sites[w.feed_url] for u in found[o][1]])  # fmt: skip
-        while not all(w.done for w in walkers):
-            todo = [(w, page) for w in walkers for page in w.next_pages()]
-            pages = release(read_source_pages.submit([p for _, p in todo], settings).result())
-            for (w, _), page in zip(todo, pages, strict=True):
-                kept = w.take(page, since, until)
-                if dry_run:
-                    _print_new(db, kept, printed)
-                else:
-                    report[src].update(store.record_backlog(db, feed_ids[w.feed_url], src, kept))
-            for w in walkers:
-                state[src][w.feed_url] = {"walk": w.state, "older": w.found_older}
-            if not dry_run:
-                store.save_job_state(db, job, state)
-            read = sum(w.state["pages"] for w in walkers)
-            show.status(f"{src}: {read} pages read, {sum(w.state['in_range'] for w in walkers)} articles in range")
-        for w in walkers:
-            report[src].update(pages=w.state["pages"], found=w.state["found"], in_range=w.state["in_range"])
-            errors += w.state["errors"]
-            for e in w.state["errors"]:
-                show.line(f"{src}: {e}")
-    if "urls" in sources and urls_file:
-        urls, bad = read_url_list(urls_file)
-        for line in bad:
-            show.line(f"urls: {line}")
-        errors += bad
-        entries = [Entry(URLS_FEED, url_key(u), None, u, None) for u in urls]
-        report["urls"].update(found=len(urls), in_range=len(urls))
-        if dry_run:
-            _print_new(db, entries, printed)
-        else:
-            report["urls"].update(store.record_backlog(db, URLS_FEED_ID, "urls", entries))
-            feed_ids[URLS_FEED] = URLS_FEED_ID
+    for src in [s for s in job.sources if s != "urls"]:
+        walk_source(job, src)
+    if "urls" in job.sources and request.urls_file:
+        record_url_list(job, request.urls_file)
 
     # 2. Fetch, extract and store the backlog, source by source, at each host's pace.
-    if not dry_run:
+    if not request.dry_run:
         pool = ExtractPool(cfg.workers, cfg.extract_time_limit)
         try:
-            by_id = {fid: url for url, fid in feed_ids.items()}
-            for src in sources:
-                summary = fetch_backlog(db, by_id, src, since if src != "urls" else None,
-                                        until if src != "urls" else None, settings, cfg, pool, show)  # fmt: skip
-                report[src].update(_stored_counts(summary))
+            by_id = {fid: url for url, fid in job.feed_ids.items()}
+            for src in job.sources:
+                dated = src != "urls"  # a list of URLs is taken whole
+                summary = fetch_backlog(db, by_id, src, request.since if dated else None,
+                                        request.until if dated else None, settings, cfg, pool, show)  # fmt: skip
+                job.report[src].update(_stored_counts(summary))
         finally:
             show.done()
-        store.save_job_state(db, job, state, finished=True)
-    return _summary(report, errors, dry_run, list(printed))
+        store.save_job_state(db, job.key, job.state, finished=True)
+    return _summary(job.report, job.errors, request.dry_run, list(job.printed))
+
+
+@dataclass
+class Job:
+    """A backfill job as it runs: its key (its parameters' hash), its checkpoint, and its counts."""
+
+    db: Any
+    request: BackfillRequest
+    settings: FetchSettings
+    show: Progress
+    targets: list[dict]  # the feeds whose past is walked
+    sources: list[str]
+    key: str
+    state: dict  # the checkpoint: each walk's state, by source and feed
+    report: dict[str, Counter] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    feed_ids: dict[str, int] = field(default_factory=dict)
+    printed: dict[str, None] = field(default_factory=dict)  # --dry-run: each address once, in the order found
+
+    @classmethod
+    def start(cls, db: Any, request: BackfillRequest, settings: FetchSettings, show: Progress) -> Job:
+        """The job these options make, taken up from its checkpoint when it ran before."""
+        targets = [r for r in store.list_feeds(db) if request.all_feeds or r["url"] in request.feeds]
+        sources = [request.source] if request.source else ["archive", "sitemap"] if targets else []
+        if request.urls_file and "urls" not in sources:
+            sources.append("urls")
+        urls_file = os.path.abspath(request.urls_file) if request.urls_file else None
+        params = {"feeds": sorted(r["url"] for r in targets), "sources": sources, "since": request.since,
+                  "until": request.until, "urls_file": urls_file}  # fmt: skip
+        key = hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:16]
+        state = {} if request.dry_run else store.job_state(db, key, params) or {}
+        job = cls(db, request, settings, show, targets, sources, key, state)
+        job.report = {s: Counter() for s in sources}
+        job.feed_ids = {r["url"]: r["id"] for r in targets}
+        return job
+
+    def record(self, src: str, feed_url: str, entries: list[Entry]) -> None:
+        """What a walk found in range: printed (--dry-run) or recorded as the feed's backlog."""
+        if self.request.dry_run:
+            _print_new(self.db, entries, self.printed)
+        else:
+            self.report[src].update(store.record_backlog(self.db, self.feed_ids[feed_url], src, entries))
+
+
+def walk_source(job: Job, src: str) -> None:
+    """Walk one source of every feed, a round of pages at a time, the checkpoint saved after each."""
+    db, request, state = job.db, job.request, job.state
+    walkers = []
+    for r in job.targets:
+        if src == "sitemap" and request.source is None and state.get("archive", {}).get(r["url"], {}).get("older"):
+            continue  # the archive had the feed's past; the sitemap would add the rest of the site
+        walkers.append(Walker(src, r["url"], state.setdefault(src, {}).get(r["url"], {}).get("walk")))
+    roots = [w for w in walkers if w.wants_roots]
+    if roots:  # the sitemaps of the feed's own host, and of its site when that is elsewhere
+        sites = {w.feed_url: list(dict.fromkeys([origin_of(w.feed_url), *_site(job.targets, w.feed_url)]))
+                 for w in roots}  # fmt: skip
+        every = sorted({o for origins in sites.values() for o in origins})
+        found = dict(zip(every, release(sitemaps_of.submit(every, job.settings).result()), strict=True))
+        for w in roots:
+            w.set_roots([u for o in sites[w.feed_url] for u in found[o][0]],
+                        [u for o in sites[w.feed_url] for u in found[o][1]])  # fmt: skip
+    while not all(w.done for w in walkers):
+        todo = [(w, page) for w in walkers for page in w.next_pages()]
+        pages = release(read_source_pages.submit([p for _, p in todo], job.settings).result())
+        for (w, _), page in zip(todo, pages, strict=True):
+            job.record(src, w.feed_url, w.take(page, request.since, request.until))
+        for w in walkers:
+            state[src][w.feed_url] = {"walk": w.state, "older": w.found_older}
+        if not request.dry_run:
+            store.save_job_state(db, job.key, state)
+        read = sum(w.state["pages"] for w in walkers)
+        job.show.status(f"{src}: {read} pages read, {sum(w.state['in_range'] for w in walkers)} articles in range")
+    for w in walkers:
+        job.report[src].update(pages=w.state["pages"], found=w.state["found"], in_range=w.state["in_range"])
+        job.errors += w.state["errors"]
+        for e in w.state["errors"]:
+            job.show.line(f"{src}: {e}")
+
+
+def record_url_list(job: Job, urls_file: str) -> None:
+    urls, bad = read_url_list(urls_file)
+    for line in bad:
+        job.show.line(f"urls: {line}")
+    job.errors += bad
+    job.feed_ids[URLS_FEED] = URLS_FEED_ID
+    job.report["urls"].update(found=len(urls), in_range=len(urls))
+    job.record("urls", URLS_FEED, [Entry(URLS_FEED, url_key(u), None, u, None) for u in urls])
 
 
 def read_url_list(path: str) -> tuple[list[str], list[str]]:

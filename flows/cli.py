@@ -374,12 +374,14 @@ def backfill(
     db = obj.db()
     known = {r["url"] for r in store.list_feeds(db)}
     feed_urls = tuple(_stored_url(url, known, "add it first: paperboy feeds add URL") for url in feed_urls)
+    from flows.backfill import BackfillRequest
     from flows.runner import run_backfill
 
-    summary = run_backfill(
-        obj.db_path, list(feed_urls), all_feeds, source, since, until, urls_file, reprocess, dry_run, rate,
-        obj.config_path,
+    request = BackfillRequest(
+        feeds=feed_urls, all_feeds=all_feeds, source=source, since=since, until=until,
+        urls_file=urls_file and os.path.abspath(urls_file), reprocess=reprocess, dry_run=dry_run, rate=rate,
     )  # fmt: skip
+    summary = run_backfill(obj.db_path, request, obj.config_path)
     if as_json:
         click.echo(json.dumps(summary))  # one JSON document, the URLs of a dry run in it
     else:

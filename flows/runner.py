@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from datetime import timedelta
 
 from db import connect, store
+from flows.backfill import BackfillRequest, backfill
 from flows.ingest import ingest
 from flows.processes import SERVE_PID, alive, children_by_parent, die_with_parent
 from flows.work import start_forkserver
@@ -36,19 +37,13 @@ def _quiet_shutdown() -> None:
         logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
-def run_backfill(db_path, feeds, all_feeds, source, since, until, urls_file, reprocess, dry_run, rate, config_path):
-    from flows.backfill import backfill
+def run_backfill(db_path: str, request: BackfillRequest, config_path: str | None) -> dict:
 
     start_forkserver()  # the extractors load while Prefect's server starts
     _quiet_engine()
     try:
         with prefect_api():
-            return off_main_thread(
-                backfill,
-                db_path=os.path.abspath(db_path), feeds=feeds or None, all_feeds=all_feeds, source=source,
-                since=since, until=until, urls_file=urls_file and os.path.abspath(urls_file), reprocess=reprocess,
-                dry_run=dry_run, rate=rate, config_path=config_path,
-            )  # fmt: skip
+            return off_main_thread(backfill, db_path=os.path.abspath(db_path), request=request, config_path=config_path)
     finally:
         _quiet_shutdown()
 

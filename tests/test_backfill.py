@@ -13,9 +13,10 @@ pytestmark = pytest.mark.usefixtures("prefect_harness")
 
 
 def backfill(db_path, **kw) -> dict:
+    from flows.backfill import BackfillRequest
     from flows.backfill import backfill as flow
 
-    return flow(db_path=db_path, progress=False, **kw)
+    return flow(db_path=db_path, request=BackfillRequest(**kw), progress=False)
 
 
 def ingest(db_path, **kw) -> dict:

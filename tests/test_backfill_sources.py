@@ -17,9 +17,11 @@ FAST = 50.0  # requests per second to the test server (the default, 1, is for st
 
 
 def backfill(db_path, **kw) -> dict:
+    from flows.backfill import BackfillRequest
     from flows.backfill import backfill as flow
 
-    return flow(db_path=db_path, progress=False, **{"rate": FAST, **kw})
+    kw = {"rate": FAST, **kw, "feeds": tuple(kw.get("feeds", ()))}
+    return flow(db_path=db_path, request=BackfillRequest(**kw), progress=False)
 
 
 def ingest(db_path) -> dict:

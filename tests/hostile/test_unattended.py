@@ -374,13 +374,13 @@ def test_a_pass_over_every_hostile_feed_stores_the_good_ones_and_exits_0(server,
 
 
 def test_a_list_of_urls_keeps_only_urls(server, db_path, tmp_path):
-    from flows.backfill import backfill
+    from flows.backfill import BackfillRequest, backfill
 
     good = server.add("/listed.html", article_page("Listed", story(400)))
     urls = tmp_path / "urls.txt"
     urls.write_text(f"# articles to fetch\n\n{good}\nnot a url\nhttp://example.com:99999/x\njavascript:alert(1)\n")
     connect(db_path)
-    summary = backfill(db_path, urls_file=str(urls), progress=False)
+    summary = backfill(db_path, BackfillRequest(urls_file=str(urls)), progress=False)
     assert summary["stored"] == 1
     assert [e.split(": ")[0].rsplit(":", 1)[1] for e in summary["errors"]] == ["4", "5", "6"]  # the bad lines
     assert [k for (k,) in rows(db_path, "select key from entries")] == [f"127.0.0.1:{server.port}/listed.html"]
