@@ -151,6 +151,7 @@ def test_a_doctype_hidden_behind_a_comment_in_opml_is_cut(db_path, tmp_path):
 
 CUT = """
 import sys
+from core import FeedState
 from fetchers import FetchResult, parse_entries
 body = sys.argv[1].encode() * int(sys.argv[2])
 poll = parse_entries(FeedState("http://example.com/f"), FetchResult("http://example.com/f", "http://example.com/f", 200,

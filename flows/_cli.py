@@ -1,0 +1,103 @@
+"""What every command of `paperboy` shares: the group and its options, errors as one line, exit codes."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import click
+
+# Prefect reads these at import: no telemetry calls to a network we do not have, and quiet logs.
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
+# The first start on a new machine creates Prefect's database: more than the default 20 s when busy.
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
+
+from core import feed_identity, printable, without_credentials
+from db import connect
+from flows.config import ConfigError, load_config  # noqa: E402
+
+# Exit codes, the same for every command (README, "Exit codes"): a wrapper can tell them apart.
+OK, FAILED, USAGE, PARTIAL = 0, 1, 2, 3
+
+
+def _exit_for(done: int, failed: int) -> None:
+    """Some items failed: 3 when others were done, 1 when none was (nothing could be done)."""
+    if failed:
+        sys.exit(PARTIAL if done else FAILED)
+
+
+class Fail(click.ClickException):
+    """A command that cannot do what it was asked: one line on stderr, `paperboy: ` and why."""
+
+    def show(self, file=None) -> None:
+        click.echo(f"paperboy: {printable(self.format_message())}", err=True)
+
+
+def say(text: str = "", err: bool = False) -> None:
+    """Print what came from the network or the archive: no control characters reach the terminal."""
+    click.echo(printable(text), err=err)
+
+
+class Ctx:
+    def __init__(self, db_path: str, config: str | None) -> None:
+        self.db_path = db_path
+        self.config_path = config
+
+    def db(self, read_only: bool = False):
+        """The archive; `read_only` for commands that only read it (never changed, never upgraded)."""
+        try:
+            return connect(self.db_path, read_only=read_only)
+        except Exception as exc:  # the store's errors, a path that is a folder, a file that is not a db
+            raise Fail(f"cannot open database {self.db_path}: {exc}") from exc
+
+    def config(self):
+        try:
+            return load_config(self.config_path)
+        except ConfigError as exc:
+            raise Fail(str(exc)) from exc
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--db",
+    "db_path",
+    default="paperboy.db",
+    envvar="PAPERBOY_DB",
+    show_default=True,
+    help="SQLite database file (env PAPERBOY_DB).",
+)
+@click.option(
+    "--config",
+    "config_path",
+    default=None,
+    envvar="PAPERBOY_CONFIG",
+    help="TOML config file (env PAPERBOY_CONFIG; default ./paperboy.toml when present).",
+)
+@click.version_option("0.1.0", prog_name="paperboy")
+@click.pass_context
+def cli(ctx: click.Context, db_path: str, config_path: str | None) -> None:
+    """paperboy follows news feeds and keeps a clean, searchable archive of their articles."""
+    ctx.obj = Ctx(db_path, config_path)
+
+
+def _stored_url(url: str, known: set[str], hint: str) -> str:
+    """The followed feed's URL as stored, `url` written as given or in any form of the same identity."""
+    if url in known:
+        return url
+    by_identity = {feed_identity(k): k for k in known}
+    if feed_identity(url) in by_identity:
+        return by_identity[feed_identity(url)]
+    raise Fail(f"no such feed: {without_credentials(url)} ({hint})")
+
+
+def _check_days(**days: str | None) -> None:
+    from datetime import date
+
+    for name, value in days.items():
+        if value:
+            try:
+                date.fromisoformat(value[:10])
+            except ValueError as exc:
+                raise Fail(f"--{name} wants a date like 2024-05-01, not {value!r}") from exc

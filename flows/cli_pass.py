@@ -1,0 +1,168 @@
+"""`paperboy run`, `serve` and `backfill`: the commands that start flows."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+from pathlib import Path
+
+import click
+
+from db import Busy, exclusive, store
+from flows._cli import Ctx, Fail, _check_days, _exit_for, _stored_url, cli, say
+
+# --- run and serve ------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--feed", "feed_urls", multiple=True, help="Only this feed (repeatable).")
+@click.option("--due", is_flag=True, help="Only the feeds whose next poll time has come.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.pass_obj
+def run(obj: Ctx, feed_urls: tuple[str, ...], due: bool, as_json: bool) -> None:
+    """One ingest pass (a Prefect flow run) over all feeds, the named ones, or the due ones."""
+    obj.config()  # a bad config is one line here, not a failed flow run
+    db = obj.db()
+    known = {r["url"] for r in store.list_feeds(db)}
+    feed_urls = tuple(_stored_url(url, known, "add it with: paperboy feeds add URL") for url in feed_urls)
+    if not known:
+        raise Fail("no feeds yet: add one with `paperboy feeds add URL`")
+    try:
+        with exclusive(obj.db_path, "pass"):  # said at once, not after Prefect's start-up
+            pass
+    except Busy as exc:
+        raise Fail(f"{exc}; not started") from exc
+    from flows.runner import run_ingest
+
+    summary = run_ingest(obj.db_path, list(feed_urls), due, obj.config_path)
+    if summary.get("busy"):
+        raise Fail(f"{summary['busy']}; not started")
+    from flows.progress import render
+
+    say(json.dumps(summary) if as_json else render(summary))
+    _exit_for(*_pass_outcome(summary))
+
+
+def _pass_outcome(summary: dict) -> tuple[int, int]:
+    """(done, failed) of a pass. A failed feed or page is recorded and tried again on its schedule,
+    so a pass with some of them still did its job (0); one where every feed, or every page tried,
+    failed did nothing (1): the network, the proxy or the config is the likelier cause."""
+    f, a = summary["feeds"], summary["articles"]
+    feeds_ok = f["fetched"] + f["not_modified"] + f["unchanged"]
+    pages_ok = a["new"] + a["updated"] + a["duplicate"] + a["unchanged"] + a["from_feed_text"]
+    if f["failed"] and not feeds_ok:
+        return 0, f["failed"]
+    if a["failed"] and not pages_ok:
+        return 0, a["failed"]
+    return feeds_ok + pages_ok, 0
+
+
+@cli.command()
+@click.option("--cron", help="A cron expression instead of the interval.")
+@click.option(
+    "--interval",
+    type=click.IntRange(min=10),
+    default=600,
+    show_default=True,
+    help="Seconds between ticks; each tick polls only the feeds that are due.",
+)
+@click.option(
+    "--port", type=click.IntRange(1, 65535), default=4200, show_default=True,
+    help="Port of the Prefect server and UI on 127.0.0.1 (another free one when taken).",
+)  # fmt: skip
+@click.option("--quiet", is_flag=True, help="No line per tick or per failed feed.")
+@click.pass_obj
+def serve(obj: Ctx, cron: str | None, interval: int, port: int, quiet: bool) -> None:
+    """Serve the ingest flow as a Prefect deployment from this process (Ctrl-C stops it)."""
+    obj.config()
+    obj.db()
+    from flows.runner import serve_ingest
+
+    # Stopping serve is graceful: Prefect's runner stops the flow runs it started, then the server.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+
+    serve_ingest(obj.db_path, obj.config_path, cron=cron, interval=interval, port=port, quiet=quiet)
+
+
+@cli.command()
+@click.option("--feed", "feed_urls", multiple=True, help="A feed whose past to fetch (repeatable).")
+@click.option("--all", "all_feeds", is_flag=True, help="Every feed (the default for --reprocess).")
+@click.option("--since", help="Only items dated on or after this day, YYYY-MM-DD (inclusive).")
+@click.option("--until", help="Only items dated on or before this day, YYYY-MM-DD (inclusive).")
+@click.option(
+    "--source",
+    type=click.Choice(["archive", "sitemap", "urls"]),
+    help="Where to look: archived and paged feeds, the site's sitemaps, or --urls. Default: archive, "
+    "then sitemaps for a feed whose archive holds nothing older.",
+)
+@click.option("--urls", "urls_file", type=click.Path(dir_okay=False), help="A file of article URLs, one a line.")
+@click.option(
+    "--reprocess", is_flag=True, help="Re-extract the stored raw HTML with the current extractor; no network."
+)
+@click.option(
+    "--dry-run", is_flag=True, help="List what would be fetched (or count what would change); fetch no article."
+)
+@click.option("--rate", type=float, help="Requests per second to one host (default 1, or backfill_rate in the config).")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@click.pass_obj
+def backfill(
+    obj: Ctx, feed_urls, all_feeds, since, until, source, urls_file, reprocess, dry_run, rate, as_json
+) -> None:
+    """Fill the archive with the past of feeds (archives, sitemaps) or a file of URLs; or re-extract
+    what is stored (--reprocess). Resumable: run the same command again after an interruption."""
+    _check_days(since=since, until=until)
+    if since and until and since[:10] > until[:10]:
+        raise Fail(f"--since {since} is after --until {until}: the range holds no day")
+    if rate is not None and rate <= 0:
+        raise Fail(f"--rate wants a positive number of requests per second, not {rate}")
+    if source == "urls" and not urls_file:
+        raise Fail("--source urls needs --urls FILE")
+    if not reprocess and not urls_file and not feed_urls and not all_feeds:
+        raise Fail("say what to backfill: --feed URL, --all, --urls FILE, or --reprocess")
+    if urls_file and not Path(urls_file).is_file():
+        raise Fail(f"{urls_file}: no such file")
+    obj.config()
+    db = obj.db()
+    known = {r["url"] for r in store.list_feeds(db)}
+    feed_urls = tuple(_stored_url(url, known, "add it first: paperboy feeds add URL") for url in feed_urls)
+    from flows.backfill import BackfillRequest
+    from flows.runner import run_backfill
+
+    request = BackfillRequest(
+        feeds=feed_urls, all_feeds=all_feeds, source=source, since=since, until=until,
+        urls_file=urls_file and os.path.abspath(urls_file), reprocess=reprocess, dry_run=dry_run, rate=rate,
+    )  # fmt: skip
+    summary = run_backfill(obj.db_path, request, obj.config_path)
+    if as_json:
+        click.echo(json.dumps(summary))  # one JSON document, the URLs of a dry run in it
+    else:
+        for url in summary.get("urls", []):
+            say(url)
+        if reprocess:
+            counts = ", ".join(f"{k}: {v}" for k, v in summary.items() if k != "dry_run")
+            say(counts + (" (dry run: nothing stored)" if summary["dry_run"] else ""))
+        else:
+            say(render_backfill({k: v for k, v in summary.items() if k != "urls"}))
+    if reprocess:
+        _exit_for(summary["reprocessed"] - summary["failed"], summary["failed"])
+    else:  # a source that could not be read or a bad line of --urls counts as a failed item
+        _exit_for(summary["in_range"] - summary["failed"], summary["failed"] + len(summary["errors"]))
+
+
+def render_backfill(summary: dict) -> str:
+    """found, in range, stored, skipped, failed: a line per source and the total."""
+    lines = []
+    rows = [*summary["sources"].items(), ("total", summary)]
+    for name, s in rows:
+        line = f"{name}: {s['found']} found, {s['in_range']} in range"
+        if not summary["dry_run"]:
+            line += f", {s['stored']} stored, {s['updated']} updated, {s['skipped']} skipped, {s['failed']} failed"
+        if "pages" in s and name != "urls":
+            line += f" ({s['pages']} {'feed pages' if name == 'archive' else 'sitemaps'} read)"
+        lines.append(line)
+        for reason, n in s.get("failed_by_reason", {}).items():
+            lines.append(f"  failed: {n} × {reason}")
+    lines += [f"  {e}" for e in summary["errors"]]
+    return "\n".join(lines)

@@ -1,0 +1,194 @@
+"""`paperboy extract`, `search`, `show` and `export`: reading pages and the archive."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+import zlib
+
+import click
+
+from core import printable, without_credentials
+from db import QueryError, store
+from flows._cli import Ctx, Fail, _check_days, _exit_for, cli, say
+
+MAX_QUERY_CHARS = 1000  # a search's words: FTS5 costs grow with the square of the terms
+MAX_QUERY_TERMS = 32
+
+
+# --- extract, search, export --------------------------------------------------------------------
+
+
+def _read_input(source: str, cfg) -> tuple[bytes, str | None]:
+    """A page from a URL or a file (gzipped too), within the size cap of a pass."""
+    limit = cfg.fetch.max_bytes
+    if source.lower().startswith(("http://", "https://")):
+        from flows.work import fetch_many, page_problem
+
+        [page] = fetch_many([source], cfg.fetch)
+        problem = page_problem(page)
+        if problem:
+            raise ValueError(problem)
+        return page.content, page.final_url
+    with open(source, "rb") as fh:
+        data = fh.read(limit + 1)
+    if data[:2] == b"\x1f\x8b":
+        inflate = zlib.decompressobj(zlib.MAX_WBITS | 16)
+        data = inflate.decompress(data, limit + 1)
+    if len(data) > limit:
+        raise ValueError(f"larger than {limit} bytes (max_bytes)")
+    return data, None
+
+
+@cli.command()
+@click.argument("sources", nargs=-1, required=True)
+@click.option("--url", help="The page's address, for files (used for relative links and the host).")
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "jsonl"]), default="text", show_default=True)
+@click.option("--raw", is_flag=True, help="trafilatura alone, without paperboy's cleaning.")
+@click.pass_obj
+def extract(obj: Ctx, sources: tuple[str, ...], url: str | None, fmt: str, raw: bool) -> None:
+    """Extract articles from HTML files (gzipped too) or URLs; no database. Each page within the
+    limits of a pass (max_bytes, extract_time_limit)."""
+    from dataclasses import replace
+
+    import zstandard
+
+    from flows.work import Extracted, Failed, PageJob, run_job_limited
+
+    cfg = obj.config()
+    options = replace(cfg.extract, clean=not raw)
+    failed = 0
+    for source in sources:
+        try:
+            html, fetched_url = _read_input(source, cfg)
+        except (OSError, ValueError, EOFError, zlib.error) as exc:
+            say(f"paperboy: {source}: {exc}", err=True)
+            failed += 1
+            continue
+        page_url = url or fetched_url
+        result = run_job_limited(PageJob(page_url or "", zstandard.compress(html), options), cfg.extract_time_limit)
+        article = result.article if isinstance(result, Extracted) else None
+        record = {
+            "source": source,
+            "url": (article.canonical_url or article.url) if article else page_url,
+            "title": article.title if article else None,
+            "authors": list(article.authors) if article else [],
+            "published": article.published if article else None,
+            "language": article.language if article else None,
+            "text": article.text if article else "",
+        }
+        if article is None:
+            why = result.reason if isinstance(result, Failed) else "no article text found"
+            say(f"paperboy: {source}: {why}", err=True)
+            failed += 1
+        if fmt == "jsonl":
+            click.echo(json.dumps(record, ensure_ascii=False))
+        elif fmt == "json":
+            click.echo(json.dumps(record, ensure_ascii=False, indent=2))
+        elif article is not None:
+            if len(sources) > 1:
+                say(f"==> {source} <==")
+            say(f"{record['title'] or ''}\n\n{record['text']}\n")
+    _exit_for(len(sources) - failed, failed)
+
+
+@cli.command()
+@click.argument("query")
+@click.option("--limit", type=click.IntRange(min=1), default=10, show_default=True)
+@click.option("--plain", is_flag=True, help="Search for the words as they are (no FTS5 operators).")
+@click.option("--feed", "feed_url", help="Only articles of this feed (its URL).")
+@click.option("--lang", help="Only articles in this language (ISO 639-1, e.g. en).")
+@click.option("--since", help="Only articles published on or after this day, YYYY-MM-DD.")
+@click.option("--until", help="Only articles published on or before this day, YYYY-MM-DD.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per article.")
+@click.pass_obj
+def search(obj: Ctx, query: str, limit: int, plain: bool, feed_url, lang, since, until, as_json: bool) -> None:
+    """Full-text search over stored articles, best first. QUERY is FTS5's syntax: words (all must
+    match), "a phrase", OR, NOT, prefix*, NEAR(a b, 5); or plain words with --plain."""
+    if len(query) > MAX_QUERY_CHARS or len(query.split()) > MAX_QUERY_TERMS:
+        raise Fail(
+            f"query too long: at most {MAX_QUERY_TERMS} words and {MAX_QUERY_CHARS} characters "
+            f"(this one has {len(query.split())} words, {len(query)} characters)"
+        )
+    _check_days(since=since, until=until)
+    try:
+        rows = store.search(obj.db(read_only=True), query, limit, plain=plain, feed=feed_url, language=lang,
+                            since=since, until=until)  # fmt: skip
+    except QueryError as exc:
+        raise Fail(f"search: the query cannot be read ({exc}); --plain searches for the words as they are") from exc
+    if not rows:
+        say("no match", err=True)
+        sys.exit(1)
+    for r in rows:
+        r["feed"] = without_credentials(r["feed"]) if r["feed"] else None
+        if as_json:
+            click.echo(json.dumps(_printable_row(r), ensure_ascii=False))
+            continue
+        say(f"[{r['id']}] {r['title'] or '(no title)'}\n  {r['url']}  {(r['published'] or '')[:10]}  {r['feed'] or ''}")
+        say(f"  {r['snippet']}\n")
+
+
+@cli.command()
+@click.argument("ref")
+@click.option("--json", "as_json", is_flag=True, help="The article as one JSON object.")
+@click.option("--raw", is_flag=True, help="Write the stored page, as fetched, to stdout.")
+@click.pass_obj
+def show(obj: Ctx, ref: str, as_json: bool, raw: bool) -> None:
+    """One article, by its id (from search) or any address it was reached under: metadata and text."""
+
+    db = obj.db(read_only=True)
+    row = store.article(db, ref.strip())
+    if row is None:
+        raise Fail(f"no article {printable(ref)[:200]!r} in {obj.db_path}")
+    if raw:
+        page = store.raw_page(db, row["id"])
+        if page is None:
+            raise Fail(f"article {row['id']} has no stored page (its text came from the feed)")
+        sys.stdout.buffer.write(page)
+        return
+    row = _printable_row(row)
+    if as_json:
+        click.echo(json.dumps(row, ensure_ascii=False))
+        return
+    say(f"[{row['id']}] {row['title'] or '(no title)'}")
+    for label, value in (("url", row["url"]), ("feed", row["feed"]), ("published", row["published"]),
+                         ("authors", ", ".join(row["authors"])), ("language", row["language"]),
+                         ("text from", row["text_source"]), ("addresses", ", ".join(row["addresses"]))):  # fmt: skip
+        say(f"{label + ':':<11}{value or '-'}")
+    say("")
+    say(row["text"])
+
+
+@cli.command()
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
+@click.option("--since", help="Only articles published (or fetched) on or after this day, YYYY-MM-DD.")
+@click.option("--until", help="Only articles published (or fetched) on or before this day, YYYY-MM-DD.")
+@click.option("--feed", "feed_url", help="Only articles of this feed (its URL).")
+@click.option("--lang", help="Only articles in this language (ISO 639-1, e.g. en).")
+@click.pass_obj
+def export(obj: Ctx, fmt: str, since: str | None, until: str | None, feed_url: str | None, lang: str | None) -> None:
+    """Stored articles on stdout, oldest first."""
+    _check_days(since=since, until=until)
+    rows = (
+        _printable_row(row)
+        for row in store.export_articles(obj.db(read_only=True), since, until, feed=feed_url, language=lang)
+    )
+    if fmt == "jsonl":
+        for row in rows:
+            click.echo(json.dumps(row, ensure_ascii=False))
+        return
+    writer = None
+    for row in rows:
+        row["authors"] = "; ".join(row["authors"])
+        if writer is None:
+            writer = csv.DictWriter(sys.stdout, fieldnames=list(row))
+            writer.writeheader()
+        writer.writerow(row)
+
+
+def _printable_row(row: dict) -> dict:
+    """An exported article: no control characters, no credentials in its feed's URL."""
+    if row.get("feed"):
+        row["feed"] = without_credentials(row["feed"])
+    return {k: printable(v) if isinstance(v, str) else v for k, v in row.items()}
