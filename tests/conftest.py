@@ -18,10 +18,16 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 @pytest.fixture(scope="session")
 def prefect_harness():
-    """One Prefect test server for the session (it takes about 20 s to start)."""
+    """One Prefect test server for the session (it takes about 20 s to start). Without the flow runs'
+    heartbeats: Prefect's engine waits up to a second for the heartbeat thread at the end of each
+    run, which is most of a test's pass."""
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
     from prefect.testing.utilities import prefect_test_harness
 
-    with prefect_test_harness(server_startup_timeout=120):
+    with (
+        prefect_test_harness(server_startup_timeout=120),
+        temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}),
+    ):
         yield
 
 
