@@ -58,9 +58,15 @@ def add_feeds(db_path: str, urls) -> None:
         store.add_feed(db, url)
 
 
-def cli_env(server, **extra) -> dict[str, str]:
+def cli_env(server, shared_api: bool = False) -> dict[str, str]:
+    """The environment of a `paperboy` process: its own Prefect server, or (`shared_api`) the
+    session's, where starting one is not what the test is about (it costs seconds of CPU)."""
+    from prefect.settings import PREFECT_API_URL
+
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
-    return {**env, "PAPERBOY_ALLOWED_HOSTS": f"127.0.0.1:{server.port}", **extra}
+    if shared_api:
+        env["PREFECT_API_URL"] = PREFECT_API_URL.value() or ""
+    return {**env, "PAPERBOY_ALLOWED_HOSTS": f"127.0.0.1:{server.port}"}
 
 
 # --- 1. a value aborts the whole pass -----------------------------------------------------------
@@ -338,15 +344,15 @@ def test_a_read_only_archive_can_be_searched_and_exported(server, tmp_path):
         subprocess.run(["chattr", "-i", *map(str, files)], check=True)
 
 
-def test_a_storage_error_is_one_line_without_a_traceback(server, tmp_path):
+def test_a_storage_error_is_one_line_without_a_traceback(server, tmp_path, prefect_harness):
     db_path = str(tmp_path / "a.db")
     add_feeds(db_path, good_feeds(server, 1))
     conn = sqlite3.connect(db_path)  # every write of a poll's outcome fails, as on a full disk
     conn.execute("create trigger full before update on feeds begin select raise(fail, 'database or disk is full'); end")
     conn.commit()
     conn.close()
-    out = subprocess.run([*PAPERBOY, "--db", db_path, "run"], cwd=ROOT, env=cli_env(server), capture_output=True,
-                         text=True, timeout=GUARD)  # fmt: skip
+    out = subprocess.run([*PAPERBOY, "--db", db_path, "run"], cwd=ROOT, env=cli_env(server, shared_api=True),
+                         capture_output=True, text=True, timeout=GUARD)  # fmt: skip
     assert out.returncode == 1
     assert "Traceback" not in out.stderr and "Crash" not in out.stderr, out.stderr
     assert out.stderr.strip().splitlines()[-1].startswith("paperboy: error:")
@@ -356,13 +362,13 @@ def test_a_storage_error_is_one_line_without_a_traceback(server, tmp_path):
 # --- all of it in one pass ----------------------------------------------------------------------
 
 
-def test_a_pass_over_every_hostile_feed_stores_the_good_ones_and_exits_0(server, tmp_path):
+def test_a_pass_over_every_hostile_feed_stores_the_good_ones_and_exits_0(server, tmp_path, prefect_harness):
     db_path = str(tmp_path / "a.db")
     good = good_feeds(server, 3)
     bad = {**add_odd_value_feeds(server), **add_dangerous_feeds(server)}
     add_feeds(db_path, [*good, *bad.values()])
-    out = subprocess.run([*PAPERBOY, "--db", db_path, "run"], cwd=ROOT, env=cli_env(server), capture_output=True,
-                         text=True, timeout=600)  # fmt: skip
+    out = subprocess.run([*PAPERBOY, "--db", db_path, "run"], cwd=ROOT, env=cli_env(server, shared_api=True),
+                         capture_output=True, text=True, timeout=600)  # fmt: skip
     assert out.returncode == 0, out.stderr
     assert "Traceback" not in out.stderr
     for i in range(3):
