@@ -306,7 +306,7 @@ def store_rate(tmp: str, n: int = 10_000) -> float:
 
     from core import Article, Entry, Outcome
     from db import connect, store
-    from flows.work import RAW_ZSTD_LEVEL
+    from flows.fetching import RAW_ZSTD_LEVEL
 
     db = connect(str(Path(tmp) / "store.db"))
     store.add_feed(db, "https://bench.example/feed.xml")

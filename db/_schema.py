@@ -131,9 +131,8 @@ ADDED_COLUMNS = (
 
 # Indexes added after their table was first released, created where missing.
 ADDED_INDEXES = (
-    # The learned boilerplate of a host is read after every batch of pages. Without this index that
-    # read walks every paragraph ever counted for the host: 12 ms at 41,000 rows, and growing with
-    # the archive; with it, 0.3 ms. Only rows that count as learned are in it.
+    # The learned boilerplate of a host is read after every batch of pages: without this index that
+    # read walks every paragraph ever counted for the host. Only rows that count as learned are in it.
     f"create index if not exists boilerplate_learned on boilerplate (host, fingerprint) "
     f"where articles >= {LEARNED_MIN_ARTICLES}",
 )

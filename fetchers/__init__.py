@@ -19,7 +19,7 @@ from ._http import (
     hold_seconds,
     retry_after_seconds,
 )
-from ._models import FetchResult, FetchSettings
+from ._models import FetchResult, FetchSettings, page_problem
 from ._xml import UnsafeXML, safe_xml
 
 __all__ = [
@@ -38,6 +38,7 @@ __all__ = [
     "JoinedBody",
     "address_is_public",
     "fetch_all",
+    "page_problem",
     "hold_seconds",
     "origin_of",
     "paged_url",

@@ -160,8 +160,8 @@ async def _slot(host: str, settings: FetchSettings) -> AsyncIterator[None]:
 
 @functools.cache
 def _tls() -> ssl.SSLContext:
-    """One verifying TLS context for the process: building one (loading the CA bundle) took 20 ms,
-    paid by every client, that is every batch of pages."""
+    """One verifying TLS context for the process: building one loads the CA bundle, which every
+    client (every batch of pages) would pay for."""
     return httpx.create_ssl_context()
 
 

@@ -49,3 +49,19 @@ class FetchResult:
     @property
     def content_type(self) -> str:
         return self.headers.get("content-type", "").split(";")[0].strip().lower()
+
+
+HTML_TYPES = ("text/html", "application/xhtml+xml", "")  # "" : the server named no type; try it
+
+
+def page_problem(result: FetchResult) -> str | None:
+    """Why a fetched page cannot be extracted, or None."""
+    if result.error:
+        return result.error
+    if not result.ok:
+        return f"HTTP {result.status}"
+    if result.content_type not in HTML_TYPES:
+        return f"not HTML: {result.content_type}"
+    if not result.content.strip():
+        return "empty page"
+    return None

@@ -34,9 +34,11 @@ from db import connect, store
 from fetchers import FetchSettings, SourcePage, origin_of
 from flows.config import load_config
 from flows.discover import Walker
+from flows.fetching import find_sitemaps, read_sources
 from flows.ingest import extract_pages, process_pages, release
+from flows.jobs import Extracted, PageJob, options_for
+from flows.pool import extraction_for
 from flows.progress import Progress, Summary
-from flows.work import Extracted, ExtractPool, PageJob, find_sitemaps, options_for, read_sources
 
 URLS_FEED_ID = 0  # entries of URLs given by hand belong to no feed
 URLS_FEED = "backfill:urls"
@@ -92,7 +94,7 @@ def backfill(
 
     # 2. Fetch, extract and store the backlog, source by source, at each host's pace.
     if not request.dry_run:
-        pool = ExtractPool(cfg.workers, cfg.extract_time_limit)
+        pool = extraction_for(cfg.workers, cfg.extract_time_limit)
         try:
             by_id = {fid: url for url, fid in job.feed_ids.items()}
             for src in job.sources:
@@ -234,7 +236,7 @@ def fetch_backlog(db, feeds: dict[int, str], src, since, until, settings, cfg, p
 
 def reprocess_stored(db, feeds, since, until, cfg, show: Progress, dry_run: bool) -> dict:
     """Re-extract stored pages with the current extractor; update the text where it changed."""
-    pool = ExtractPool(cfg.workers, cfg.extract_time_limit)
+    pool = extraction_for(cfg.workers, cfg.extract_time_limit)
     seen = changed = failed = 0
     total = store.stored_page_count(db, feeds, since, until)
     try:

@@ -38,7 +38,7 @@ def feeds_add(obj: Ctx, url: str, name: str | None, no_check: bool) -> None:
     links (else those at the usual places, /feed, /rss.xml, …): one is added, several are listed."""
     url = feed_identity(_check_url(url))
     if not no_check:
-        from flows.work import find_feed
+        from flows.fetching import find_feed
 
         found = find_feed(url, obj.config().fetch)
         if found.error:

@@ -24,7 +24,8 @@ def _read_input(source: str, cfg) -> tuple[bytes, str | None]:
     """A page from a URL or a file (gzipped too), within the size cap of a pass."""
     limit = cfg.fetch.max_bytes
     if source.lower().startswith(("http://", "https://")):
-        from flows.work import fetch_many, page_problem
+        from fetchers import page_problem
+        from flows.fetching import fetch_many
 
         [page] = fetch_many([source], cfg.fetch)
         problem = page_problem(page)
@@ -54,7 +55,7 @@ def extract(obj: Ctx, sources: tuple[str, ...], url: str | None, fmt: str, raw: 
 
     import zstandard
 
-    from flows.work import Extracted, Failed, PageJob, run_job_limited
+    from flows.jobs import Extracted, Failed, PageJob, run_job_limited
 
     cfg = obj.config()
     options = replace(cfg.extract, clean=not raw)

@@ -16,7 +16,8 @@ to its reference count: what the workers read on every page is better kept out o
 import gc
 
 import extractors
-import flows.work  # what the workers unpickle their jobs with
+import flows.jobs  # what the workers unpickle their jobs with
+import flows.memory
 
 # One short paragraph: too little text for trafilatura's main extractor alone, so the page also goes
 # through its backup extractors (readability, then jusText), as a page with little text does.
@@ -40,9 +41,8 @@ def _load_date_parsers() -> None:
 def _share_language_tables() -> None:
     """py3langid walks its model with two tables held as Python lists of ints (104,583 each).
     Reading an int from a list writes to the int's reference count, so a worker copied the pages of
-    every int it read: 5 MB a worker over the dev corpus' texts. As arrays, the values sit in one
-    buffer that reading leaves alone. The guesses are the same, and no slower (0.48 ms a text, where
-    the lists took 0.52). The tables are not public API: if they change, this does nothing."""
+    every int it read. As arrays, the values sit in one buffer that reading leaves alone, with the
+    same guesses. The tables are not public API: if they change, this does nothing."""
     from array import array
 
     from py3langid import langid
@@ -64,4 +64,4 @@ for _warm in (
     except Exception:  # noqa: BLE001 - the forkserver must start: the workers then load it on first use
         pass
 gc.freeze()
-flows.work.keep_large_buffers_apart()  # malloc's settings pass to the workers forked from here
+flows.memory.keep_large_buffers_apart()  # malloc's settings pass to the workers forked from here

@@ -1,7 +1,7 @@
 """The ingest pass, top to bottom: poll feeds, find what is new, fetch pages, extract, store.
 
 Network I/O and extraction run in Prefect tasks, a batch of feeds or pages per task (a task run
-costs 10 to 35 ms here: one per article would cost as much as the extraction). The tasks take
+costs as much as extracting a page). The tasks take
 and return frozen values, so any task runner can run them; the database stays in the flow.
 """
 
@@ -22,24 +22,12 @@ from extractors import ExtractOptions
 from fetchers import FetchSettings, hold_seconds
 from flows import schedule
 from flows.config import Config, load_config
+from flows.fetching import FetchedPage, fetch_pages_compressed, poll_many
+from flows.jobs import Extracted, Failed, FeedText, FromFeed, PageJob, chunked, options_for
+from flows.memory import PAGE_BUFFER, give_back_memory, keep_large_buffers_apart
+from flows.pool import Extraction, extraction_for
 from flows.processes import exit_with_serve
 from flows.progress import STORED, Progress, Summary, markdown, tick_line
-from flows.work import (
-    PAGE_BUFFER,
-    Extracted,
-    ExtractPool,
-    Failed,
-    FeedText,
-    FetchedPage,
-    FromFeed,
-    PageJob,
-    chunked,
-    fetch_pages_compressed,
-    give_back_memory,
-    keep_large_buffers_apart,
-    options_for,
-    poll_many,
-)
 
 # Task results are not kept in Prefect's in-memory result cache (cache_result_in_memory=False):
 # it holds up to 1,000 results for the whole flow run, that is every page a pass fetched. And Prefect
@@ -47,10 +35,8 @@ from flows.work import (
 # of the task's transaction holds its engine), so the flow empties the lists it passed and got back
 # once it is done with them (`release`): a pass's memory stays that of the batches in flight.
 FEEDS_PER_TASK = 50  # feeds polled concurrently inside one task
-# 64 pages a batch, two ahead: half the task runs of 32 (three ahead), which spares Prefect's server
-# about 1 s of CPU in the bench's pass of 2,000 pages, and the pass took 2 to 3 s less CPU in all
-# (scratch runs beside the bench, three of each). The peak is the same, 365 to 368 MB (PSS), now
-# that pages are held compressed from the parts they arrive in; with pages joined first, 64 reached 397.
+# Batches of 64 pages, two ahead: fewer task runs spare Prefect's server CPU, at the same peak memory
+# (docs/performance.md).
 PAGES_PER_TASK = 64  # pages fetched, then extracted, per task
 AHEAD = 2  # batches being fetched or extracted while an earlier one is stored: bounds memory
 
@@ -63,15 +49,14 @@ def poll_feeds(states: list[FeedState], settings: FetchSettings) -> list[FeedPol
 
 @task(name="fetch-and-extract-pages", cache_policy=NO_CACHE, cache_result_in_memory=False)
 def fetch_and_extract(
-    batch: list[tuple[int, Entry]], settings: FetchSettings, options: ExtractOptions, learned: dict, pool: ExtractPool
+    batch: list[tuple[int, Entry]], settings: FetchSettings, options: ExtractOptions, learned: dict, pool: Extraction
 ) -> tuple[list[tuple[int, Entry, FetchedPage | None]], list[Extracted | Failed | FromFeed | None]]:
     """Fetch a batch's pages (each compressed as it is held until stored; transient errors retried
     per request, inside), then extract them on every core, each page with a time limit. An item whose
     page gives no article gets its feed text extracted instead. Returns each item with its page, and
     what its extraction gave. Extraction happens in the pool's workers only, the feed texts' too: the
     flow's process never loads trafilatura or the language model. One task for both halves: a task
-    run costs Prefect's server about 30 ms of CPU, and a second task per batch cost 2 s in the
-    bench's pass of 2,000 articles."""
+    run costs Prefect's server CPU."""
     fetched = iter(fetch_pages_compressed([e.link for _, e in batch if e.link], settings))
     pages = [(feed_id, e, next(fetched) if e.link else None) for feed_id, e in batch]
     jobs, slots = page_jobs(pages, options, learned)
@@ -83,7 +68,7 @@ def fetch_and_extract(
 
 
 @task(name="extract-pages", cache_policy=NO_CACHE, cache_result_in_memory=False)
-def extract_pages(jobs: list[PageJob], pool: ExtractPool) -> list[Extracted | Failed | FromFeed | None]:
+def extract_pages(jobs: list[PageJob], pool: Extraction) -> list[Extracted | Failed | FromFeed | None]:
     """trafilatura and the cleaning over a batch of stored pages, on every core (`backfill
     --reprocess`). The pool empties `jobs` as it takes them (Prefect would keep the pages for the
     whole flow run)."""
@@ -126,7 +111,7 @@ def ingest_pass(db_path: str, feeds: list[str] | None, due: bool, config_path: s
     polls = [
         poll_feeds.submit([store.feed_state(r) for r in chunk], settings) for chunk in chunked(rows, FEEDS_PER_TASK)
     ]
-    pool = ExtractPool(cfg.workers, cfg.extract_time_limit)
+    pool = extraction_for(cfg.workers, cfg.extract_time_limit)
     learned: dict[str, frozenset[str]] = {}  # each host's learned boilerplate
     looked_up: set[str] = set()  # hosts asked for it (a host with none learned is not in `learned`)
     found = 0
@@ -216,7 +201,7 @@ def process_pages(
     settings: FetchSettings,
     options: ExtractOptions,
     learned: dict,
-    pool: ExtractPool,
+    pool: Extraction,
     summary: Summary,
     progress: Callable[[int], None],
 ) -> None:

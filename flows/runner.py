@@ -18,8 +18,8 @@ from datetime import timedelta
 from db import connect, store
 from flows.backfill import BackfillRequest, backfill
 from flows.ingest import ingest
+from flows.pool import start_forkserver
 from flows.processes import SERVE_PID, alive, children_by_parent, die_with_parent
-from flows.work import start_forkserver
 
 DEPLOYMENT = "paperboy-ingest"
 
@@ -99,7 +99,7 @@ def prefect_api(*, scheduler: bool = False, port: int = 0) -> Iterator[None]:
 
     `run` and `backfill` need the API only: Prefect's own ephemeral app, started here the way Prefect
     starts it (uvicorn in a child process) but without importing the server's modules into this
-    process, which only talks to it (they cost 1.6 s of the start-up and 74 MB for the whole run).
+    process, which only talks to it (they would cost start-up time and memory for the whole run).
     A served deployment needs a scheduler, which the ephemeral app does not run: `prefect server
     start` on a free local port.
     """

@@ -178,7 +178,9 @@ def test_the_flow_process_leaves_trafilatura_and_the_language_model_to_the_worke
     """The process that runs the flow stays small: extraction, the feed texts' included, happens in
     the extraction workers, so nothing the flow imports loads trafilatura (nor, with it, py3langid's
     74 MB model on the first page that fails)."""
-    code = "import sys, flows.cli, flows.ingest, flows.backfill, flows.discover, flows.work; "
+    code = (
+        "import sys, flows.cli, flows.ingest, flows.backfill, flows.discover, flows.fetching, flows.jobs, flows.pool; "
+    )
     code += "print(sorted(m for m in ('trafilatura', 'py3langid', 'htmldate') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
     assert out.stdout.strip() == "[]"
@@ -192,7 +194,7 @@ def _worker_kb(worker, prefix: str) -> int:
 
 @pytest.mark.skipif(not Path("/proc/self/smaps_rollup").exists(), reason="reads Linux's /proc")
 def test_the_extraction_workers_share_the_language_model_instead_of_each_loading_it():
-    from flows.work import ExtractPool
+    from flows.pool import ExtractPool
 
     # the model alone is 74 MB; a worker that loads its own shares about 40
     assert _worker_kb(ExtractPool(workers=1)._pool(), "Shared_") > 70 * 1024
@@ -205,7 +207,8 @@ def test_a_worker_does_not_load_a_copy_of_its_own_for_a_page_with_little_text():
     import zstandard
 
     from extractors import ExtractOptions
-    from flows.work import ExtractPool, PageJob
+    from flows.jobs import PageJob
+    from flows.pool import ExtractPool
 
     ExtractPool.shutdown_all()  # a new worker, that has extracted nothing yet
     pool = ExtractPool(workers=1)
@@ -222,7 +225,7 @@ def test_a_worker_guesses_languages_without_copying_the_language_model():
     """The model's tables are read on every page: a worker must read them where they are shared,
     not copy the pages it reads (6.4 MB of copies over these texts when two tables were lists)."""
     from extractors._extract import detect_language
-    from flows.work import ExtractPool
+    from flows.pool import ExtractPool
 
     rnd = random.Random(7)
     scripts = [(0x61, 0x7B), (0xE0, 0x100), (0x430, 0x450), (0x5D0, 0x5EB), (0x627, 0x64B), (0x905, 0x940),

@@ -17,8 +17,8 @@ import brotli
 import pytest
 
 from core import FeedState
-from fetchers import FetchSettings, address_is_public
-from flows.work import fetch_many, page_problem, poll_many
+from fetchers import FetchSettings, address_is_public, page_problem
+from flows.fetching import fetch_many, poll_many
 from tests.conftest import assert_spaced
 from tests.server import TestServer
 
@@ -146,7 +146,7 @@ def _zeros_compressed(kind: str, size: int) -> bytes:
 PEAK_RSS = """
 import resource, sys
 from fetchers import FetchSettings
-from flows.work import fetch_many
+from flows.fetching import fetch_many
 settings = FetchSettings(allowed_hosts=frozenset({sys.argv[2]}), retries=0)
 fetch_many(["http://127.0.0.1:1/warm-up"], settings)  # imports and a first event loop, outside the figure
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -388,7 +388,7 @@ def test_a_page_kept_compressed_as_it_arrives_is_the_page_as_served(server, sett
 
     import zstandard
 
-    from flows.work import fetch_pages_compressed
+    from flows.fetching import fetch_pages_compressed
     from tests.server import Route
 
     # Far more than one read: the page arrives in many parts, and its gzip copy in others.

@@ -1,0 +1,131 @@
+"""What the flows hand to extraction and get back: frozen, picklable values, and the work a worker
+does with one job (the page's article, else its feed text's), within a time limit. Any executor
+that runs `run_job_limited` in a process of its own can run them (flows/pool.py)."""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
+from typing import TypeVar
+
+import zstandard
+
+import extractors
+from core import Article
+from extractors import ExtractOptions
+
+T = TypeVar("T")
+
+
+def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    batch: list[T] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+@dataclass(frozen=True)
+class FeedText:
+    """A feed item's own text (its content or summary, HTML), and what the feed says of it."""
+
+    html: str
+    url: str  # the item's address
+    title: str | None = None
+    authors: tuple[str, ...] = ()
+    published: str | None = None
+
+
+@dataclass(frozen=True)
+class PageJob:
+    url: str
+    html_zstd: bytes | None  # the page, zstd-compressed; None: no page (not fetched), only the feed text
+    options: ExtractOptions
+    hint_authors: tuple[str, ...] = ()
+    feed_text: FeedText | None = None  # extracted instead when the page gives no article
+
+
+@dataclass(frozen=True)
+class Extracted:
+    """A page's article."""
+
+    article: Article
+
+
+@dataclass(frozen=True)
+class FromFeed:
+    """A page that gave no article, and its feed item's text extracted in its place (None: the
+    item has no text). `reason`: why the page gave none, when it was more than "no article text"."""
+
+    article: Article | None
+    reason: str | None = None
+
+
+def options_for(options: ExtractOptions, learned: dict[str, frozenset[str]], host: str) -> ExtractOptions:
+    """The extraction options for a page of `host`, with what was learned of that host's boilerplate."""
+    return replace(options, boilerplate=learned[host]) if host in learned else options
+
+
+# Parsing costs memory by the tag (lxml's tree, and trafilatura copies it twice); real news pages have
+# a few thousand tags.
+MAX_TAGS = 100_000
+
+
+def run_job(job: PageJob) -> Extracted | Failed | None:
+    if job.html_zstd is None:
+        return None
+    html = zstandard.decompress(job.html_zstd)
+    if html.count(b"<") > MAX_TAGS:
+        return Failed(f"page too large to parse: more than {MAX_TAGS} tags")
+    article = extractors.extract(html, job.url, job.options, hint_authors=job.hint_authors)
+    return Extracted(article) if article is not None else None
+
+
+def run_feed_text(job: PageJob) -> Article | None:
+    text = job.feed_text
+    assert text is not None  # run_job_limited calls this for a job that has one
+    return extractors.extract_fragment(
+        text.html, text.url, title=text.title, authors=text.authors, published=text.published, options=job.options
+    )
+
+
+@dataclass(frozen=True)
+class Failed:
+    """An extraction that gave no answer: the page is failed with this reason and tried on a later pass."""
+
+    reason: str
+
+
+class _OutOfTime(BaseException):  # not an Exception: the extractor's own `except Exception` must not eat it
+    pass
+
+
+def _out_of_time(signum, frame) -> None:
+    raise _OutOfTime
+
+
+def _limited(fn, job: PageJob, limit: float):
+    """In a worker process (its main thread, where signals arrive): fn(job), given up after `limit` s."""
+    previous = signal.signal(signal.SIGALRM, _out_of_time)
+    signal.setitimer(signal.ITIMER_REAL, limit)
+    try:
+        return fn(job)
+    except _OutOfTime:
+        return Failed(f"extraction took longer than {limit:g} s")
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def run_job_limited(job: PageJob, limit: float) -> Extracted | Failed | FromFeed | None:
+    """The page's article; failing that, when the job has its feed text, that text's (FromFeed)."""
+    result = _limited(run_job, job, limit)
+    if isinstance(result, Extracted) or job.feed_text is None:
+        return result
+    article = _limited(run_feed_text, job, limit)
+    reason = result.reason if isinstance(result, Failed) else None
+    return FromFeed(None if isinstance(article, Failed) else article, reason)
