@@ -12,7 +12,6 @@ from collections.abc import Iterable
 
 import anyio
 import httpcore
-from httpcore._backends.auto import AutoBackend
 
 # Python's ipaddress calls some of these global; they reach loopback or private hosts all the same.
 _BLOCKED_V6 = tuple(
@@ -51,7 +50,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
     """Resolves the name itself, refuses non-public addresses, connects to the checked address."""
 
     def __init__(self, allow_private: bool, allowed_hosts: Iterable[str]) -> None:
-        self._inner = AutoBackend()
+        self._inner = httpcore.AnyIOBackend()
         self._allow_private = allow_private
         self._allowed = frozenset(h.lower() for h in allowed_hosts)
 

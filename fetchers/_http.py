@@ -28,6 +28,7 @@ from core import ascii_int, site_of, url_problem
 from ._guard import BlockedAddress, GuardedBackend
 from ._hosts import HOSTS
 from ._models import FetchResult, FetchSettings
+from ._transport import GuardedTransport
 
 REDIRECTS = (301, 302, 303, 307, 308)
 TRANSIENT_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
@@ -170,13 +171,9 @@ class Fetcher:
 
     def __init__(self, settings: FetchSettings) -> None:
         self.settings = settings
-        transport = httpx.AsyncHTTPTransport(
-            verify=_tls(), retries=0, limits=httpx.Limits(max_connections=settings.max_connections)
-        )
         # The guard sits where connections are made: redirects and every DNS answer pass through it.
-        transport._pool._network_backend = GuardedBackend(  # noqa: SLF001
-            settings.allow_private_networks, settings.allowed_hosts
-        )
+        guard = GuardedBackend(settings.allow_private_networks, settings.allowed_hosts)
+        transport = GuardedTransport(guard, _tls(), settings.max_connections)
         self.client = httpx.AsyncClient(
             transport=transport,
             follow_redirects=False,

@@ -97,11 +97,9 @@ SERVER_START_TIMEOUT = 90  # seconds: the server migrates its database on first 
 def prefect_api(*, scheduler: bool = False, port: int = 0) -> Iterator[None]:
     """A Prefect API for the flow runs: the user's (PREFECT_API_URL), else a server started here.
 
-    `run` and `backfill` need the API only: Prefect's own ephemeral app, started here the way Prefect
-    starts it (uvicorn in a child process) but without importing the server's modules into this
-    process, which only talks to it (they would cost start-up time and memory for the whole run).
-    A served deployment needs a scheduler, which the ephemeral app does not run: `prefect server
-    start` on a free local port.
+    Started through Prefect's public CLI, `prefect server start`, in a child process on a free
+    local port: the server's modules stay out of this process, which only talks to it. `run` and
+    `backfill` need the API only (no UI, no services); a served deployment needs the scheduler.
     """
     from prefect.settings import (
         PREFECT_API_URL,
@@ -120,19 +118,13 @@ def prefect_api(*, scheduler: bool = False, port: int = 0) -> Iterator[None]:
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_LOGGING_LEVEL": "WARNING",
     }
+    cmd = [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1"]
     if scheduler:
         timeout = SERVER_START_TIMEOUT
-        cmd = [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port"]
     else:
-        import prefect
-
         timeout = max(SERVER_START_TIMEOUT, PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value())
-        env.update(PREFECT_UI_ENABLED="0", PREFECT__SERVER_EPHEMERAL="1", PREFECT__SERVER_FINAL="1")
-        cmd = [
-            sys.executable, "-m", "uvicorn", "--app-dir", os.path.dirname(os.path.dirname(prefect.__file__)),
-            "--factory", "prefect.server.api.server:create_app", "--host", "127.0.0.1",
-            "--log-level", "error", "--lifespan", "on", "--port",
-        ]  # fmt: skip
+        cmd += ["--no-ui", "--no-services", "--log-level", "ERROR"]
+    cmd.append("--port")
     port = _free_port(port)
     # What a short-lived server says is kept, to tell why it did not start; `serve` runs for weeks,
     # and its server's talk would fill a file for nothing.
