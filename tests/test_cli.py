@@ -236,6 +236,8 @@ def test_serve_ticks_on_its_schedule_polls_due_feeds_and_stops_cleanly(server, t
     home = tmp_path / "prefect"
     env = {**os.environ, "PAPERBOY_DB": db, "PREFECT_HOME": str(home)}
     env.pop("PREFECT_API_URL", None)
+    # Prefect's scheduler and runner look for work every minute and every 10 s by default.
+    env.update(PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS="1", PREFECT_RUNNER_POLL_FREQUENCY="1")
     subprocess.run([sys.executable, "-m", "flows", "feeds", "add", server.url("/feed.xml")], env=env, check=True)
     subprocess.run([sys.executable, "-m", "flows", "feeds", "add", server.url("/gone.xml"), "--no-check"], env=env,
                    check=True)  # fmt: skip
