@@ -1,0 +1,100 @@
+"""The store on its own: what one batch of outcomes becomes in a real SQLite file, no flow run."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+
+import pytest
+
+from core import Article, Entry, Outcome, url_key
+from db import MAX_ATTEMPTS, connect, store
+
+FEED = "https://news.example/feed.xml"
+TEXT = "The council met on Tuesday to discuss the harbour.\n\nMembers argued at length about the ferry."
+OTHER = "A funicular under the ridge opened to cyclists.\n\nThe mayor cut the ribbon at noon."
+
+
+def entry(key: str, link: str | None = None) -> Entry:
+    return Entry(FEED, key, key, link if link is not None else f"https://news.example/{key}", f"Title {key}")
+
+
+def page(e: Entry, text: str = TEXT, *, url: str | None = None, canonical: str | None = None) -> Outcome:
+    """The entry's page gave an article: `url` after redirects, `canonical` as the page declares."""
+    url = url or e.link or ""
+    a = Article(url, text, e.title, canonical_url=canonical)
+    keys = tuple(dict.fromkeys(url_key(u) for u in (e.link, url, canonical) if u))
+    return Outcome(e, a, b"raw", keys)
+
+
+def from_feed(e: Entry, text: str = OTHER, error: str = "HTTP 500") -> Outcome:
+    """The page failed; the feed item's own text stands in."""
+    return Outcome(e, Article(e.link or "", text, e.title, source="feed"), None, (url_key(e.link or ""),), error)
+
+
+def failed(e: Entry, error: str = "HTTP 500") -> Outcome:
+    return Outcome(e, None, None, (url_key(e.link or ""),), error)
+
+
+@dataclass
+class Case:
+    batches: list[list[Outcome]]  # each stored in one call, as a pass stores a batch
+    counts: list[dict[str, int]]  # what each call says it did
+    articles: int  # articles in the archive at the end
+    entries: dict[str, str]  # entry key -> status at the end
+
+
+A, B = entry("a"), entry("b")
+CASES = {
+    "one new article": Case([[page(A)]], [{"new": 1}], 1, {"a": "stored"}),
+    "two entries, one canonical URL": Case(
+        [[page(A, canonical="https://news.example/story"), page(B, OTHER, canonical="https://news.example/story")]],
+        [{"new": 1, "duplicate": 1}], 1, {"a": "stored", "b": "duplicate"},
+    ),
+    "the same text under another address": Case(
+        [[page(A)], [page(entry("c", "https://mirror.example/c"))]],
+        [{"new": 1}, {"duplicate": 1}], 1, {"a": "stored", "c": "duplicate"},
+    ),
+    "a redirect to an address already stored": Case(
+        [[page(A)], [page(B, OTHER, url="https://news.example/a")]],
+        [{"new": 1}, {"duplicate": 1}], 1, {"a": "stored", "b": "duplicate"},
+    ),
+    "feed text first, then the page replaces it": Case(
+        [[from_feed(A)], [page(A)]], [{"new": 1}, {"updated": 1}], 1, {"a": "stored"},
+    ),
+    "a failed page is kept for another try": Case([[failed(A)]], [{"failed:HTTP 500": 1}], 0, {"a": "failed"}),
+    "given up after the last attempt": Case(
+        [[failed(A)] for _ in range(MAX_ATTEMPTS)], [{"failed:HTTP 500": 1}] * MAX_ATTEMPTS, 0, {"a": "gave_up"},
+    ),
+    "given up, its feed text stays": Case(
+        [[from_feed(A)] for _ in range(MAX_ATTEMPTS)], [{"new": 1}] + [{"unchanged": 1}] * (MAX_ATTEMPTS - 1), 1,
+        {"a": "stored"},
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_a_batch_becomes_these_rows(tmp_path, name):
+    case = CASES[name]
+    db = connect(str(tmp_path / "store.db"))
+    store.add_feed(db, FEED)
+    feed_id = store.list_feeds(db)[0]["id"]
+    for batch, expected in zip(case.batches, case.counts, strict=True):
+        store.new_entries(db, feed_id, FEED, [o.entry for o in batch], limit=100)
+        assert dict(store.save_outcomes(db, feed_id, batch)) == expected
+    conn = sqlite3.connect(tmp_path / "store.db")
+    assert conn.execute("select count(*) from articles").fetchone()[0] == case.articles
+    assert dict(conn.execute("select key, status from entries")) == case.entries
+
+
+def test_an_article_is_found_under_every_address_it_was_reached_by(tmp_path):
+    db = connect(str(tmp_path / "store.db"))
+    store.add_feed(db, FEED)
+    feed_id = store.list_feeds(db)[0]["id"]
+    e = entry("a", "https://news.example/a?utm_source=rss")
+    store.save_outcomes(db, feed_id, [page(e, url="https://www.news.example/a", canonical="https://news.example/s")])
+    found = {store.article_for_keys(db, [url_key(u)]) for u in
+             ("http://news.example/a", "https://www.news.example/a", "https://news.example/s#top")}  # fmt: skip
+    assert len(found) == 1 and None not in found
+    todo, duplicates = store.new_entries(db, feed_id, FEED, [entry("z", "https://news.example/s")], limit=10)
+    assert todo == [] and duplicates == 1  # another item linking to it is not fetched
