@@ -2,7 +2,7 @@
 (models), the rules for URLs (urls), for values read from strangers (values) and for stored text
 (text). Standard library only."""
 
-from .models import EXTRACTOR_VERSION, Article, Entry, FeedPoll, FeedState, Outcome, StoredPage
+from .models import EXTRACTOR_VERSION, Article, Entry, Feed, FeedPoll, FeedState, Outcome, StoredPage
 from .text import fingerprint, plain_text
 from .urls import feed_identity, host_of, site_of, url_key, url_problem, web_url, without_credentials
 from .values import ascii_int, clamp, one_line, printable
@@ -11,6 +11,7 @@ __all__ = [
     "EXTRACTOR_VERSION",
     "Article",
     "Entry",
+    "Feed",
     "FeedPoll",
     "FeedState",
     "Outcome",

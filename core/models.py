@@ -4,7 +4,8 @@ them)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from typing import Any
 
 EXTRACTOR_VERSION = "2"  # bump when a change to extraction or cleaning (extractors/) changes stored text
 
@@ -84,3 +85,40 @@ class StoredPage:
     url: str
     html_zstd: bytes  # the page, zstd-compressed
     text_hash: str
+
+
+@dataclass(frozen=True)
+class Feed:
+    """A followed feed as the store keeps it: its address, its memory between polls, its health."""
+
+    id: int
+    url: str
+    name: str | None = None  # the user's
+    title: str | None = None  # the feed's own
+    site_url: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    content_hash: str | None = None
+    added_at: str | None = None
+    last_polled_at: str | None = None
+    last_success_at: str | None = None
+    last_error: str | None = None
+    last_error_at: str | None = None
+    consecutive_errors: int = 0
+    next_poll_at: str | None = None
+    interval_seconds: int | None = None
+    ttl_hint: int | None = None
+    moved_to: str | None = None  # a permanent redirect's target, seen once
+    disabled: int = 0  # 0 polled; 1 paused by the user; 2 gone (HTTP 410)
+    removed_at: str | None = None
+    min_interval: int | None = None  # seconds: this feed's own shortest poll interval
+    articles: int = 0  # stored articles (when the store counted them)
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Feed:
+        """From a row of the feeds table (a db of an older paperboy lacks some columns)."""
+        return cls(**{f.name: row[f.name] for f in fields(cls) if row.get(f.name) is not None})
+
+    @property
+    def state(self) -> FeedState:
+        return FeedState(self.url, self.etag, self.last_modified, self.content_hash)

@@ -7,10 +7,7 @@ from collections.abc import Iterable
 
 import sqlite_utils
 
-from core import (
-    FeedPoll,
-    FeedState,
-)
+from core import Feed, FeedPoll
 
 from . import _cjk
 from ._base import IN_LIST, now_iso, write
@@ -70,18 +67,17 @@ def edit_feed(db: sqlite_utils.Database, url: str, **changes: object) -> bool:
     return row is not None
 
 
-def list_feeds(db: sqlite_utils.Database) -> list[dict]:
+def list_feeds(db: sqlite_utils.Database) -> list[Feed]:
     """The feeds followed (not the removed ones), with their article counts."""
     removed = "removed_at" in db.table("feeds").columns_dict  # a read-only db of an older paperboy has none
-    return list(
-        db.query(
-            "select f.*, (select count(*) from articles a where a.feed_id = f.id) as articles "
-            f"from feeds f {'where f.removed_at is null ' if removed else ''}order by f.id"
-        )
+    rows = db.query(
+        "select f.*, (select count(*) from articles a where a.feed_id = f.id) as articles "
+        f"from feeds f {'where f.removed_at is null ' if removed else ''}order by f.id"
     )
+    return [Feed.from_row(r) for r in rows]
 
 
-def feeds_to_poll(db: sqlite_utils.Database, urls: Iterable[str] = (), due_only: bool = False) -> list[dict]:
+def feeds_to_poll(db: sqlite_utils.Database, urls: Iterable[str] = (), due_only: bool = False) -> list[Feed]:
     urls = list(urls)
     sql = "select * from feeds where disabled = 0 and removed_at is null"
     params: list = []
@@ -91,11 +87,7 @@ def feeds_to_poll(db: sqlite_utils.Database, urls: Iterable[str] = (), due_only:
     if due_only:
         sql += " and (next_poll_at is null or next_poll_at <= ?)"
         params.append(now_iso())
-    return list(db.query(sql + " order by id", params))
-
-
-def feed_state(row: dict) -> FeedState:
-    return FeedState(row["url"], row["etag"], row["last_modified"], row["content_hash"])
+    return [Feed.from_row(r) for r in db.query(sql + " order by id", params)]
 
 
 def record_poll(

@@ -10,9 +10,7 @@ from collections.abc import Iterator
 import sqlite_utils
 import zstandard
 
-from core import (
-    url_key,
-)
+from core import url_key
 
 from . import _cjk
 from ._base import _day_range

@@ -12,7 +12,7 @@ from .articles import (
 )
 from .checkpoints import host_holds, job_state, save_holds, save_job_state
 from .entries import article_for_keys, backlog, backlog_size, new_entries, record_backlog
-from .feeds import GONE, PAUSED, add_feed, edit_feed, feed_state, feeds_to_poll, list_feeds, record_poll, remove_feed
+from .feeds import GONE, PAUSED, add_feed, edit_feed, feeds_to_poll, list_feeds, record_poll, remove_feed
 from .reading import QueryError, article, export_articles, raw_page, search
 
 __all__ = [
@@ -26,7 +26,6 @@ __all__ = [
     "backlog_size",
     "edit_feed",
     "export_articles",
-    "feed_state",
     "feeds_to_poll",
     "host_holds",
     "job_state",

@@ -29,7 +29,7 @@ from typing import Any
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from core import Entry, host_of, printable, url_key, url_problem
+from core import Entry, Feed, host_of, printable, url_key, url_problem
 from db import connect, store
 from fetchers import FetchSettings, SourcePage, origin_of
 from flows.config import load_config
@@ -116,7 +116,7 @@ class Job:
     request: BackfillRequest
     settings: FetchSettings
     show: Progress
-    targets: list[dict]  # the feeds whose past is walked
+    targets: list[Feed]  # the feeds whose past is walked
     sources: list[str]
     key: str
     state: dict  # the checkpoint: each walk's state, by source and feed
@@ -128,18 +128,18 @@ class Job:
     @classmethod
     def start(cls, db: Any, request: BackfillRequest, settings: FetchSettings, show: Progress) -> Job:
         """The job these options make, taken up from its checkpoint when it ran before."""
-        targets = [r for r in store.list_feeds(db) if request.all_feeds or r["url"] in request.feeds]
+        targets = [r for r in store.list_feeds(db) if request.all_feeds or r.url in request.feeds]
         sources = [request.source] if request.source else ["archive", "sitemap"] if targets else []
         if request.urls_file and "urls" not in sources:
             sources.append("urls")
         urls_file = os.path.abspath(request.urls_file) if request.urls_file else None
-        params = {"feeds": sorted(r["url"] for r in targets), "sources": sources, "since": request.since,
+        params = {"feeds": sorted(r.url for r in targets), "sources": sources, "since": request.since,
                   "until": request.until, "urls_file": urls_file}  # fmt: skip
         key = hashlib.sha256(json.dumps(params, sort_keys=True).encode()).hexdigest()[:16]
         state = {} if request.dry_run else store.job_state(db, key, params) or {}
         job = cls(db, request, settings, show, targets, sources, key, state)
         job.report = {s: Counter() for s in sources}
-        job.feed_ids = {r["url"]: r["id"] for r in targets}
+        job.feed_ids = {r.url: r.id for r in targets}
         return job
 
     def record(self, src: str, feed_url: str, entries: list[Entry]) -> None:
@@ -155,9 +155,9 @@ def walk_source(job: Job, src: str) -> None:
     db, request, state = job.db, job.request, job.state
     walkers = []
     for r in job.targets:
-        if src == "sitemap" and request.source is None and state.get("archive", {}).get(r["url"], {}).get("older"):
+        if src == "sitemap" and request.source is None and state.get("archive", {}).get(r.url, {}).get("older"):
             continue  # the archive had the feed's past; the sitemap would add the rest of the site
-        walkers.append(Walker(src, r["url"], state.setdefault(src, {}).get(r["url"], {}).get("walk")))
+        walkers.append(Walker(src, r.url, state.setdefault(src, {}).get(r.url, {}).get("walk")))
     roots = [w for w in walkers if w.wants_roots]
     if roots:  # the sitemaps of the feed's own host, and of its site when that is elsewhere
         sites = {w.feed_url: list(dict.fromkeys([origin_of(w.feed_url), *_site(job.targets, w.feed_url)]))
@@ -291,8 +291,8 @@ def _summary(report: dict[str, Counter], errors: list[str], dry_run: bool, would
     return out
 
 
-def _site(targets: list[dict], feed_url: str) -> list[str]:
-    return [origin_of(r["site_url"]) for r in targets if r["url"] == feed_url and r["site_url"]]
+def _site(targets: list[Feed], feed_url: str) -> list[str]:
+    return [origin_of(r.site_url) for r in targets if r.url == feed_url and r.site_url]
 
 
 def _duration(seconds: float) -> str:

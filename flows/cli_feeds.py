@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import click
@@ -65,9 +66,9 @@ def feeds_remove(obj: Ctx, url: str, purge: bool, yes: bool) -> None:
     """Stop following URL. Its stored articles stay, still linked to it, and adding it again
     follows it on where it stopped; --purge deletes them."""
     db = obj.db()
-    url = _stored_url(url, {r["url"] for r in store.list_feeds(db)}, "paperboy feeds list shows them")
+    url = _stored_url(url, {r.url for r in store.list_feeds(db)}, "paperboy feeds list shows them")
     if purge and not yes:
-        count = next(r["articles"] for r in store.list_feeds(db) if r["url"] == url)
+        count = next(r.articles for r in store.list_feeds(db) if r.url == url)
         click.confirm(f"delete {without_credentials(url)} and its {count} stored articles?", abort=True, err=True)
     store.remove_feed(db, url, purge=purge)
     say(f"{'purged' if purge else 'removed'} {without_credentials(url)}")
@@ -86,7 +87,7 @@ def feeds_remove(obj: Ctx, url: str, purge: bool, yes: bool) -> None:
 def feeds_edit(obj: Ctx, url: str, name: str | None, min_interval: int | None, pause: bool | None) -> None:
     """Change a followed feed: its name, its shortest poll interval, paused or not."""
     db = obj.db()
-    url = _stored_url(url, {r["url"] for r in store.list_feeds(db)}, "paperboy feeds list shows them")
+    url = _stored_url(url, {r.url for r in store.list_feeds(db)}, "paperboy feeds list shows them")
     changes: dict = {}
     if name is not None:
         changes["name"] = name
@@ -105,27 +106,25 @@ def feeds_edit(obj: Ctx, url: str, name: str | None, min_interval: int | None, p
 @click.pass_obj
 def feeds_list(obj: Ctx, as_json: bool) -> None:
     """The feeds with their health: last success, last error, errors in a row, articles, next poll."""
-    rows = store.list_feeds(obj.db(read_only=True))
-    for r in rows:
-        r["url"] = without_credentials(r["url"])
+    rows = [replace(r, url=without_credentials(r.url)) for r in store.list_feeds(obj.db(read_only=True))]
     if as_json:
         for r in rows:
-            click.echo(json.dumps(r, default=str))
+            click.echo(json.dumps(asdict(r), default=str))
         return
     if not rows:
         click.echo("no feeds yet: paperboy feeds add URL")
         return
     for r in rows:
         state = {store.PAUSED: "paused", store.GONE: "gone (410): not polled; feeds edit --resume tries it again"}.get(
-            r["disabled"], "failing" if r["consecutive_errors"] else "ok"
+            r.disabled, "failing" if r.consecutive_errors else "ok"
         )
-        say(f"{r['url']}  [{state}] {r['articles']} articles")
+        say(f"{r.url}  [{state}] {r.articles} articles")
         say(
-            f"    name: {r['name'] or r['title'] or '-'}   last success: {r['last_success_at'] or 'never'}"
-            f"   next poll: {r['next_poll_at'] or 'now'}"
+            f"    name: {r.name or r.title or '-'}   last success: {r.last_success_at or 'never'}"
+            f"   next poll: {r.next_poll_at or 'now'}"
         )
-        if r["last_error"]:
-            say(f"    last error ({r['consecutive_errors']} in a row, {r['last_error_at']}): {r['last_error']}")
+        if r.last_error:
+            say(f"    last error ({r.consecutive_errors} in a row, {r.last_error_at}): {r.last_error}")
 
 
 @feeds.command("import")
@@ -166,6 +165,5 @@ def feeds_export(obj: Ctx, with_credentials: bool) -> None:
     """The feeds as OPML 2.0 on stdout."""
     rows = store.list_feeds(obj.db(read_only=True))
     if not with_credentials:
-        for r in rows:
-            r["url"] = without_credentials(r["url"])
+        rows = [replace(r, url=without_credentials(r.url)) for r in rows]
     click.echo(write_opml(rows), nl=False)

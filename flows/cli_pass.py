@@ -24,7 +24,7 @@ def run(obj: Ctx, feed_urls: tuple[str, ...], due: bool, as_json: bool) -> None:
     """One ingest pass (a Prefect flow run) over all feeds, the named ones, or the due ones."""
     obj.config()  # a bad config is one line here, not a failed flow run
     db = obj.db()
-    known = {r["url"] for r in store.list_feeds(db)}
+    known = {r.url for r in store.list_feeds(db)}
     feed_urls = tuple(_stored_url(url, known, "add it with: paperboy feeds add URL") for url in feed_urls)
     if not known:
         raise Fail("no feeds yet: add one with `paperboy feeds add URL`")
@@ -125,7 +125,7 @@ def backfill(
         raise Fail(f"{urls_file}: no such file")
     obj.config()
     db = obj.db()
-    known = {r["url"] for r in store.list_feeds(db)}
+    known = {r.url for r in store.list_feeds(db)}
     feed_urls = tuple(_stored_url(url, known, "add it first: paperboy feeds add URL") for url in feed_urls)
     from flows.backfill import BackfillRequest
     from flows.runner import run_backfill

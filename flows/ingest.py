@@ -16,7 +16,7 @@ from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
-from core import Entry, FeedPoll, FeedState, Outcome, host_of, site_of, url_key, web_url, without_credentials
+from core import Entry, Feed, FeedPoll, FeedState, Outcome, host_of, site_of, url_key, web_url, without_credentials
 from db import Busy, connect, exclusive, store
 from extractors import ExtractOptions
 from fetchers import FetchSettings, hold_seconds
@@ -105,12 +105,10 @@ def ingest_pass(db_path: str, feeds: list[str] | None, due: bool, config_path: s
     summary = Summary()
     settings = replace(cfg.fetch, holds=store.host_holds(db))  # Retry-After holds outlive a pass
     rows = store.feeds_to_poll(db, feeds or (), due_only=due)
-    by_url = {r["url"]: r for r in rows}
+    by_url = {r.url: r for r in rows}
 
     # 1. Poll the feeds: a conditional GET each, parsed from the bytes, a batch of feeds per task.
-    polls = [
-        poll_feeds.submit([store.feed_state(r) for r in chunk], settings) for chunk in chunked(rows, FEEDS_PER_TASK)
-    ]
+    polls = [poll_feeds.submit([r.state for r in chunk], settings) for chunk in chunked(rows, FEEDS_PER_TASK)]
     pool = extraction_for(cfg.workers, cfg.extract_time_limit)
     learned: dict[str, frozenset[str]] = {}  # each host's learned boilerplate
     looked_up: set[str] = set()  # hosts asked for it (a host with none learned is not in `learned`)
@@ -132,7 +130,7 @@ def ingest_pass(db_path: str, feeds: list[str] | None, due: bool, config_path: s
                 looked_up.update(hosts)
                 learned.update(store.learned_boilerplate(db, hosts))
                 found += len(todo)
-                yield from ((row["id"], e) for e in todo)
+                yield from ((row.id, e) for e in todo)
             polled += len(batch)
             show.status(f"feeds {polled}/{len(rows)}")
 
@@ -151,19 +149,19 @@ def ingest_pass(db_path: str, feeds: list[str] | None, due: bool, config_path: s
     return result
 
 
-def remember_poll(db, row: dict, poll: FeedPoll, summary: Summary, show: Progress, cfg: Config) -> list[Entry]:
+def remember_poll(db, row: Feed, poll: FeedPoll, summary: Summary, show: Progress, cfg: Config) -> list[Entry]:
     """Store what a feed's poll found; its entries to fetch now (at most new_pages_per_feed, the rest
     wait for later passes). Whatever goes wrong here is this feed's error, recorded against it."""
     try:
-        todo, duplicates = store.new_entries(db, row["id"], row["url"], poll.entries, cfg.new_pages_per_feed)
+        todo, duplicates = store.new_entries(db, row.id, row.url, poll.entries, cfg.new_pages_per_feed)
     except Exception as exc:  # noqa: BLE001 - a defect in one feed's handling must not stop the pass
         poll = replace(poll, status="failed", error=f"internal error: {type(exc).__name__}: {exc}"[:300])
         todo, duplicates = [], 0
     summary.articles["duplicate"] += duplicates
     summary.feeds[poll.status] += 1
-    lo = max(cfg.min_poll_interval, row["min_interval"] or 0)  # the feed's own shortest interval, if longer
+    lo = max(cfg.min_poll_interval, row.min_interval or 0)  # the feed's own shortest interval, if longer
     record_feed(db, row, poll, len(todo), (lo, max(lo, cfg.max_poll_interval)))
-    url = without_credentials(row["url"])
+    url = without_credentials(row.url)
     if poll.retry_after is not None:
         summary.holds[site_of(poll.state.url)] = time.time() + poll.retry_after
     if poll.status == "failed":
@@ -174,20 +172,18 @@ def remember_poll(db, row: dict, poll: FeedPoll, summary: Summary, show: Progres
     return todo
 
 
-def record_feed(db, row: dict, poll: FeedPoll, new_items: int, bounds: tuple[int, int]) -> None:
+def record_feed(db, row: Feed, poll: FeedPoll, new_items: int, bounds: tuple[int, int]) -> None:
     """The feed's health and its next poll time, within the (shortest, longest) interval."""
     lo, hi = bounds
     if poll.status == "failed":
-        interval = schedule.error_backoff(row["consecutive_errors"] or 0, poll.retry_after, lo, hi)
+        interval = schedule.error_backoff(row.consecutive_errors or 0, poll.retry_after, lo, hi)
     else:
-        interval = schedule.next_interval(
-            row["interval_seconds"], new_items=new_items, hint=poll.ttl_hint, lo=lo, hi=hi
-        )
+        interval = schedule.next_interval(row.interval_seconds, new_items=new_items, hint=poll.ttl_hint, lo=lo, hi=hi)
     # A permanent redirect moves the feed once it is seen on two polls in a row.
-    confirmed = bool(poll.moved_to) and poll.moved_to == row["moved_to"]
+    confirmed = bool(poll.moved_to) and poll.moved_to == row.moved_to
     store.record_poll(
         db,
-        row["id"],
+        row.id,
         poll,
         next_poll_at=schedule.at(interval),
         interval=interval,

@@ -6,6 +6,7 @@ import xml.etree.ElementTree as ET
 from email.utils import formatdate
 from xml.sax.saxutils import quoteattr
 
+from core import Feed
 from fetchers import UnsafeXML, safe_xml
 
 
@@ -30,7 +31,7 @@ def read_opml(data: bytes) -> list[tuple[str, str | None]]:
     return out
 
 
-def write_opml(feeds: list[dict]) -> str:
+def write_opml(feeds: list[Feed]) -> str:
     lines = [
         '<?xml version="1.0" encoding="UTF-8"?>',
         '<opml version="2.0">',
@@ -41,10 +42,10 @@ def write_opml(feeds: list[dict]) -> str:
         "  <body>",
     ]
     for f in feeds:
-        name = f.get("name") or f.get("title") or f["url"]
-        attrs = f'type="rss" text={quoteattr(name)} title={quoteattr(name)} xmlUrl={quoteattr(f["url"])}'
-        if f.get("site_url"):
-            attrs += f" htmlUrl={quoteattr(f['site_url'])}"
+        name = f.name or f.title or f.url
+        attrs = f'type="rss" text={quoteattr(name)} title={quoteattr(name)} xmlUrl={quoteattr(f.url)}'
+        if f.site_url:
+            attrs += f" htmlUrl={quoteattr(f.site_url)}"
         lines.append(f"    <outline {attrs}/>")
     lines += ["  </body>", "</opml>"]
     return "\n".join(lines) + "\n"

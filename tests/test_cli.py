@@ -401,7 +401,7 @@ def test_one_feed_under_any_spelling_of_its_address(db_path):
         "added" in run(cli, ["--db", db_path, "feeds", "add", "https://www.example.com/feed.xml", "--no-check"]).output
     )  # the path's case counts
     assert run(cli, ["--db", db_path, "feeds", "remove", "https://www.EXAMPLE.com/Feed.xml#x"]).exit_code == 0
-    assert [r["url"] for r in store.list_feeds(connect(db_path))] == ["https://www.example.com/feed.xml"]
+    assert [r.url for r in store.list_feeds(connect(db_path))] == ["https://www.example.com/feed.xml"]
 
 
 def test_show_one_article_by_id_or_address(three_articles, server):
@@ -455,7 +455,7 @@ def test_feeds_edit_pauses_resumes_and_names(three_articles, server):
     run(cli, ["--db", three_articles, "feeds", "edit", two, "--resume", "--min-interval", "7200"])
     ingest(db_path=three_articles, progress=False, due=True)
     assert len(server.requests_to("/two.xml")) == before + 1  # due at once when resumed
-    [interval] = [r["interval_seconds"] for r in store.list_feeds(connect(three_articles)) if r["url"] == two]
+    [interval] = [r.interval_seconds for r in store.list_feeds(connect(three_articles)) if r.url == two]
     assert interval >= 7200
     nothing = run(cli, ["--db", three_articles, "feeds", "edit", two])
     assert nothing.exit_code == 1 and "say what to change" in nothing.output
@@ -467,7 +467,7 @@ def test_feeds_add_checks_the_url_and_finds_feeds_on_a_page(server, db_path):
 
     feed = server.add("/news.xml", rss([], title="The News"), content_type="application/rss+xml")
     assert add(feed).output.strip() == f"added {feed}"
-    assert [r["name"] for r in store.list_feeds(connect(db_path))] == ["The News"]  # the feed's title
+    assert [r.name for r in store.list_feeds(connect(db_path))] == ["The News"]  # the feed's title
     head = '<link rel="alternate" type="application/atom+xml" href="/blog.atom"><link rel="alternate" href="/fr/">'
     server.add("/blog.atom", '<feed xmlns="http://www.w3.org/2005/Atom"><title>Blog</title></feed>',
                content_type="application/atom+xml")  # fmt: skip
@@ -541,7 +541,7 @@ def cjk_archive(db_path):
 
     db = connect(db_path)
     store.add_feed(db, "https://example.com/feed.xml")
-    feed_id = store.list_feeds(db)[0]["id"]
+    feed_id = store.list_feeds(db)[0].id
     outcomes = [
         Outcome(Entry("https://example.com/feed.xml", lang, lang, f"https://example.com/{lang}", title),
                 Article(f"https://example.com/{lang}", text, title, language=lang), keys=(f"example.com/{lang}",))

@@ -78,7 +78,7 @@ def test_a_batch_becomes_these_rows(tmp_path, name):
     case = CASES[name]
     db = connect(str(tmp_path / "store.db"))
     store.add_feed(db, FEED)
-    feed_id = store.list_feeds(db)[0]["id"]
+    feed_id = store.list_feeds(db)[0].id
     for batch, expected in zip(case.batches, case.counts, strict=True):
         store.new_entries(db, feed_id, FEED, [o.entry for o in batch], limit=100)
         assert dict(store.save_outcomes(db, feed_id, batch)) == expected
@@ -90,7 +90,7 @@ def test_a_batch_becomes_these_rows(tmp_path, name):
 def test_an_article_is_found_under_every_address_it_was_reached_by(tmp_path):
     db = connect(str(tmp_path / "store.db"))
     store.add_feed(db, FEED)
-    feed_id = store.list_feeds(db)[0]["id"]
+    feed_id = store.list_feeds(db)[0].id
     e = entry("a", "https://news.example/a?utm_source=rss")
     store.save_outcomes(db, feed_id, [page(e, url="https://www.news.example/a", canonical="https://news.example/s")])
     found = {store.article_for_keys(db, [url_key(u)]) for u in
