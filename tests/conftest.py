@@ -31,6 +31,25 @@ def prefect_harness():
         yield
 
 
+@pytest.fixture
+def prefect_home(tmp_path, prefect_harness):
+    """A PREFECT_HOME for a paperboy process that starts its own Prefect server, its database
+    migrated already (a copy of the session's): a new one spends seconds of CPU migrating."""
+    import sqlite3
+
+    from prefect.settings import PREFECT_API_DATABASE_CONNECTION_URL
+
+    home = tmp_path / "prefect"
+    home.mkdir()
+    source = sqlite3.connect(str(PREFECT_API_DATABASE_CONNECTION_URL.value()).split(":///", 1)[1])
+    copy = sqlite3.connect(home / "prefect.db")
+    with copy:
+        source.backup(copy)
+    source.close()
+    copy.close()
+    return home
+
+
 @pytest.fixture(scope="session")
 def _server():
     server = TestServer()

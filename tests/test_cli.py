@@ -184,7 +184,7 @@ def test_extract_the_seed_page():
     assert len(record["text"].split("\n\n")) == 9
 
 
-def test_cli_run_against_a_local_server_then_search_and_export(server, tmp_path, prefect_harness):
+def test_cli_run_against_a_local_server_then_search_and_export(server, tmp_path, prefect_home):
     """The 'done when' of the pipeline issue, as a user runs it: a real process, its own Prefect
     (the second run uses the session's, which spares a server's start)."""
     from prefect.settings import PREFECT_API_URL
@@ -194,7 +194,7 @@ def test_cli_run_against_a_local_server_then_search_and_export(server, tmp_path,
     server.add("/feed.xml", rss([{"title": f"Harbour story {i}", "link": server.url(f"/p{i}.html"), "guid": f"p{i}"}
                                  for i in range(3)]), content_type="application/rss+xml")  # fmt: skip
     db = str(tmp_path / "cli.db")
-    env = {**os.environ, "PAPERBOY_DB": db, "PREFECT_HOME": str(tmp_path / "prefect")}
+    env = {**os.environ, "PAPERBOY_DB": db, "PREFECT_HOME": str(prefect_home)}
     env.pop("PREFECT_API_URL", None)
 
     def paperboy(*args):
@@ -219,7 +219,7 @@ def test_cli_run_against_a_local_server_then_search_and_export(server, tmp_path,
     assert csv_out[0].startswith("id,url,feed") and len(csv_out) >= 4
 
 
-def test_serve_ticks_on_its_schedule_polls_due_feeds_and_stops_cleanly(server, tmp_path):
+def test_serve_ticks_on_its_schedule_polls_due_feeds_and_stops_cleanly(server, tmp_path, prefect_home):
     """`paperboy serve` starts its own Prefect server (the ephemeral one runs no scheduler)."""
     import signal
     import sqlite3
@@ -233,7 +233,7 @@ def test_serve_ticks_on_its_schedule_polls_due_feeds_and_stops_cleanly(server, t
         content_type="application/rss+xml",
     )
     db = str(tmp_path / "serve.db")
-    home = tmp_path / "prefect"
+    home = prefect_home
     env = {**os.environ, "PAPERBOY_DB": db, "PREFECT_HOME": str(home)}
     env.pop("PREFECT_API_URL", None)
     # Prefect's scheduler and runner look for work every minute and every 10 s by default.

@@ -58,14 +58,16 @@ def add_feeds(db_path: str, urls) -> None:
         store.add_feed(db, url)
 
 
-def cli_env(server, shared_api: bool = False) -> dict[str, str]:
-    """The environment of a `paperboy` process: its own Prefect server, or (`shared_api`) the
-    session's, where starting one is not what the test is about (it costs seconds of CPU)."""
+def cli_env(server, shared_api: bool = False, home=None) -> dict[str, str]:
+    """The environment of a `paperboy` process: its own Prefect server (in `home`), or
+    (`shared_api`) the session's, where starting one is not what the test is about."""
     from prefect.settings import PREFECT_API_URL
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
     if shared_api:
         env["PREFECT_API_URL"] = PREFECT_API_URL.value() or ""
+    if home is not None:
+        env["PREFECT_HOME"] = str(home)
     return {**env, "PAPERBOY_ALLOWED_HOSTS": f"127.0.0.1:{server.port}"}
 
 
@@ -178,7 +180,7 @@ def test_cutting_the_dtd_takes_linear_time(unit):
 
 
 @pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM])
-def test_a_killed_run_leaves_no_process_behind(server, tmp_path, how):
+def test_a_killed_run_leaves_no_process_behind(server, tmp_path, how, prefect_home):
     import threading
 
     release = threading.Event()
@@ -194,7 +196,7 @@ def test_a_killed_run_leaves_no_process_behind(server, tmp_path, how):
                content_type="application/rss+xml")  # fmt: skip
     db_path = str(tmp_path / "a.db")
     add_feeds(db_path, [server.url("/feed.xml")])
-    proc = subprocess.Popen([*PAPERBOY, "--db", db_path, "run"], cwd=ROOT, env=cli_env(server),
+    proc = subprocess.Popen([*PAPERBOY, "--db", db_path, "run"], cwd=ROOT, env=cli_env(server, home=prefect_home),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
     try:
         deadline = time.monotonic() + GUARD
