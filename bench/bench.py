@@ -366,7 +366,8 @@ def ceiling_rate(pages: list[bytes], workers: int) -> float:
 
 
 def main() -> int:
-    from flows.ingest import FEEDS_PER_TASK, PAGES_PER_TASK
+    from flows.ingest import FEEDS_PER_TASK
+    from flows.stages import PAGES_PER_TASK
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--shared", default=str(ROOT.parent / "shared"))

@@ -35,10 +35,10 @@ from fetchers import FetchSettings, SourcePage, origin_of
 from flows.config import load_config
 from flows.discover import Walker
 from flows.fetching import find_sitemaps, read_sources
-from flows.ingest import extract_pages, process_pages, release
 from flows.jobs import Extracted, PageJob, options_for
 from flows.pool import extraction_for
-from flows.progress import Progress, Summary
+from flows.progress import FAILED, Progress, Summary, failures
+from flows.stages import extract_pages, process_pages, release
 
 URLS_FEED_ID = 0  # entries of URLs given by hand belong to no feed
 URLS_FEED = "backfill:urls"
@@ -221,7 +221,7 @@ def fetch_backlog(db, feeds: dict[int, str], src, since, until, settings, cfg, p
 
     def progress(done: int) -> None:
         rate = done / max(time.monotonic() - started, 1e-6)
-        failed = sum(v for k, v in summary.articles.items() if k.startswith("failed:"))
+        failed = sum(failures(summary.articles).values())
         show.status(f"{src}: {done}/{total} pages · {summary.articles['new']} new · {failed} failed"
                     f" · {rate:.1f}/s · ETA {_duration((total - done) / rate if rate else 0)}")  # fmt: skip
 
@@ -270,7 +270,7 @@ def _print_new(db, entries: list[Entry], printed: dict[str, None]) -> None:
 def _stored_counts(summary: Summary) -> dict:
     a = summary.as_dict()["articles"]
     return {"stored": a["new"], "updated": a["updated"], "duplicate": a["duplicate"] + a["unchanged"],
-            "failed": a["failed"], **{f"failed: {k}": v for k, v in a["failed_by_reason"].items()}}  # fmt: skip
+            "failed": a["failed"], **{FAILED + k: v for k, v in a["failed_by_reason"].items()}}  # fmt: skip
 
 
 def _summary(report: dict[str, Counter], errors: list[str], dry_run: bool, would_fetch: list[str]) -> dict:
@@ -284,7 +284,7 @@ def _summary(report: dict[str, Counter], errors: list[str], dry_run: bool, would
         out["sources"][src] = {
             "pages": c["pages"], "found": c["found"], "in_range": c["in_range"], "stored": c["stored"],
             "updated": c["updated"], "skipped": skipped, "failed": c["failed"],
-            "failed_by_reason": {k.split(": ", 1)[1]: v for k, v in c.items() if k.startswith("failed: ")},
+            "failed_by_reason": failures(c),
         }  # fmt: skip
     for key in ("found", "in_range", "stored", "updated", "skipped", "failed"):
         out[key] = sum(s[key] for s in out["sources"].values())

@@ -13,6 +13,14 @@ from core import printable
 STORED: Counter[str] = Counter()
 
 
+FAILED = "failed:"  # a counter of items that failed, by reason: "failed:<reason>"
+
+
+def failures(counts: Counter) -> dict[str, int]:
+    """The failed items of these counts, by reason."""
+    return {k.removeprefix(FAILED): v for k, v in counts.items() if k.startswith(FAILED)}
+
+
 @dataclass
 class Summary:
     feeds: Counter = field(default_factory=Counter)  # fetched, not_modified, unchanged, failed
@@ -22,7 +30,7 @@ class Summary:
     started: float = field(default_factory=time.monotonic)  # the flow's body began (Prefect is up)
 
     def as_dict(self) -> dict:
-        failed = {k.split(":", 1)[1]: v for k, v in self.articles.items() if k.startswith("failed:")}
+        failed = failures(self.articles)
         return {
             "feeds": {k: self.feeds.get(k, 0) for k in ("fetched", "not_modified", "unchanged", "failed")},
             "articles": {

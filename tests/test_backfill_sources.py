@@ -235,7 +235,7 @@ def test_a_killed_backfill_resumes_without_fetching_again_what_it_stored(server,
 
     from prefect.settings import PREFECT_API_URL
 
-    from flows.ingest import PAGES_PER_TASK
+    from flows.stages import PAGES_PER_TASK
 
     # 100 articles. Those after the first batch come from another host, which does not answer
     # until the first run is killed: the first batch can be stored, the next cannot.

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from db import connect, store
-from flows.ingest import PAGES_PER_TASK
+from flows.stages import PAGES_PER_TASK
 from tests.conftest import article_page, rss, story
 
 ROOT = Path(__file__).resolve().parents[2]
