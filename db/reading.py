@@ -6,6 +6,7 @@ import json
 import re
 import sqlite3
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 import sqlite_utils
 import zstandard
@@ -27,16 +28,19 @@ _OPERATORS = re.compile(r'["()*^:]|\b(?:AND|OR|NOT|NEAR)\b')  # what makes a que
 MARK = "**"  # around a match in a snippet: brackets clash with text that has its own ("[U.S.]")
 
 
+@dataclass(frozen=True)
+class Among:
+    """Which articles a search or an export looks at: of a feed (its URL), in a language (ISO 639-1),
+    published between two days (inclusive, YYYY-MM-DD)."""
+
+    feed: str | None = None
+    language: str | None = None
+    since: str | None = None
+    until: str | None = None
+
+
 def search(
-    db: sqlite_utils.Database,
-    query: str,
-    limit: int = 10,
-    *,
-    plain: bool = False,
-    feed: str | None = None,
-    language: str | None = None,
-    since: str | None = None,
-    until: str | None = None,
+    db: sqlite_utils.Database, query: str, limit: int = 10, *, plain: bool = False, among: Among = Among()
 ) -> list[dict]:
     """Full-text search, best first. The query is FTS5's syntax (phrases in quotes, OR, NOT, prefix*,
     NEAR); a query of plain words (`plain`, or one without any operator) has each word quoted, so
@@ -55,8 +59,8 @@ def search(
         f"from {fts} join articles a on a.rowid = {fts}.rowid left join feeds f on f.id = a.feed_id "
         f"where {fts} match ?"
     )
-    where, params = _article_filters(feed, language)
-    days, day_params = _day_range("a.published", since, until)
+    where, params = _article_filters(among)
+    days, day_params = _day_range("a.published", among.since, among.until)
     try:
         rows = list(
             db.query(sql + where + days + f" order by bm25({fts}) limit ?", [query, *params, *day_params, limit])
@@ -72,8 +76,9 @@ def search(
     return rows
 
 
-def _article_filters(feed: str | None, language: str | None) -> tuple[str, list]:
+def _article_filters(among: Among) -> tuple[str, list]:
     """` and …` conditions on an article's feed URL (as `f`) and language (as `a`), where given."""
+    feed, language = among.feed, among.language
     sql, params = "", []
     if feed:
         sql += " and f.url = ?"
@@ -84,13 +89,7 @@ def _article_filters(feed: str | None, language: str | None) -> tuple[str, list]
     return sql, params
 
 
-def export_articles(
-    db: sqlite_utils.Database,
-    since: str | None = None,
-    until: str | None = None,
-    feed: str | None = None,
-    language: str | None = None,
-) -> Iterator[dict]:
+def export_articles(db: sqlite_utils.Database, among: Among = Among()) -> Iterator[dict]:
     """Stored articles, oldest first, a row at a time (memory stays flat whatever the archive's
     size); filtered by the day published (or fetched), inclusive, by feed URL and by language."""
     sql = (
@@ -98,8 +97,8 @@ def export_articles(
         "a.text_source, a.fetched_at, a.updated_at, a.content_hash, a.extractor_version, a.text "
         "from articles a left join feeds f on f.id = a.feed_id where 1"
     )
-    days, day_params = _day_range("coalesce(a.published, a.fetched_at)", since, until)
-    where, params = _article_filters(feed, language)
+    days, day_params = _day_range("coalesce(a.published, a.fetched_at)", among.since, among.until)
+    where, params = _article_filters(among)
     for row in db.query(sql + days + where + " order by a.id", day_params + params):
         row["authors"] = json.loads(row["authors"] or "[]")
         yield row

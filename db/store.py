@@ -13,9 +13,10 @@ from .articles import (
 from .checkpoints import host_holds, job_state, save_holds, save_job_state
 from .entries import article_for_keys, backlog, backlog_size, new_entries, record_backlog
 from .feeds import GONE, PAUSED, add_feed, edit_feed, feeds_to_poll, list_feeds, record_poll, remove_feed
-from .reading import QueryError, article, export_articles, raw_page, search
+from .reading import Among, QueryError, article, export_articles, raw_page, search
 
 __all__ = [
+    "Among",
     "GONE",
     "PAUSED",
     "QueryError",

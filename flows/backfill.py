@@ -38,7 +38,7 @@ from flows.fetching import find_sitemaps, read_sources
 from flows.jobs import Extracted, PageJob, options_for
 from flows.pool import extraction_for
 from flows.progress import FAILED, Progress, Summary, failures
-from flows.stages import extract_pages, process_pages, release
+from flows.stages import Batches, extract_pages, process_pages, release
 
 URLS_FEED_ID = 0  # entries of URLs given by hand belong to no feed
 URLS_FEED = "backfill:urls"
@@ -94,14 +94,10 @@ def backfill(
 
     # 2. Fetch, extract and store the backlog, source by source, at each host's pace.
     if not request.dry_run:
-        pool = extraction_for(cfg.workers, cfg.extract_time_limit)
+        batches = Batches(settings, cfg.extract, extraction_for(cfg.workers, cfg.extract_time_limit))
         try:
-            by_id = {fid: url for url, fid in job.feed_ids.items()}
             for src in job.sources:
-                dated = src != "urls"  # a list of URLs is taken whole
-                summary = fetch_backlog(db, by_id, src, request.since if dated else None,
-                                        request.until if dated else None, settings, cfg, pool, show)  # fmt: skip
-                job.report[src].update(_stored_counts(summary))
+                job.report[src].update(_stored_counts(fetch_backlog(job, src, batches)))
         finally:
             show.done()
         store.save_job_state(db, job.key, job.state, finished=True)
@@ -212,8 +208,12 @@ def read_url_list(path: str) -> tuple[list[str], list[str]]:
     return list(dict.fromkeys(urls)), bad
 
 
-def fetch_backlog(db, feeds: dict[int, str], src, since, until, settings, cfg, pool, show: Progress) -> Summary:
-    summary = Summary()
+def fetch_backlog(job: Job, src: str, batches: Batches) -> Summary:
+    """Fetch, extract and store what the walks of `src` left in the backlog."""
+    db, show, summary = job.db, job.show, Summary()
+    feeds = {fid: url for url, fid in job.feed_ids.items()}
+    dated = src != "urls"  # a list of URLs is taken whole
+    since, until = (job.request.since, job.request.until) if dated else (None, None)
     total = store.backlog_size(db, feeds, src, since, until)
     if not total:
         return summary
@@ -225,10 +225,9 @@ def fetch_backlog(db, feeds: dict[int, str], src, since, until, settings, cfg, p
         show.status(f"{src}: {done}/{total} pages · {summary.articles['new']} new · {failed} failed"
                     f" · {rate:.1f}/s · ETA {_duration((total - done) / rate if rate else 0)}")  # fmt: skip
 
-    pool.warm()
+    batches.pool.warm()
     try:
-        process_pages(db, store.backlog(db, feeds, src, since, until), settings, cfg.extract, {}, pool, summary,
-                      progress)  # fmt: skip
+        process_pages(db, store.backlog(db, feeds, src, since, until), batches, summary, progress)
     finally:
         store.save_holds(db, summary.holds)
     return summary

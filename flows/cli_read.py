@@ -114,8 +114,8 @@ def search(obj: Ctx, query: str, limit: int, plain: bool, feed_url, lang, since,
         )
     _check_days(since=since, until=until)
     try:
-        rows = store.search(obj.db(read_only=True), query, limit, plain=plain, feed=feed_url, language=lang,
-                            since=since, until=until)  # fmt: skip
+        among = store.Among(feed=feed_url, language=lang, since=since, until=until)
+        rows = store.search(obj.db(read_only=True), query, limit, plain=plain, among=among)
     except QueryError as exc:
         raise Fail(f"search: the query cannot be read ({exc}); --plain searches for the words as they are") from exc
     if not rows:
@@ -173,7 +173,9 @@ def export(obj: Ctx, fmt: str, since: str | None, until: str | None, feed_url: s
     _check_days(since=since, until=until)
     rows = (
         _printable_row(row)
-        for row in store.export_articles(obj.db(read_only=True), since, until, feed=feed_url, language=lang)
+        for row in store.export_articles(
+            obj.db(read_only=True), store.Among(feed=feed_url, language=lang, since=since, until=until)
+        )
     )
     if fmt == "jsonl":
         for row in rows:

@@ -26,7 +26,7 @@ from flows.jobs import chunked
 from flows.pool import extraction_for
 from flows.processes import exit_with_serve
 from flows.progress import Progress, Summary, markdown, tick_line
-from flows.stages import process_pages, release
+from flows.stages import Batches, process_pages, release
 
 # Tasks keep no results in memory (cache_result_in_memory=False; flows/stages.py says why).
 FEEDS_PER_TASK = 50  # feeds polled concurrently inside one task
@@ -72,8 +72,8 @@ def ingest_pass(db_path: str, feeds: list[str] | None, due: bool, config_path: s
 
     # 1. Poll the feeds: a conditional GET each, parsed from the bytes, a batch of feeds per task.
     polls = [poll_feeds.submit([r.state for r in chunk], settings) for chunk in chunked(rows, FEEDS_PER_TASK)]
-    pool = extraction_for(cfg.workers, cfg.extract_time_limit)
-    learned: dict[str, frozenset[str]] = {}  # each host's learned boilerplate
+    batches = Batches(settings, cfg.extract, extraction_for(cfg.workers, cfg.extract_time_limit))
+    learned = batches.learned  # each host's learned boilerplate
     looked_up: set[str] = set()  # hosts asked for it (a host with none learned is not in `learned`)
     found = 0
 
@@ -88,7 +88,7 @@ def ingest_pass(db_path: str, feeds: list[str] | None, due: bool, config_path: s
                 row = by_url[poll.state.url]
                 todo = remember_poll(db, row, poll, summary, show, cfg)
                 if todo and not found:
-                    pool.warm()  # the workers start while the first pages are fetched
+                    batches.pool.warm()  # the workers start while the first pages are fetched
                 hosts = {host_of(e.link) for e in todo if e.link} - looked_up
                 looked_up.update(hosts)
                 learned.update(store.learned_boilerplate(db, hosts))
@@ -100,7 +100,7 @@ def ingest_pass(db_path: str, feeds: list[str] | None, due: bool, config_path: s
     # 3. Fetch the pages, extract, store: batches in a pipeline, one transaction per batch.
     try:
         process_pages(
-            db, new_work(), settings, cfg.extract, learned, pool, summary,
+            db, new_work(), batches, summary,
             lambda done: show.status(f"articles {done}/{found} · {summary.articles['new']} new"),
         )  # fmt: skip
     finally:

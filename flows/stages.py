@@ -7,7 +7,8 @@ from __future__ import annotations
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from prefect import task
 from prefect.cache_policies import NO_CACHE
@@ -63,18 +64,23 @@ def extract_pages(jobs: list[PageJob], pool: Extraction) -> list[Extracted | Fai
     return pool.map(jobs)
 
 
+@dataclass
+class Batches:
+    """What every batch of a run is fetched and extracted with. `learned` (each host's learned
+    boilerplate) grows as batches are stored."""
+
+    settings: FetchSettings
+    options: ExtractOptions
+    pool: Extraction
+    learned: dict[str, frozenset[str]] = field(default_factory=dict)
+
+
 def process_pages(
-    db,
-    work: Iterable[tuple[int, Entry]],
-    settings: FetchSettings,
-    options: ExtractOptions,
-    learned: dict,
-    pool: Extraction,
-    summary: Summary,
-    progress: Callable[[int], None],
+    db: Any, work: Iterable[tuple[int, Entry]], batches: Batches, summary: Summary, progress: Callable[[int], None]
 ) -> None:
     """Fetch, extract and store (feed id, entry) pairs in batches: while one batch is stored, the
     ones after it are fetched and extracted on every core."""
+    settings, options, learned, pool = batches.settings, batches.options, batches.learned, batches.pool
     keep_large_buffers_apart(PAGE_BUFFER)  # pages pass through several threads' heaps here
     in_flight: deque = deque()
     done = 0
