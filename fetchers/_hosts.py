@@ -105,11 +105,6 @@ class HostBook:
         with self._lock:
             self._holds.clear()
 
-    def holds(self) -> dict[str, float]:
-        now = time.time()
-        with self._lock:
-            return {h: t for h, t in self._holds.items() if t > now}
-
     # robots.txt, read once per origin for every Fetcher of the process: a Fetcher lives for one
     # batch of pages, and a site's pages come in many batches.
 

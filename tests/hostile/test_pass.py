@@ -54,9 +54,9 @@ def test_robots_txt_disallows_article_pages(server, db_path):
 
 def test_robots_txt_is_read_once_for_a_pass_of_many_batches(server, db_path, monkeypatch):
     """Each batch of pages has a client of its own; robots.txt is still asked for once a pass."""
-    import flows.ingest
+    import flows.stages
 
-    monkeypatch.setattr(flows.ingest, "PAGES_PER_TASK", 2)
+    monkeypatch.setattr(flows.stages, "PAGES_PER_TASK", 2)
     server.add("/robots.txt", "User-agent: *\nDisallow: /private/\n", content_type="text/plain")
     links = [server.add(f"/news/{i}.html", article_page(f"Story {i}", story(i))) for i in range(5)]
     feed_of(server, [*links, server.add("/private/x.html", article_page("X", story(9)))])

@@ -400,7 +400,7 @@ def test_a_defect_of_ours_in_one_feed_is_that_feeds_error(server, db_path, monke
     """A bug, not a hostile value: whatever stage it is in, it fails what it touched, and the pass,
     the other feeds and the next pass go on."""
     import fetchers._feeds
-    import flows.ingest
+    import flows.stages
 
     good, doomed = good_feeds(server, 2)
     add_feeds(db_path, [good, doomed])
@@ -420,11 +420,11 @@ def test_a_defect_of_ours_in_one_feed_is_that_feeds_error(server, db_path, monke
             m.setattr(store, "new_entries", only_doomed(store.new_entries, lambda db, fid, url, *a: url == doomed))
         else:
             m.setattr(
-                flows.ingest,
+                flows.stages,
                 "page_jobs",
-                only_doomed(flows.ingest.page_jobs, lambda pages, *a: "good1" in pages[0][1].link),
+                only_doomed(flows.stages.page_jobs, lambda pages, *a: "good1" in pages[0][1].link),
             )
-            m.setattr(flows.ingest, "PAGES_PER_TASK", 1)
+            m.setattr(flows.stages, "PAGES_PER_TASK", 1)
         summary = run(db_path)
         assert rows(db_path, "select count(*) from articles where url like '%/good0-page-0.html'")[0][0] == 1
         if stage == "batch":
