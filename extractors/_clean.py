@@ -24,25 +24,21 @@ Every pattern is about phrasing, never about a publisher: pages of unknown sites
 from __future__ import annotations
 
 import re
-import unicodedata
-from collections import Counter
 from collections.abc import Iterable
 
 from core.text import fingerprint
 
+from ._bylines import _known_name_in, _words, byline_names
 from ._phrases import (
     _DATE_TOKEN,
     _LONE_LABEL,
     _NO_WORDS,
-    _PARTICLES,
     _PLACEHOLDER,
     _ROLE_NOTE,
-    _SPLIT,
     AGENCIES,
     AGENCY,
     BIO,
     BIO_NAMED,
-    BYLINE_PREFIX,
     CONSENT,
     CONSENT_NOTE,
     CONTACT,
@@ -77,69 +73,6 @@ from ._phrases import (
 RULE_FAMILIES = frozenset(
     "byline bio copyright contact promo readmore credit embed agency meta learned site declared structure".split()
 )
-
-
-def _words(text: str) -> list[str]:
-    return re.findall(r"[\w’'.-]+", text)
-
-
-def _namelike(segment: str, max_words: int = 4) -> bool:
-    words = _words(segment)
-    if not 1 <= len(words) <= max_words:
-        return False
-    caps = 0
-    for w in words:
-        if w[0].isupper():
-            caps += 1
-        elif w.lower() not in _PARTICLES:
-            return False
-    return caps >= 1
-
-
-def _harmless_segment(segment: str) -> bool:
-    """A segment that may follow names in a byline: a place, a role, a date or a time."""
-    words = _words(segment)
-    if len(words) > 6:
-        return False
-    lower = [w for w in words if w[0].islower() and w.lower() not in _PARTICLES and len(w) > 3]
-    return len(lower) <= 1
-
-
-def byline_names(paragraph: str, known: Iterable[str] = ()) -> tuple[str, ...] | None:
-    """The author names if the paragraph is a byline, else None."""
-    text = paragraph.strip()
-    if len(text) > 200 or text.endswith(("?", "!")):
-        return None
-    m = BYLINE_PREFIX.match(text)
-    if m:
-        rest = text[m.end() :]
-    else:
-        low = text.lower()
-        hits = [k for k in known if k and low.startswith(k.lower())]
-        if not hits:
-            return None
-        rest = text
-    segments = [s.strip(" .:") for s in _SPLIT.split(rest) if s.strip(" .:")]
-    if not segments or not _namelike(segments[0]):
-        return None
-    names = [segments[0]]
-    for seg in segments[1:]:
-        if _namelike(seg, 3) and len(_words(seg)) >= 2 and not any(ch.isdigit() for ch in seg):  # not a place
-            names.append(seg)
-        elif not _harmless_segment(seg):
-            return None
-    if len(_words(text)) > 14 and text.endswith("."):
-        return None
-    return tuple(names)
-
-
-def _known_name_in(paragraph: str, authors: Iterable[str]) -> bool:
-    low = paragraph.lower()
-    for name in authors:
-        parts = [p for p in name.lower().split() if len(p) > 2]
-        if parts and (name.lower() in low or (len(parts) > 1 and parts[-1] in low and low.index(parts[-1]) < 40)):
-            return True
-    return False
 
 
 def _core(p: str) -> str:
@@ -413,63 +346,3 @@ def _is_headline(p: str, heads: tuple[str, ...], *, partial: bool) -> bool:
         if len(rest.split()) <= HEADLINE_EXTRA_WORDS and len(rest) <= max(40, len(short) // 2):
             return True
     return False
-
-
-# --- the page's declared body (JSON-LD articleBody) --------------------------------------------
-_WORD = re.compile(r"\w+", re.UNICODE)
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
-DECLARED_CONTAINS = 0.8  # the declared body holds at least this share of the extracted words: it is the article
-DECLARED_COVERAGE = 0.5  # a paragraph with fewer of its words in the declared body is not part of the article
-DECLARED_MAX_DROP = 0.2  # never more than this share of the extracted words
-TRUNCATED_RATIO = 2.0  # the declared body is at least this many times longer, and holds the whole extraction
-_DIRECTIVE = re.compile(r"^[^\w\s]{2,}\S*$|^\{.*\}$")  # "+++dropcap", "{: class=...}": a CMS's markup in JSON-LD
-
-
-def words(text: str) -> list[str]:
-    """Lower-cased words; CJK text counts a character as a word."""
-    out: list[str] = []
-    for tok in _WORD.findall(unicodedata.normalize("NFKC", text).lower()):
-        if _CJK.search(tok):
-            out.extend(tok)
-        else:
-            out.append(tok)
-    return out
-
-
-def declared_words(declared: str) -> Counter:
-    """The words of the page's declared body, counted: what the two checks below compare with."""
-    return Counter(words(declared))
-
-
-def _contained(paragraph_words: list[list[str]], pool: Counter) -> tuple[int, int]:
-    got = Counter(w for ws in paragraph_words for w in ws)
-    return sum((got & pool).values()), sum(got.values())
-
-
-def truncated_against(paragraphs: list[str], declared: str, pool: Counter) -> list[str] | None:
-    """The declared body's paragraphs, when the extraction is only its first part (the page split its
-    story into containers and extraction kept one of them): None when the extraction stands."""
-    lines = (p.strip() for p in declared.split("\n"))
-    declared_paragraphs = [p for p in lines if p and not _DIRECTIVE.match(p)]
-    if len(declared_paragraphs) < 3:  # one block of text would lose every paragraph break
-        return None
-    inside, total = _contained([words(p) for p in paragraphs], pool)
-    if total and inside >= 0.95 * total and sum(pool.values()) >= TRUNCATED_RATIO * total:
-        return declared_paragraphs
-    return None
-
-
-def outside_declared(paragraphs: list[str], pool: Counter) -> list[int]:
-    """Indices of paragraphs absent from the page's declared article body (JSON-LD articleBody):
-    related-story lists, paywall dialogs and promos that extraction kept. Only when the declared body
-    is the whole article (it holds nearly all of the extraction), never more than a fifth of the text."""
-    paragraph_words = [words(p) for p in paragraphs]
-    inside, total = _contained(paragraph_words, pool)
-    if not total or inside < DECLARED_CONTAINS * total:
-        return []
-    doomed, dropped = [], 0
-    for i, ws in enumerate(paragraph_words):
-        if ws and sum(1 for w in ws if w in pool) < DECLARED_COVERAGE * len(ws):
-            doomed.append(i)
-            dropped += len(ws)
-    return doomed if dropped <= DECLARED_MAX_DROP * total else []

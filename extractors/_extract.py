@@ -11,7 +11,8 @@ from trafilatura.settings import Document
 
 from core import Article, plain_text
 
-from ._clean import clean_paragraphs, declared_words, outside_declared, truncated_against
+from ._clean import clean_paragraphs
+from ._declared import declared_words, outside_declared, truncated_against
 from ._metadata import (
     _article_html_in_scripts,
     _headline,
