@@ -4,21 +4,13 @@ The only package that imports httpx and feedparser. Nothing here raises on a bad
 or a broken feed: failures come back as values (`FetchResult.error`, `FeedPoll.error`).
 """
 
+from ._body import Body, JoinedBody
 from ._discover import SourcePage, origin_of, paged_url, parse_sitemap, read_feed_page, read_sitemap, sitemap_roots
 from ._feeds import parse_entries, poll_feed
 from ._find import Found, find_feeds
 from ._guard import address_is_public
 from ._hosts import HOSTS
-from ._http import (
-    RETRY_AFTER_MAX,
-    RETRY_AFTER_MIN,
-    Body,
-    Fetcher,
-    JoinedBody,
-    fetch_all,
-    hold_seconds,
-    retry_after_seconds,
-)
+from ._http import RETRY_AFTER_MAX, RETRY_AFTER_MIN, Fetcher, fetch_all, hold_seconds, retry_after_seconds
 from ._models import FetchResult, FetchSettings, page_problem
 from ._xml import UnsafeXML, safe_xml
 

@@ -16,7 +16,7 @@ import zlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import brotli
@@ -25,6 +25,7 @@ from protego import Protego
 
 from core import ascii_int, site_of, url_problem
 
+from ._body import Body, BodyFactory, JoinedBody, TooLarge, _Decoder
 from ._guard import BlockedAddress, GuardedBackend
 from ._hosts import HOSTS
 from ._models import FetchResult, FetchSettings
@@ -33,91 +34,10 @@ from ._transport import GuardedTransport
 REDIRECTS = (301, 302, 303, 307, 308)
 TRANSIENT_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
 RETRY_AFTER_MIN, RETRY_AFTER_MAX = 60, 24 * 3600  # a server's Retry-After, clamped to this range
-CHUNK = 64 * 1024  # decompressed bytes asked for at a time, so a bomb never inflates past the cap
 # How long the rules read from a robots.txt serve every Fetcher of the process (RFC 9309 allows up to
 # 24 h). A robots.txt that could not be read is not shared: the next batch asks again.
 ROBOTS_TTL = 3600.0
 _ROBOTS_SLOT = "robots.txt "  # HOSTS key of the one-at-a-time slot for reading an origin's robots.txt
-
-
-class TooLarge(Exception):
-    pass
-
-
-class Body(Protocol):
-    """What keeps a response's body as it arrives: `write` takes each decoded part (64 kB or
-    less), `finish` gives what the FetchResult's `content` will be. A caller that only wants the
-    page in another form (compressed, say) need never hold it joined."""
-
-    def write(self, part: bytes) -> None: ...
-
-    def finish(self) -> bytes: ...
-
-
-BodyFactory = Callable[[], Body]
-
-
-class JoinedBody:
-    """The body as it came: its parts joined."""
-
-    def __init__(self) -> None:
-        self.parts: list[bytes] = []
-
-    def write(self, part: bytes) -> None:
-        self.parts.append(part)
-
-    def finish(self) -> bytes:
-        return b"".join(self.parts)
-
-
-class _Decoder:
-    """Decompresses a Content-Encoding stream without ever producing more than `limit` bytes."""
-
-    def __init__(self, encoding: str, limit: int) -> None:
-        self.limit = limit
-        self.size = 0
-        self.kind = encoding.strip().lower()
-        if self.kind in ("gzip", "x-gzip"):
-            self._z = zlib.decompressobj(zlib.MAX_WBITS | 32)
-        elif self.kind == "deflate":
-            self._z = zlib.decompressobj(zlib.MAX_WBITS | 32)
-            self._raw_deflate_tried = False
-        elif self.kind == "br":
-            self._br = brotli.Decompressor()
-        elif self.kind in ("", "identity"):
-            self.kind = "identity"
-        else:
-            raise ValueError(f"unsupported content-encoding {encoding!r}")
-
-    def _count(self, out: bytes) -> bytes:
-        self.size += len(out)
-        if self.size > self.limit:
-            raise TooLarge
-        return out
-
-    def feed(self, data: bytes) -> bytes:
-        if self.kind == "identity":
-            return self._count(data)
-        parts: list[bytes] = []
-        if self.kind == "br":
-            out = self._br.process(data, output_buffer_limit=CHUNK)
-            parts.append(self._count(out))
-            while not self._br.can_accept_more_data():
-                parts.append(self._count(self._br.process(b"", output_buffer_limit=CHUNK)))
-            return b"".join(parts)
-        try:
-            out = self._z.decompress(data, CHUNK)
-        except zlib.error:
-            if self.kind == "deflate" and not self._raw_deflate_tried and self.size == 0:
-                self._raw_deflate_tried = True  # some servers send raw deflate without the zlib header
-                self._z = zlib.decompressobj(-zlib.MAX_WBITS)
-                out = self._z.decompress(data, CHUNK)
-            else:
-                raise
-        parts.append(self._count(out))
-        while self._z.unconsumed_tail:
-            parts.append(self._count(self._z.decompress(self._z.unconsumed_tail, CHUNK)))
-        return b"".join(parts)
 
 
 def http_date_seconds(value: str | None, now: float | None = None) -> int | None:
