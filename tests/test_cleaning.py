@@ -36,7 +36,7 @@ def expand(paragraphs: list[str]) -> list[str]:
     return out
 
 
-@pytest.mark.parametrize("case", paragraph_cases())
+@pytest.mark.parametrize("case", list(paragraph_cases()))
 def test_cleaning_case(case):
     kept, removed, found = clean_paragraphs(
         expand(case["paragraphs"]), authors=case.get("known_authors", ()), title=case.get("title")
@@ -56,7 +56,7 @@ def article_cases():
         yield pytest.param(path, id=path.stem)
 
 
-@pytest.mark.parametrize("path", article_cases())
+@pytest.mark.parametrize("path", list(article_cases()))
 def test_article_fixture(path):
     expected = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
     article = extract(path.read_bytes(), expected.get("url", "https://news.example.org/story"))

@@ -272,6 +272,7 @@ def test_serve_ticks_on_its_schedule_polls_due_feeds_and_stops_cleanly(server, t
         # The pipe closes when every process holding it has gone: serve leaves none behind.
         reader.join(timeout=30)
         assert not reader.is_alive(), "a process of serve still holds its stderr"
+        proc.stderr.close()
         taken.close()
     err = "".join(lines)
     assert len(server.requests_to("/feed.xml")) == added + 1
