@@ -59,10 +59,15 @@ def extract(
     host = (urlsplit(url).hostname or "").lower() if url else ""
     site = options.site_rules.get(host) or options.site_rules.get(host.removeprefix("www."))
     prune = list(site.drop_xpath) if site else []
+    declared = ld.get("body") if options.clean and "declared" not in options.disabled_rules else None
+    pool = declared_words(declared) if declared else None
     try:
         text = _body(tree, url, options, prune, fast=True)
-        if len(text) < FAST_ENOUGH_CHARS:  # little found: trafilatura's backup extractors may find more
-            text = _body(tree, url, options, prune, fast=False) or text
+        whole = truncated_against(_paragraphs(text), declared, pool) if declared and pool else None
+        if whole:  # the page's declared body, when the extraction was only its first part
+            text = "\n".join(whole)
+        elif _doubtful(text, ld.get("body")):  # trafilatura's default mode weighs it against its backups
+            text = _better(text, _body(tree, url, options, prune, fast=False), tree)
     except Exception:  # trafilatura raises assorted errors on pathological markup
         return None
     if not text.strip() and scripts:  # rendered in the browser: the article is JSON in a script
@@ -73,8 +78,6 @@ def extract(
     authors = _split_authors(meta.author)
     paragraphs = _paragraphs(text)
     removed: list[tuple[str, str]] = []
-    declared = ld.get("body") if options.clean and "declared" not in options.disabled_rules else None
-    pool = declared_words(declared) if declared else None
     if declared and pool:
         paragraphs = truncated_against(paragraphs, declared, pool) or paragraphs
     if options.clean:
@@ -110,9 +113,61 @@ def extract(
 
 
 # trafilatura's fast mode skips its backup extractors (readability, jusText), which cost a sixth of
-# extraction time and change nothing on most pages; below this many characters of text, the page is
-# extracted again with them (on the dev corpus: 6 pages in 179, two of them rescued).
+# extraction time and change nothing on most pages. A page is extracted again with them only on
+# signs that fast mode took too little or the wrong part: little text, a declared body much longer,
+# or a result made of short lines (menus).
 FAST_ENOUGH_CHARS = 1000
+DECLARED_LONGER = 2.0  # the page's declared body is this many times longer than what was found
+MENU_MIN_LINES = 15
+MENU_SHORT_CHARS = 40  # a line this short is a label, a menu entry, a heading
+MENU_SHORT_SHARE = 0.8  # a result with this share of short lines is a menu, not an article
+PROSE_CHARS = 80  # a paragraph this long is prose
+
+
+def _lines(text: str) -> list[str]:
+    return [line for line in text.split("\n") if line.strip()]
+
+
+def _menu_like(text: str) -> bool:
+    lines = _lines(text)
+    short = sum(1 for line in lines if len(line.strip()) < MENU_SHORT_CHARS)
+    return len(lines) >= MENU_MIN_LINES and short >= MENU_SHORT_SHARE * len(lines)
+
+
+def _doubtful(text: str, declared: str | None) -> bool:
+    """Signs that fast mode's result needs trafilatura's comparison with its backup extractors."""
+    if len(text) < FAST_ENOUGH_CHARS or _menu_like(text):
+        return True
+    return declared is not None and len(declared) >= DECLARED_LONGER * len(text)
+
+
+def _better(fast: str, full: str, tree) -> str:
+    """Fast mode's text or default mode's, whichever is the article; for a result that is all menu
+    in both modes, the page's densest run of prose paragraphs."""
+    if not full:
+        return fast
+    if _menu_like(fast):
+        if not _menu_like(full):
+            return full
+        prose = _densest_prose(tree)
+        few = sum(1 for line in _lines(fast) if len(line) >= PROSE_CHARS) < 2
+        return prose if prose and few else fast
+    return full if len(full) > len(fast) or len(fast) < FAST_ENOUGH_CHARS else fast
+
+
+def _densest_prose(tree) -> str:
+    """The paragraphs of prose of the element that holds the most of them, in order."""
+    best, best_chars = None, 0
+    for el in tree.iter("div", "section", "article", "main", "td"):
+        chars = sum(
+            len(t) for t in (" ".join(p.itertext()).strip() for p in el if p.tag == "p") if len(t) >= PROSE_CHARS
+        )
+        if chars > best_chars:
+            best, best_chars = el, chars
+    if best is None:
+        return ""
+    texts = (" ".join(" ".join(p.itertext()).split()) for p in best if p.tag == "p")
+    return "\n".join(t for t in texts if len(t) >= PROSE_CHARS)
 
 
 def _body(tree, url: str | None, options: ExtractOptions, prune: list[str], *, fast: bool) -> str:

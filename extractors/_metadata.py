@@ -72,12 +72,21 @@ def _jsonld_article(tree) -> dict:
         headline = obj.get("headline")
         body = obj.get("articleBody")
         return {
-            "body": (plain_text(html.unescape(body)) or "").replace("\xa0", " ") if isinstance(body, str) else None,
+            "body": _declared_text(body) if isinstance(body, str) else None,
             "title": " ".join(headline.split()) if isinstance(headline, str) else None,
             "author": "; ".join(dict.fromkeys(names)) or None,
             "date": obj.get("datePublished") if isinstance(obj.get("datePublished"), str) else None,
         }
     return {}
+
+
+# Where a paragraph of an articleBody given as HTML ends: a line of its own in the plain text.
+_BLOCK_END = re.compile(r"</(?:p|h[1-6]|li|blockquote|div|section|figcaption|pre|tr)\s*>|<br\s*/?>", re.I)
+
+
+def _declared_text(body: str) -> str:
+    """An articleBody as plain text, a paragraph a line: some sites declare it as HTML."""
+    return (plain_text(_BLOCK_END.sub("\n", html.unescape(body))) or "").replace("\xa0", " ")
 
 
 _JSON_STRING = re.compile(r'"((?:[^"\\]|\\.){200,})"')
