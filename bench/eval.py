@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import datetime
 from pathlib import Path
 
 import trafilatura
@@ -36,18 +37,42 @@ def norm(s: str | None) -> str:
     return re.sub(r"\s+", " ", s or "").strip().lower()
 
 
+def _instant(value: str | None) -> datetime | None:
+    """A time of day in an ISO 8601 value (None for a day alone)."""
+    if not value or len(value) <= 10:
+        return None
+    try:
+        return datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def same_time(expected: datetime, got: datetime | None) -> bool:
+    """The same minute: as instants when both carry an offset, else as read on the clock."""
+    if got is None:
+        return False
+    if (expected.tzinfo is None) != (got.tzinfo is None):
+        return expected.replace(tzinfo=None).isoformat()[:16] == got.replace(tzinfo=None).isoformat()[:16]
+    return abs((expected - got).total_seconds()) < 60
+
+
 def meta_rates(entries: list[dict], preds: dict[str, dict]) -> dict[str, float]:
-    title = date = authors = n_auth = 0
+    title = date = authors = n_auth = timed = on_time = 0
     for e in entries:
         p = preds.get(e["id"], {})
         title += norm(p.get("title")) == norm(e["title"])
         date += bool(e.get("published")) and (p.get("published") or "")[:10] == (e["published"] or "")[:10]
+        expected_time = _instant(e.get("published"))
+        if expected_time is not None:
+            timed += 1
+            on_time += same_time(expected_time, _instant(p.get("published")))
         if e["authors"]:
             n_auth += 1
             got = norm(" ".join(p.get("authors") or []))
             authors += any(norm(a).split()[-1] in got for a in e["authors"] if norm(a))
     dated = sum(1 for e in entries if e.get("published")) or 1
-    return {"title": title / len(entries), "date": date / dated, "authors": authors / (n_auth or 1)}
+    return {"title": title / len(entries), "date": date / dated, "authors": authors / (n_auth or 1),
+            "time": on_time / (timed or 1), "timed": timed}  # fmt: skip
 
 
 def score(score_py: Path, manifest: Path, preds_path: Path, per_page: bool = False) -> dict | str:
@@ -108,7 +133,8 @@ def row(name: str, s: dict, ms: float, meta: dict) -> str:
     return (
         f"| {name} | {s['f1']:.3f} | {s['precision']:.3f} | {s['recall']:.3f} | {s['junk_paras']:.2f} | "
         f"{s['missed_paras']:.2f} | {s['leak_rate']:.3f} | {s['empty_rate']:.3f} | {ms:.0f} | "
-        f"{meta['title']:.2f} | {meta['date']:.2f} | {meta['authors']:.2f} |"
+        f"{meta['title']:.2f} | {meta['date']:.2f} | {meta['time']:.2f} of {meta['timed']} | "
+        f"{meta['authors']:.2f} |"
     )
 
 
@@ -124,7 +150,7 @@ def main() -> int:
         return 2
     header = (
         "| corpus / extractor | F1 | precision | recall | junk paras/page | missed paras/page | leak rate | "
-        "empty | ms/page | title | date | authors |\n|---|---|---|---|---|---|---|---|---|---|---|---|"
+        "empty | ms/page | title | date | time of day | authors |\n" + "|---" * 13 + "|"
     )
     print(header)
     with tempfile.TemporaryDirectory() as tmp:

@@ -23,6 +23,7 @@ from ._metadata import (
     clean_title,
     detect_language,
     page_metadata,
+    published_at,
 )
 from ._models import ExtractOptions
 from ._page import drop_furniture, drop_inert, load_html
@@ -52,6 +53,7 @@ def extract(
     headline = _headline(tree)
     ld = _jsonld_article(tree)
     meta = page_metadata(tree, url, ld)
+    published = published_at(tree, ld, meta.date)  # before drop_inert takes the meta tags
     scripts = _scripts_with_html(tree)
     if options.clean and "structure" not in options.disabled_rules:
         drop_furniture(tree)
@@ -105,7 +107,7 @@ def extract(
         text=text,
         title=plain_text(clean_title(meta.title) or headline),
         authors=authors,
-        published=meta.date,
+        published=published,
         language=detect_language(text, declared_lang),
         canonical_url=urljoin(url, canonical) if canonical and url else canonical,
         removed=tuple(removed),
