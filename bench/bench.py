@@ -321,7 +321,7 @@ def store_rate(tmp: str, n: int = 10_000) -> float:
         )
         for i in range(n)
     ]
-    store.new_entries(db, feed_id, "https://bench.example/feed.xml", [o.entry for o in outcomes])
+    store.new_entries(db, feed_id, "https://bench.example/feed.xml", [o.entry for o in outcomes], limit=n)
     t0 = time.perf_counter()
     for k in range(0, n, 64):
         store.save_outcomes(db, feed_id, outcomes[k : k + 64])
