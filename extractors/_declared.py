@@ -40,6 +40,10 @@ def words(text: str) -> list[str]:
     return out
 
 
+def heading_key(text: str) -> str:
+    return " ".join(words(text))
+
+
 def declared_words(declared: str) -> Counter:
     """The words of the page's declared body, counted: what the two checks below compare with."""
     return Counter(words(declared))
@@ -63,17 +67,25 @@ def truncated_against(paragraphs: list[str], declared: str, pool: Counter) -> li
     return None
 
 
-def outside_declared(paragraphs: list[str], pool: Counter) -> list[int]:
+def outside_declared(paragraphs: list[str], pool: Counter, subheadings: frozenset[str] = frozenset()) -> list[int]:
     """Indices of paragraphs absent from the page's declared article body (JSON-LD articleBody):
     related-story lists, paywall dialogs and promos that extraction kept. Only when the declared body
-    is the whole article (it holds nearly all of the extraction), never more than a fifth of the text."""
+    is the whole article (it holds nearly all of the extraction), never more than a fifth of the text.
+    A subheading of the page (`subheadings`, as `heading_key` gives them) stays when the paragraph
+    after it is declared: declared bodies often leave headings out."""
     paragraph_words = [words(p) for p in paragraphs]
+
+    def declared(ws: list[str]) -> bool:
+        return sum(1 for w in ws if w in pool) >= DECLARED_COVERAGE * len(ws)
+
     inside, total = _contained(paragraph_words, pool)
     if not total or inside < DECLARED_CONTAINS * total:
         return []
     doomed, dropped = [], 0
     for i, ws in enumerate(paragraph_words):
-        if ws and sum(1 for w in ws if w in pool) < DECLARED_COVERAGE * len(ws):
+        if i + 1 < len(paragraphs) and heading_key(paragraphs[i]) in subheadings and declared(paragraph_words[i + 1]):
+            continue
+        if ws and not declared(ws):
             doomed.append(i)
             dropped += len(ws)
     return doomed if dropped <= DECLARED_MAX_DROP * total else []

@@ -26,7 +26,7 @@ from ._metadata import (
     published_at,
 )
 from ._models import ExtractOptions
-from ._page import drop_furniture, drop_inert, load_html
+from ._page import drop_furniture, drop_inert, load_html, subheadings
 
 DEFAULT_OPTIONS = ExtractOptions()
 
@@ -55,6 +55,7 @@ def extract(
     meta = page_metadata(tree, url, ld)
     published = published_at(tree, ld, meta.date)  # before drop_inert takes the meta tags
     scripts = _scripts_with_html(tree)
+    heads = subheadings(tree)
     if options.clean and "structure" not in options.disabled_rules:
         drop_furniture(tree)
     drop_inert(tree)  # all the page's head and scripts were wanted for is read by now
@@ -95,7 +96,7 @@ def extract(
         if not authors and found:
             authors = found
     if pool:
-        for i in reversed(outside_declared(paragraphs, pool)):
+        for i in reversed(outside_declared(paragraphs, pool, heads)):
             removed.append(("declared", paragraphs.pop(i)))
     if not authors and hint_authors:
         authors = hint_authors

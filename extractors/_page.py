@@ -19,6 +19,8 @@ from trafilatura.utils import (
 )
 from trafilatura.xml import delete_element
 
+from ._declared import heading_key
+
 # lxml.html's parser asks a Python method which class to give an element each time Python touches
 # one (about 4,000 times a page here, most of them inside trafilatura). A lookup in C that gives
 # every element lxml.html's HtmlElement, which is all trafilatura and paperboy use, costs nothing.
@@ -258,3 +260,18 @@ def _labelled_link(text: str, links: list[str]) -> bool:
     for t in links:
         rest = rest.replace(t, " ", 1)
     return bool(_SEPARATORS_ONLY.match(rest))
+
+
+SUBHEADING_MAX_CHARS = 200
+
+
+def subheadings(tree) -> frozenset[str]:
+    """The page's subheadings (h2 to h6) that are not links (a teaser's title is one), as
+    `heading_key` gives them: they belong to the story they stand in, declared or not."""
+    out = set()
+    for h in tree.iter("h2", "h3", "h4", "h5", "h6"):
+        text = _text(h)
+        linked = sum(len(t) for t in _link_texts(h))
+        if text and len(text) <= SUBHEADING_MAX_CHARS and linked * 2 < len(text):
+            out.add(heading_key(text))
+    return frozenset(out)
