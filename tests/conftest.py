@@ -16,14 +16,62 @@ SEED = SHARED / "corpus" / "seed"
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
+def pytest_configure(config):
+    """With several test processes (pytest-xdist), one Prefect server for all of them, started
+    here before they are: a server each would cost each process seconds of CPU at its start."""
+    if hasattr(config, "workerinput") or not getattr(config.option, "numprocesses", None):
+        return
+    import socket
+    import subprocess
+    import sys
+    import tempfile
+    import time
+    import urllib.request
+
+    home = tempfile.mkdtemp(prefix="paperboy-tests-prefect-")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    cmd = [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port),
+           "--no-ui", "--no-services", "--log-level", "ERROR"]  # fmt: skip
+    env = {**os.environ, "PREFECT_HOME": home, "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/api"
+    deadline = time.monotonic() + 180
+    while proc.poll() is None and time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url + "/health", timeout=2):
+                break
+        except OSError:
+            time.sleep(0.2)
+    else:
+        proc.kill()
+        raise pytest.UsageError(f"the tests' Prefect server did not start (exit {proc.poll()})")
+    os.environ["PAPERBOY_TEST_PREFECT_API"] = url
+    os.environ["PAPERBOY_TEST_PREFECT_DB"] = os.path.join(home, "prefect.db")
+    config._paperboy_prefect = proc
+
+
+def pytest_unconfigure(config):
+    proc = getattr(config, "_paperboy_prefect", None)
+    if proc is not None:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
 @pytest.fixture(scope="session")
 def prefect_harness():
-    """One Prefect test server for the session (it takes about 20 s to start). Without the flow runs'
-    heartbeats: Prefect's engine waits up to a second for the heartbeat thread at the end of each
-    run, which is most of a test's pass."""
-    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+    """One Prefect API for the session: the server shared by the test processes, else Prefect's test
+    harness. Without the flow runs' heartbeats: Prefect's engine waits up to a second for the
+    heartbeat thread at the end of each run, which is most of a test's pass."""
+    from prefect.settings import PREFECT_API_URL, PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
     from prefect.testing.utilities import prefect_test_harness
 
+    shared = os.environ.get("PAPERBOY_TEST_PREFECT_API")
+    if shared:
+        with temporary_settings({PREFECT_API_URL: shared, PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+            yield
+        return
     with (
         prefect_test_harness(server_startup_timeout=120),
         temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}),
@@ -41,7 +89,8 @@ def prefect_home(tmp_path, prefect_harness):
 
     home = tmp_path / "prefect"
     home.mkdir()
-    source = sqlite3.connect(str(PREFECT_API_DATABASE_CONNECTION_URL.value()).split(":///", 1)[1])
+    path = os.environ.get("PAPERBOY_TEST_PREFECT_DB")
+    source = sqlite3.connect(path or str(PREFECT_API_DATABASE_CONNECTION_URL.value()).split(":///", 1)[1])
     copy = sqlite3.connect(home / "prefect.db")
     with copy:
         source.backup(copy)
