@@ -48,6 +48,7 @@ def pytest_configure(config):
         proc.kill()
         raise pytest.UsageError(f"the tests' Prefect server did not start (exit {proc.poll()})")
     os.environ["PAPERBOY_TEST_PREFECT_API"] = url
+    os.environ["PREFECT_API_URL"] = url  # read by the test processes' Prefect at its import: every thread's
     os.environ["PAPERBOY_TEST_PREFECT_DB"] = os.path.join(home, "prefect.db")
     config._paperboy_prefect = proc
 
