@@ -18,15 +18,14 @@ FIXTURES = Path(__file__).parent / "fixtures"
 
 def pytest_configure(config):
     """With several test processes (pytest-xdist), one Prefect server for all of them, started
-    here before they are: a server each would cost each process seconds of CPU at its start."""
+    here as they start (a server each would cost each process seconds of CPU); the processes wait
+    for it when a test first needs it (`prefect_harness`)."""
     if hasattr(config, "workerinput") or not getattr(config.option, "numprocesses", None):
         return
     import socket
     import subprocess
     import sys
     import tempfile
-    import time
-    import urllib.request
 
     home = tempfile.mkdtemp(prefix="paperboy-tests-prefect-")
     with socket.socket() as s:
@@ -37,16 +36,6 @@ def pytest_configure(config):
     env = {**os.environ, "PREFECT_HOME": home, "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/api"
-    deadline = time.monotonic() + 180
-    while proc.poll() is None and time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url + "/health", timeout=2):
-                break
-        except OSError:
-            time.sleep(0.2)
-    else:
-        proc.kill()
-        raise pytest.UsageError(f"the tests' Prefect server did not start (exit {proc.poll()})")
     os.environ["PAPERBOY_TEST_PREFECT_API"] = url
     os.environ["PREFECT_API_URL"] = url  # read by the test processes' Prefect at its import: every thread's
     os.environ["PAPERBOY_TEST_PREFECT_DB"] = os.path.join(home, "prefect.db")
@@ -60,6 +49,21 @@ def pytest_unconfigure(config):
         proc.wait(timeout=30)
 
 
+def _wait_for(url: str, timeout: float = 180) -> None:
+    import time
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the tests' Prefect server did not answer at {url} within {timeout:g} s") from None
+            time.sleep(0.2)
+
+
 @pytest.fixture(scope="session")
 def prefect_harness():
     """One Prefect API for the session: the server shared by the test processes, else Prefect's test
@@ -70,6 +74,7 @@ def prefect_harness():
 
     shared = os.environ.get("PAPERBOY_TEST_PREFECT_API")
     if shared:
+        _wait_for(shared + "/health")
         with temporary_settings({PREFECT_API_URL: shared, PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
             yield
         return
