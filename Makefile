@@ -16,9 +16,11 @@ $(BIN)/paperboy: pyproject.toml
 
 install: $(BIN)/paperboy
 
+# The demo finishes whenever the pass ran: with no network every feed fails, `paperboy run` exits 1
+# (nothing could be done) and its summary says why; a usage error or a crash still stops make.
 run: $(BIN)/paperboy
 	$(BIN)/paperboy feeds import feeds.toml
-	$(BIN)/paperboy run
+	$(BIN)/paperboy run || { code=$$?; [ $$code -eq 1 ] || [ $$code -eq 3 ] || exit $$code; }
 
 # Three test processes on two cores: a third of the suite's time is spent waiting on real processes.
 TEST_JOBS ?= 3
