@@ -56,8 +56,13 @@ def same_time(expected: datetime, got: datetime | None) -> bool:
     return abs((expected - got).total_seconds()) < 60
 
 
+def name_key(name: str) -> str:
+    """A name compared case- and punctuation-folded."""
+    return " ".join(re.sub(r"[^\w\s]", " ", name).casefold().split())
+
+
 def meta_rates(entries: list[dict], preds: dict[str, dict]) -> dict[str, float]:
-    title = date = authors = n_auth = timed = on_time = 0
+    title = date = authors = n_auth = timed = on_time = exact = 0
     for e in entries:
         p = preds.get(e["id"], {})
         title += norm(p.get("title")) == norm(e["title"])
@@ -66,13 +71,14 @@ def meta_rates(entries: list[dict], preds: dict[str, dict]) -> dict[str, float]:
         if expected_time is not None:
             timed += 1
             on_time += same_time(expected_time, _instant(p.get("published")))
+        exact += {name_key(a) for a in e["authors"] or []} == {name_key(a) for a in p.get("authors") or []}
         if e["authors"]:
             n_auth += 1
             got = norm(" ".join(p.get("authors") or []))
             authors += any(norm(a).split()[-1] in got for a in e["authors"] if norm(a))
     dated = sum(1 for e in entries if e.get("published")) or 1
     return {"title": title / len(entries), "date": date / dated, "authors": authors / (n_auth or 1),
-            "time": on_time / (timed or 1), "timed": timed}  # fmt: skip
+            "time": on_time / (timed or 1), "timed": timed, "authors_exact": exact / len(entries)}  # fmt: skip
 
 
 def score(score_py: Path, manifest: Path, preds_path: Path, per_page: bool = False) -> dict | str:
@@ -81,6 +87,19 @@ def score(score_py: Path, manifest: Path, preds_path: Path, per_page: bool = Fal
         args + (["--per-page"] if per_page else ["--json"]), capture_output=True, text=True, check=True
     ).stdout
     return out if per_page else json.loads(out.strip().splitlines()[-1])
+
+
+BEHIND = 0.03  # F1 below trafilatura alone on one page that the eval lists
+
+
+def per_page_f1(report: str) -> dict[str, float]:
+    """Page id -> F1, from score.py --per-page ("0.976 P=… R=… junk=… missed=… ID")."""
+    out = {}
+    for line in report.splitlines():
+        parts = line.split()
+        if len(parts) >= 6 and parts[1].startswith("P="):
+            out[parts[5]] = float(parts[0])
+    return out
 
 
 def run_trafilatura(manifest: Path, entries: list[dict], out: Path) -> float:
@@ -167,8 +186,18 @@ def main() -> int:
             if corpus == "dev":
                 base_ms, ours_ms = results["trafilatura alone"][1], results["paperboy"][1]
                 dev_out = Path(tmp) / "dev-paperboy.jsonl"
-                worst = score(score_py, manifest, dev_out, per_page=True) if args.per_page else ""
+                worst = score(score_py, manifest, dev_out, per_page=True)
+                ours_f1 = per_page_f1(worst)
+                base_f1 = per_page_f1(score(score_py, manifest, Path(tmp) / "dev-trafilatura.jsonl", per_page=True))
+                exact_ours = results["paperboy"][2]["authors_exact"]
+                exact_base = results["trafilatura alone"][2]["authors_exact"]
         print(f"\ntime ratio paperboy / trafilatura on dev: {ours_ms / base_ms:.2f}")
+        print(f"authors, the exact set (names case- and punctuation-folded), dev: paperboy {exact_ours:.2f}, "
+              f"trafilatura alone {exact_base:.2f}")  # fmt: skip
+        behind = [(i, f, base_f1[i]) for i, f in ours_f1.items() if f < base_f1.get(i, 0.0) - BEHIND]
+        print(f"dev pages more than {BEHIND} F1 below trafilatura alone: {len(behind)}")
+        for page_id, f, base in sorted(behind, key=lambda t: t[1] - t[2]):
+            print(f"  {page_id}: paperboy {f:.3f}, trafilatura {base:.3f}")
         if args.per_page:
             print("\nworst pages (paperboy, dev):")
             print("\n".join(worst.splitlines()[: args.per_page]))
