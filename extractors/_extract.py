@@ -26,7 +26,7 @@ from ._metadata import (
     published_at,
 )
 from ._models import ExtractOptions
-from ._page import drop_furniture, drop_inert, load_html, subheadings
+from ._page import LEAD_MIN_CHARS, drop_furniture, drop_inert, load_html, subheadings, visible_lead
 
 DEFAULT_OPTIONS = ExtractOptions()
 
@@ -56,6 +56,7 @@ def extract(
     published = published_at(tree, ld, meta.date)  # before drop_inert takes the meta tags
     scripts = _scripts_with_html(tree)
     heads = subheadings(tree)
+    lead = visible_lead(tree) if options.clean and "structure" not in options.disabled_rules else None
     if options.clean and "structure" not in options.disabled_rules:
         drop_furniture(tree)
     drop_inert(tree)  # all the page's head and scripts were wanted for is read by now
@@ -100,6 +101,8 @@ def extract(
             removed.append(("declared", paragraphs.pop(i)))
     if not authors and hint_authors:
         authors = hint_authors
+    if lead and paragraphs and " ".join(lead.split())[:LEAD_MIN_CHARS] not in " ".join(" ".join(paragraphs).split()):
+        paragraphs.insert(0, lead)  # the standfirst the page shows above its body
     text = "\n\n".join(paragraphs)
     if not text:
         return None

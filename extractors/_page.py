@@ -275,3 +275,33 @@ def subheadings(tree) -> frozenset[str]:
         if text and len(text) <= SUBHEADING_MAX_CHARS and linked * 2 < len(text):
             out.add(heading_key(text))
     return frozenset(out)
+
+
+LEAD_MIN_CHARS = 60
+_NOT_LEAD = {"a", "nav", "footer", "aside", "figure", "figcaption", "button", "label"}
+
+
+def _in_page_furniture(el) -> bool:
+    """Inside a link, a menu, a footer, an aside, a figure; or in a header that is the site's (an
+    article's own header holds its standfirst)."""
+    ancestors = {a.tag for a in el.iterancestors()}
+    if el.tag in _NOT_LEAD or _NOT_LEAD & ancestors:
+        return True
+    return "header" in ancestors and not {"article", "main"} & ancestors
+
+
+def visible_lead(tree) -> str | None:
+    """The page's summary (its description), when the page also shows it as text of its own: a
+    standfirst, which extraction often leaves out as it sits apart from the body."""
+    for value in tree.xpath("//meta[@name='description' or @property='og:description']/@content"):
+        lead = " ".join(value.split())
+        if len(lead) < LEAD_MIN_CHARS:
+            continue
+        start = lead[:20]
+        for el in tree.iter("p", "div", "span", "h2", "strong", "section"):
+            own = " ".join((el.text or "").split())
+            if not own.startswith(start) or " ".join(" ".join(el.itertext()).split()) != lead:
+                continue  # (its own text first: joining every element's text costs a page's worth)
+            if not _in_page_furniture(el):
+                return lead
+    return None
