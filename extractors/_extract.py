@@ -24,6 +24,8 @@ from ._metadata import (
     detect_language,
     page_metadata,
     published_at,
+    site_names,
+    without_site,
 )
 from ._models import ExtractOptions
 from ._page import LEAD_MIN_CHARS, drop_furniture, drop_inert, load_html, subheadings, visible_lead
@@ -56,6 +58,7 @@ def extract(
     published = published_at(tree, ld, meta.date)  # before drop_inert takes the meta tags
     scripts = _scripts_with_html(tree)
     heads = subheadings(tree)
+    sites = site_names(tree)
     lead = visible_lead(tree) if options.clean and "structure" not in options.disabled_rules else None
     if options.clean and "structure" not in options.disabled_rules:
         drop_furniture(tree)
@@ -101,6 +104,7 @@ def extract(
             removed.append(("declared", paragraphs.pop(i)))
     if not authors and hint_authors:
         authors = hint_authors
+    authors = without_site(authors, sites)
     if lead and paragraphs and " ".join(lead.split())[:LEAD_MIN_CHARS] not in " ".join(" ".join(paragraphs).split()):
         paragraphs.insert(0, lead)  # the standfirst the page shows above its body
     text = "\n\n".join(paragraphs)

@@ -240,8 +240,34 @@ def detect_language(text: str, declared: str | None) -> str | None:
     return declared
 
 
+# Between two names in a byline: punctuation, or "and" in the languages of the corpus.
+_AUTHOR_SPLIT = re.compile(r"\s*[;|,]\s*|\s+(?:and|und|et|y|e|og|och|ve|en|&)\s+", re.I)
+# What a byline puts around a name and a reader does not count as one: an author label before it
+# ("Autor Monika Bolliger"), a desk's initials after it ("Elena Oberholzer (obe)"), a role ("기자").
+_AUTHOR_LABEL = re.compile(r"^(?:by|autor(?:in)?|author|auteur|autore|yazar)\s*[:\-–]?\s+", re.I)
+_AUTHOR_INITIALS = re.compile(r"\s*\([^\W\d_]{1,5}\.?\)$")
+_AUTHOR_ROLE = re.compile(r"\s+(?:기자|記者|특파원)$")
+
+
+def site_names(tree) -> frozenset[str]:
+    """The names the page gives its site (og:site_name, application-name), case-folded."""
+    values = tree.xpath("//meta[@property='og:site_name' or @name='application-name']/@content")
+    return frozenset(" ".join(v.split()).casefold() for v in values if v.strip())
+
+
+def without_site(authors: tuple[str, ...], sites: frozenset[str]) -> tuple[str, ...]:
+    """The people, when the site's own name is listed beside them: the outlet counts only alone."""
+    people = tuple(a for a in authors if a.casefold() not in sites)
+    return people or authors
+
+
 def _split_authors(raw: str | None) -> tuple[str, ...]:
+    """The people a page's author field names, one by one, without labels, initials or roles."""
     if not raw:
         return ()
-    parts = re.split(r"\s*(?:;|\||,| and | und | et | y )\s*", raw)
-    return tuple(dict.fromkeys(p.strip() for p in parts if p.strip() and len(p.strip()) < 80))
+    names = []
+    for part in _AUTHOR_SPLIT.split(raw):
+        name = _AUTHOR_ROLE.sub("", _AUTHOR_INITIALS.sub("", _AUTHOR_LABEL.sub("", part.strip()))).strip()
+        if name and len(name) < 80:
+            names.append(name)
+    return tuple(dict.fromkeys(names))
