@@ -9,10 +9,13 @@ and most Chinese and Japanese words have two.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable
 
 import sqlite_utils
+
+from ._base import IN_LIST, write
 
 TABLE = "articles_cjk"
 SEP = "\x1f"  # a separator to unicode61, and never in stored text (control characters are stripped)
@@ -54,30 +57,22 @@ def create(db: sqlite_utils.Database) -> None:
     """The index, filled from the stored articles when it is new (an archive of an older paperboy)."""
     if TABLE in db.table_names():
         return
-    db.execute("BEGIN IMMEDIATE")  # another process may be creating it too: one fills it
-    try:
+    with write(db):  # another process may be creating it too: one fills it
         if TABLE not in db.table_names():
             db.execute(
                 f"create virtual table {TABLE} using fts5(title, text, tokenize='unicode61 remove_diacritics 2')"
             )
             db.conn.create_function("paperboy_has_cjk", 1, has_cjk, deterministic=True)
-            sql = "select id from articles where paperboy_has_cjk(coalesce(title, '') || ' ' || text)"
-            index(db, [r[0] for r in db.execute(sql)])
-        db.execute("COMMIT")
-    except BaseException:
-        db.execute("ROLLBACK")
-        raise
+            sql = "select id, title, text from articles where paperboy_has_cjk(coalesce(title, '') || ' ' || text)"
+            index(db, db.execute(sql).fetchall())
 
 
-def index(db: sqlite_utils.Database, article_ids: Iterable[int]) -> None:
-    """Index these articles anew, in the caller's transaction: those with CJK text, as it now is."""
-    ids = list(dict.fromkeys(article_ids))
-    for k in range(0, len(ids), 500):
-        chunk = ids[k : k + 500]
-        marks = ",".join("?" * len(chunk))
-        db.execute(f"delete from {TABLE} where rowid in ({marks})", chunk)
-        rows = db.execute(f"select id, title, text from articles where id in ({marks})", chunk).fetchall()
-        db.conn.executemany(
-            f"insert into {TABLE} (rowid, title, text) values (?, ?, ?)",
-            [(i, spaced(t), spaced(x)) for i, t, x in rows if has_cjk(t) or has_cjk(x)],
-        )
+def index(db: sqlite_utils.Database, articles: Iterable[tuple[int, str | None, str]]) -> None:
+    """Index these articles (id, title, text as stored) anew, in the caller's transaction: those
+    with CJK text."""
+    articles = list(articles)
+    db.execute(f"delete from {TABLE} where rowid in {IN_LIST}", [json.dumps([i for i, _, _ in articles])])
+    db.conn.executemany(
+        f"insert into {TABLE} (rowid, title, text) values (?, ?, ?)",
+        [(i, spaced(t), spaced(x)) for i, t, x in articles if has_cjk(t) or has_cjk(x)],
+    )

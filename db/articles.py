@@ -104,7 +104,7 @@ class _Known:
         self.address_rows: list[tuple[str, int]] = []
         self.raw_rows: list[tuple] = []
         self.learn_rows: list[tuple[str, str]] = []
-        self.written: list[int] = []  # articles whose text was stored or replaced
+        self.written: list[tuple[int, str | None, str]] = []  # (id, title, text) of articles stored or replaced
 
     def article_for(self, keys: Iterable[str]) -> int | None:
         return next((self.by_key[k] for k in keys if k in self.by_key), None)
@@ -166,8 +166,8 @@ def _save_one(db: sqlite_utils.Database, feed_id: int | None, o: Outcome, now: s
     if existing is not None:
         row = db.execute("select text_source, content_hash from articles where id = ?", [existing]).fetchone()
         if row and row[0] == "feed" and a.source == "page":
-            _update_article(db, existing, feed_id, e, a, now)
-            known.written.append(existing)
+            updated = _update_article(db, existing, feed_id, e, a, now)
+            known.written.append((existing, updated["title"], updated["text"]))
             if o.raw_zstd is not None:
                 known.raw_rows.append((existing, a.url, now, o.raw_zstd))
             known.add_keys(existing, keys)
@@ -188,7 +188,7 @@ def _save_one(db: sqlite_utils.Database, feed_id: int | None, o: Outcome, now: s
         mark("duplicate", clash)
         return ["duplicate"]
     article_id = _insert(db, "articles", row)
-    known.written.append(article_id)
+    known.written.append((article_id, row["title"], row["text"]))
     known.by_url[row["url"]] = article_id
     known.by_hash.setdefault(digest, article_id)
     known.add_keys(article_id, keys)
@@ -201,12 +201,14 @@ def _save_one(db: sqlite_utils.Database, feed_id: int | None, o: Outcome, now: s
 
 def _update_article(
     db: sqlite_utils.Database, article_id: int, feed_id: int | None, e: Entry, a: Article, now: str
-) -> None:
+) -> dict:
+    """The stored article replaced by this one (its page's, where the feed's text stood); the row written."""
     row = _article_row(feed_id, e, a, now)
     row.pop("fetched_at")
     if db.execute("select 1 from articles where url = ? and id != ?", [row["url"], article_id]).fetchone():
         row.pop("url")
     db.table("articles").update(article_id, row)
+    return row
 
 
 def _reason(error: str | None) -> str:
@@ -298,6 +300,6 @@ def replace_texts(db: sqlite_utils.Database, updates: Iterable[tuple[int, Articl
                     "updated_at": now,
                 },
             )  # fmt: skip
-            _cjk.index(db, [article_id])
+            _cjk.index(db, [(article_id, a.title, a.text)])
             changed += 1
     return changed
