@@ -28,7 +28,7 @@ from ._metadata import (
     without_site,
 )
 from ._models import ExtractOptions
-from ._page import LEAD_MIN_CHARS, drop_furniture, drop_inert, load_html, subheadings, visible_lead
+from ._page import LEAD_MIN_CHARS, _text, drop_furniture, drop_inert, load_html, subheadings, visible_lead
 
 DEFAULT_OPTIONS = ExtractOptions()
 
@@ -59,8 +59,9 @@ def extract(
     scripts = _scripts_with_html(tree)
     heads = subheadings(tree)
     sites = site_names(tree)
-    lead = visible_lead(tree) if options.clean and "structure" not in options.disabled_rules else None
-    if options.clean and "structure" not in options.disabled_rules:
+    structure = options.clean and "structure" not in options.disabled_rules
+    lead = visible_lead(tree) if structure else None
+    if structure:
         drop_furniture(tree)
     drop_inert(tree)  # all the page's head and scripts were wanted for is read by now
     host = (urlsplit(url).hostname or "").lower() if url else ""
@@ -69,12 +70,12 @@ def extract(
     declared = ld.get("body") if options.clean and "declared" not in options.disabled_rules else None
     pool = declared_words(declared) if declared else None
     try:
-        text = _body(tree, url, options, prune, fast=True)
-        whole = truncated_against(_paragraphs(text), declared, pool) if declared and pool else None
+        fast = text = _body(tree, url, options, prune, fast=True)
+        whole = truncated_against(_paragraphs(fast), declared, pool) if declared and pool else None
         if whole:  # the page's declared body, when the extraction was only its first part
             text = "\n".join(whole)
-        elif _doubtful(text, ld.get("body")):  # trafilatura's default mode weighs it against its backups
-            text = _better(text, _body(tree, url, options, prune, fast=False), tree)
+        elif _doubtful(fast, ld.get("body")):  # trafilatura's default mode weighs it against its backups
+            text = _better(fast, _body(tree, url, options, prune, fast=False), tree)
     except Exception:  # trafilatura raises assorted errors on pathological markup
         return None
     if not text.strip() and scripts:  # rendered in the browser: the article is JSON in a script
@@ -85,7 +86,7 @@ def extract(
     authors = _split_authors(meta.author)
     paragraphs = _paragraphs(text)
     removed: list[tuple[str, str]] = []
-    if declared and pool:
+    if declared and pool and not whole and text != fast:  # default mode's or a script's text may stop early too
         paragraphs = truncated_against(paragraphs, declared, pool) or paragraphs
     if options.clean:
         patterns = [re.compile(p, re.I) for p in site.drop_patterns] if site else []
@@ -167,17 +168,13 @@ def _better(fast: str, full: str, tree) -> str:
 
 def _densest_prose(tree) -> str:
     """The paragraphs of prose of the element that holds the most of them, in order."""
-    best, best_chars = None, 0
+    best: list[str] = []
+    best_chars = 0
     for el in tree.iter("div", "section", "article", "main", "td"):
-        chars = sum(
-            len(t) for t in (" ".join(p.itertext()).strip() for p in el if p.tag == "p") if len(t) >= PROSE_CHARS
-        )
-        if chars > best_chars:
-            best, best_chars = el, chars
-    if best is None:
-        return ""
-    texts = (" ".join(" ".join(p.itertext()).split()) for p in best if p.tag == "p")
-    return "\n".join(t for t in texts if len(t) >= PROSE_CHARS)
+        prose = [t for t in (_text(p) for p in el if p.tag == "p") if len(t) >= PROSE_CHARS]
+        if sum(map(len, prose)) > best_chars:
+            best, best_chars = prose, sum(map(len, prose))
+    return "\n".join(best)
 
 
 def _body(tree, url: str | None, options: ExtractOptions, prune: list[str], *, fast: bool) -> str:

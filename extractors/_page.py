@@ -300,7 +300,7 @@ def visible_lead(tree) -> str | None:
         start = lead[:20]
         for el in tree.iter("p", "div", "span", "h2", "strong", "section"):
             own = " ".join((el.text or "").split())
-            if not own.startswith(start) or " ".join(" ".join(el.itertext()).split()) != lead:
+            if not own.startswith(start) or _text(el) != lead:
                 continue  # (its own text first: joining every element's text costs a page's worth)
             if not _in_page_furniture(el):
                 return lead
