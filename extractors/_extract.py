@@ -23,6 +23,7 @@ from ._metadata import (
     clean_title,
     detect_language,
     page_metadata,
+    people,
     published_at,
     site_names,
     without_site,
@@ -54,11 +55,11 @@ def extract(
     canonical, declared_lang = _page_meta(tree)
     headline = _headline(tree)
     ld = _jsonld_article(tree)
-    meta = page_metadata(tree, url, ld)
+    sites = site_names(tree, ld)
+    meta = page_metadata(tree, url, ld, sites)
     published = published_at(tree, ld, meta.date)  # before drop_inert takes the meta tags
     scripts = _scripts_with_html(tree)
     heads = subheadings(tree)
-    sites = site_names(tree)
     structure = options.clean and "structure" not in options.disabled_rules
     lead = visible_lead(tree) if structure else None
     if structure:
@@ -98,13 +99,15 @@ def extract(
             boilerplate=options.boilerplate,
             drop_patterns=patterns,
         )
-        if not authors and found:
+        if found and not people(authors, sites):  # a byline's names beat the outlet's own
             authors = found
     if pool:
         for i in reversed(outside_declared(paragraphs, pool, heads)):
             removed.append(("declared", paragraphs.pop(i)))
     if not authors and hint_authors:
         authors = hint_authors
+    if not people(authors, sites):
+        authors = ld.get("outlet") or authors
     authors = without_site(authors, sites)
     if lead and paragraphs and " ".join(lead.split())[:LEAD_MIN_CHARS] not in " ".join(" ".join(paragraphs).split()):
         paragraphs.insert(0, lead)  # the standfirst the page shows above its body

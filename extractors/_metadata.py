@@ -45,7 +45,7 @@ def _jsonld_objects(tree):
             continue
         try:
             data = json.loads(script.text)
-        except ValueError:
+        except (ValueError, RecursionError):  # a hostile page nests its JSON-LD past the parser's depth
             continue
         stack = [data]
         while stack:
@@ -64,22 +64,50 @@ def _jsonld_article(tree) -> dict:
         kinds = [kinds] if isinstance(kinds, str) else kinds if isinstance(kinds, list) else []
         if not any(str(k).lower() in _ARTICLE_TYPES for k in kinds):
             continue
-        authors = obj.get("author") or []
-        authors = authors if isinstance(authors, list) else [authors]
-        names = []
-        for a in authors:
-            name = a.get("name") if isinstance(a, dict) else a if isinstance(a, str) else None
-            if isinstance(name, str) and name.strip() and " " in name.strip() and len(name) < 80:
-                names.append(" ".join(name.split()))
+        names = [name for name in map(_author_name, _flat(obj.get("author"))) if name]
+        publisher = _author_name(next(iter(_flat(obj.get("publisher"))), None))
+        outlet = [n for n in names if publisher and n.casefold() == publisher.casefold()]
+        names = [n for n in names if n not in outlet]
         headline = obj.get("headline")
         body = obj.get("articleBody")
         return {
             "body": _declared_text(body) if isinstance(body, str) else None,
+            "publisher": publisher,
+            "outlet": tuple(outlet),  # the publisher as its own author: it counts only when no one is named
             "title": " ".join(headline.split()) if isinstance(headline, str) else None,
             "author": "; ".join(dict.fromkeys(names)) or None,
             "date": obj.get("datePublished") if isinstance(obj.get("datePublished"), str) else None,
         }
     return {}
+
+
+def _flat(value: object) -> list:
+    """A JSON-LD value as a list, nested lists flattened (some pages nest the co-authors); without
+    recursion, since a hostile page can nest them a thousand deep."""
+    flat, stack = [], [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, list):
+            stack.extend(reversed(item))
+        elif item:
+            flat.append(item)
+    return flat
+
+
+def _author_name(author: object) -> str | None:
+    """A JSON-LD author's name: its `name`, else its given and family names; an agency's or the
+    outlet's one-word name ("dpa", "AP") too, since JSON-LD says it is the author."""
+    if isinstance(author, dict):
+        name = author.get("name")
+        if not isinstance(name, str) or not name.strip():
+            parts = (author.get("givenName"), author.get("familyName"))
+            name = " ".join(p for p in parts if isinstance(p, str))
+    else:
+        name = author
+    if not isinstance(name, str):
+        return None
+    name = " ".join(name.split())
+    return name if name and len(name) < 80 and not name.isdigit() else None
 
 
 # Where a paragraph of an articleBody given as HTML ends: a line of its own in the plain text.
@@ -122,7 +150,7 @@ def _article_html_in_scripts(scripts: list[str]) -> str | None:
     return best or None
 
 
-def page_metadata(tree, url: str | None, ld: dict) -> Document:
+def page_metadata(tree, url: str | None, ld: dict, sites: frozenset[str]) -> Document:
     """Title, author, URL and date: trafilatura's own metadata steps, less the ones paperboy does not
     store (site name, categories, tags, licence), which cost a third of extraction time. `ld` is the
     page's JSON-LD article (trafilatura's own JSON-LD reader spends seconds on some pages)."""
@@ -134,7 +162,7 @@ def page_metadata(tree, url: str | None, ld: dict) -> Document:
     if not md.title:
         md.title = extract_title(tree)
     if not md.author:
-        md.author = extract_author(tree)
+        md.author = _signed(extract_author(tree), sites)
     if not md.url:
         md.url = extract_url(tree, url)
     config = set_date_params(True)
@@ -249,16 +277,39 @@ _AUTHOR_INITIALS = re.compile(r"\s*\([^\W\d_]{1,5}\.?\)$")
 _AUTHOR_ROLE = re.compile(r"\s+(?:기자|記者|특파원)$")
 
 
-def site_names(tree) -> frozenset[str]:
-    """The names the page gives its site (og:site_name, application-name), case-folded."""
+def site_names(tree, ld: dict) -> frozenset[str]:
+    """The names the page gives its site (og:site_name, application-name, its JSON-LD publisher),
+    case-folded."""
     values = tree.xpath("//meta[@property='og:site_name' or @name='application-name']/@content")
+    values.append(ld.get("publisher") or "")
     return frozenset(" ".join(v.split()).casefold() for v in values if v.strip())
+
+
+def people(authors: tuple[str, ...], sites: frozenset[str]) -> tuple[str, ...]:
+    """The authors that are not the site itself ("ORF at" is the site "orf.at")."""
+    folded = {_folded(s) for s in sites}
+    return tuple(a for a in authors if _folded(a) not in folded)
+
+
+def _folded(name: str) -> str:
+    return " ".join(re.sub(r"[^\w\s]", " ", name).casefold().split())
 
 
 def without_site(authors: tuple[str, ...], sites: frozenset[str]) -> tuple[str, ...]:
     """The people, when the site's own name is listed beside them: the outlet counts only alone."""
-    people = tuple(a for a in authors if a.casefold() not in sites)
-    return people or authors
+    return people(authors, sites) or authors
+
+
+_LATIN = re.compile(r"[A-Za-zÀ-ÿ]")
+
+
+def _signed(names: str | None, sites: frozenset[str]) -> str | None:
+    """The names of a byline found in the page's markup, when one of them is a person's: lone Latin
+    words beside no one else are a desk's code or a credit ("Amw", "Red, ORF.at/Agenturen"); names
+    in scripts written without spaces count as people."""
+    found = tuple(n for n in (names or "").split("; ") if n.strip())
+    named = [n for n in people(found, sites) if " " in n.strip() or not _LATIN.search(n)]
+    return "; ".join(found) if named else None
 
 
 def _split_authors(raw: str | None) -> tuple[str, ...]:

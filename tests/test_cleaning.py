@@ -117,6 +117,37 @@ def test_text_after_an_inline_script_or_icon_stays_in_the_article():
     assert "track" not in article.text
 
 
+def _page_with_json_ld(ld: str) -> str:
+    story = "".join(f"<p>{p}</p>" for p in STORY)
+    head = f'<head><script type="application/ld+json">{ld}</script></head>'
+    return f"<html>{head}<body><article>{story}</article></body></html>"
+
+
+@pytest.mark.parametrize(
+    "author",
+    [
+        None,
+        12345,
+        {"@type": "Person"},
+        {"name": ["Ada", "Lovelace"]},
+        {"givenName": 7, "familyName": None},
+        json.loads("[" * 900 + '"Ada Lovelace"' + "]" * 900),
+    ],
+    ids=["null", "number", "no name", "name not a string", "odd given names", "nested 900 deep"],
+)
+def test_an_odd_json_ld_author_costs_the_author_not_the_article(author):
+    ld = json.dumps({"@type": "NewsArticle", "headline": "Vote", "author": author})
+    article = extract(_page_with_json_ld(ld), "https://news.example.org/vote")
+    assert article is not None and article.text.split("\n\n") == STORY
+    assert all(isinstance(a, str) and a for a in article.authors)
+
+
+def test_json_ld_nested_past_the_parsers_depth_costs_the_metadata_not_the_article():
+    ld = "[" * 100_000 + "]" * 100_000
+    article = extract(_page_with_json_ld(ld), "https://news.example.org/vote")
+    assert article is not None and article.text.split("\n\n") == STORY
+
+
 def test_cleaning_off_gives_trafilatura_text():
     page = (FIXTURES / "articles" / "en_footer_and_bio.html").read_bytes()
     raw = extract(page, "https://news.example.org/story", ExtractOptions(clean=False))
