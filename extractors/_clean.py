@@ -9,7 +9,7 @@ Rule families (each can be switched off by name through ExtractOptions.disabled_
   promo       newsletter, subscribe, follow-us, share prompts     edges; anywhere when unmistakable
   readmore    "Read more: …", "Lesen Sie auch: …"                 anywhere, as a labelled line
   credit      "Photo: AFP", "Bild: Keystone"                      anywhere, as a short labelled line
-  embed       "— Name (@handle) February 11, 2025"                anywhere
+  embed       "pic.twitter.com/…", "— Name (@handle) May 5, 2025"  anywhere; an attribution goes only with its post
   agency      "(dpa)", "with reporting by …"                     the end
   meta        reading time, "Listen to this article", the title   the start; date lines in the first
               paragraphs; separators, "$$AD$$" slots, lone "Label:" lines anywhere
@@ -49,6 +49,7 @@ from ._phrases import (
     CREDIT_TAIL,
     DEVELOPING,
     EMBED,
+    EMBED_ATTRIBUTION,
     IMPERATIVE_PROMO,
     INITIALS_PLACE,
     LABEL_ONLY,
@@ -163,7 +164,7 @@ def classify_anywhere(p: str, off: frozenset[str]) -> str | None:
         return "readmore"
     if "credit" not in off and CREDIT.search(p) and len(_words(p)) <= 12:
         return "credit"
-    if "embed" not in off and EMBED.search(p):
+    if "embed" not in off and (EMBED.search(p) or EMBED_ATTRIBUTION.search(p)):
         return "embed"
     if "contact" not in off and TIP_CHANNEL.search(p):
         return "contact"
@@ -218,13 +219,15 @@ def clean_paragraphs(
         if sum(known) * LEARNED_MAX_SHARE > len(paragraphs):
             known = [False] * len(paragraphs)
     rule: str | None
-    for p, is_known in zip(paragraphs, known, strict=True):
+    for i, (p, is_known) in enumerate(zip(paragraphs, known, strict=True)):
         if is_known:
             rule = "learned"
         elif any(rx.search(p) for rx in drop_patterns):
             rule = "site"
         else:
             rule = classify_anywhere(p, disabled)
+        if rule == "embed" and _attributes_kept_post(p, i, paragraphs, kept):
+            rule = None
         if rule:
             removed.append((rule, p))
         else:
@@ -284,6 +287,18 @@ def clean_paragraphs(
     if len(rules) < len(kept):  # never empty a body through its edges
         drop(list(rules), rules)
     return kept, removed, tuple(found)
+
+
+def _attributes_kept_post(p: str, i: int, paragraphs: list[str], kept: list[str]) -> bool:
+    """An embedded post's attribution line ("— Name (@handle) May 5, 2024") whose post the article
+    keeps: it says who said the quoted words, so it stays with them."""
+    return (
+        i > 0
+        and bool(kept)
+        and kept[-1] is paragraphs[i - 1]
+        and EMBED_ATTRIBUTION.search(p) is not None
+        and not EMBED.search(p)
+    )
 
 
 def _take_sandwiched(rules: dict[int, str], skipped: list[int]) -> None:

@@ -218,10 +218,11 @@ CREDIT_TAIL = re.compile(r"(?:\(|\b)(?:photo|foto|bild|image|credit|picture)s?\s
 
 # --- embedded posts -----------------------------------------------------------------------------
 EMBED = re.compile(
-    r"[—–-]\s*[^()\n]{0,80}\(@\w{1,30}\)\s*\w+\.? \d{1,2},? \d{4}\s*$|pic\.twitter\.com/\w+"
-    r"|^\s*@\w{2,30}\s*$|^a post shared by\b|^ein beitrag geteilt von\b",
+    r"pic\.twitter\.com/\w+|^\s*@\w{2,30}\s*$|^a post shared by\b|^ein beitrag geteilt von\b",
     I,
 )
+# Who said an embedded post's words, and when: it goes or stays with the post above it.
+EMBED_ATTRIBUTION = re.compile(r"[—–-]\s*[^()\n]{0,80}\(@\w{1,30}\)\s*\w+\.? \d{1,2},? \d{4}\s*$")
 
 # --- agency tags and report credits ------------------------------------------------------------
 AGENCY = re.compile(
