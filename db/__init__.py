@@ -4,6 +4,18 @@ from . import store
 from ._base import MAX_ATTEMPTS
 from ._lock import Busy, exclusive
 from ._schema import connect
+from ._warc import WHERE as RAW_PAGES_WHERE
+from ._warc import RawPages, check_folder
 from .reading import QueryError
 
-__all__ = ["MAX_ATTEMPTS", "Busy", "QueryError", "connect", "exclusive", "store"]
+__all__ = [
+    "MAX_ATTEMPTS",
+    "RAW_PAGES_WHERE",
+    "Busy",
+    "QueryError",
+    "RawPages",
+    "check_folder",
+    "connect",
+    "exclusive",
+    "store",
+]

@@ -126,6 +126,10 @@ ADDED_COLUMNS = (
     ("raw_pages", "html_zstd", bytes),
     ("feeds", "removed_at", str),  # a removed feed keeps its row (and its articles' link to it) until purged
     ("feeds", "min_interval", int),  # seconds: this feed's own shortest poll interval (feeds edit)
+    # A page kept in a WARC file (raw_pages = "warc"): the file, relative to the db's folder, and its record.
+    ("raw_pages", "warc_file", str),
+    ("raw_pages", "warc_offset", int),
+    ("raw_pages", "warc_length", int),
 )
 
 
@@ -135,6 +139,8 @@ ADDED_INDEXES = (
     # read walks every paragraph ever counted for the host. Only rows that count as learned are in it.
     f"create index if not exists boilerplate_learned on boilerplate (host, fingerprint) "
     f"where articles >= {LEARNED_MIN_ARTICLES}",
+    # Where a WARC file's last record ends is read before each batch is appended to it.
+    "create index if not exists raw_pages_warc on raw_pages (warc_file, warc_offset) where warc_file is not null",
 )
 
 

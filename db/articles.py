@@ -25,9 +25,12 @@ from core import (
     web_url,
 )
 
-from . import _cjk
+from . import _cjk, _warc
 from ._base import IN_LIST, MAX_ATTEMPTS, _day_range, _in, _insert, now_iso, write
 from ._schema import LEARNED_MIN_ARTICLES
+from ._warc import RawPages
+
+IN_DB = RawPages()
 
 # --- articles -----------------------------------------------------------------------------------
 
@@ -62,8 +65,11 @@ def safe_article(a: Article) -> Article:
     )
 
 
-def save_outcomes(db: sqlite_utils.Database, feed_id: int | None, outcomes: Iterable[Outcome]) -> Counter:
-    """Store one batch in one transaction. Counts: new, updated, duplicate, failed:<reason>."""
+def save_outcomes(
+    db: sqlite_utils.Database, feed_id: int | None, outcomes: Iterable[Outcome], raw: RawPages = IN_DB
+) -> Counter:
+    """Store one batch in one transaction, its pages where `raw` says. Counts: new, updated,
+    duplicate, failed:<reason>."""
     counts: Counter = Counter()
     now = now_iso()
     outcomes = [replace(o, article=safe_article(o.article)) if o.article else o for o in outcomes]
@@ -71,7 +77,7 @@ def save_outcomes(db: sqlite_utils.Database, feed_id: int | None, outcomes: Iter
         known = _Known(db, feed_id, outcomes)
         for o in outcomes:
             counts.update(_save_one(db, feed_id, o, now, known))
-        known.flush(db)
+        known.flush(db, raw)
     return counts
 
 
@@ -106,6 +112,20 @@ class _Known:
         self.learn_rows: list[tuple[str, str]] = []
         self.written: list[tuple[int, str | None, str]] = []  # (id, title, text) of articles stored or replaced
 
+    def _keep_pages(self, db: sqlite_utils.Database, raw: RawPages) -> None:
+        """The batch's pages: in the db, in the archive's WARC files (the db keeping where), or nowhere."""
+        if raw.where == "none" or not self.raw_rows:
+            return
+        sql = "insert or replace into raw_pages (article_id, url, fetched_at, html_zstd, warc_file, warc_offset, "
+        sql += "warc_length) values (?, ?, ?, ?, ?, ?, ?)"
+        if raw.where == "db":
+            db.conn.executemany(sql, [(*row, None, None, None) for row in self.raw_rows])
+            return
+        pages = [(url, at, zstandard.decompress(page)) for _, url, at, page in self.raw_rows]
+        places = _warc.append(db, raw, pages)
+        rows = [(i, url, at, None, *place) for (i, url, at, _), place in zip(self.raw_rows, places, strict=True)]
+        db.conn.executemany(sql, rows)
+
     def article_for(self, keys: Iterable[str]) -> int | None:
         return next((self.by_key[k] for k in keys if k in self.by_key), None)
 
@@ -115,19 +135,16 @@ class _Known:
                 self.address_rows.append((k, article_id))
                 self.by_key.setdefault(k, article_id)
 
-    def flush(self, db: sqlite_utils.Database) -> None:
+    def flush(self, db: sqlite_utils.Database, raw: RawPages) -> None:
         conn = db.conn
         _cjk.index(db, self.written)
+        self._keep_pages(db, raw)
         conn.executemany(
             "update entries set status = ?, article_id = coalesce(?, article_id), attempts = ?, "
             "last_error = ?, updated_at = ? where feed_id = ? and key = ?",
             self.entry_updates,
         )
         conn.executemany("insert or ignore into article_urls (key, article_id) values (?, ?)", self.address_rows)
-        conn.executemany(
-            "insert or replace into raw_pages (article_id, url, fetched_at, html_zstd) values (?, ?, ?, ?)",
-            self.raw_rows,
-        )
         conn.executemany(
             "insert into boilerplate (host, fingerprint, articles) values (?, ?, 1) "
             "on conflict(host, fingerprint) do update set articles = articles + 1",
@@ -266,19 +283,29 @@ def stored_pages(
 ) -> Iterator[list[StoredPage]]:
     """Stored raw pages, in batches of 64, oldest first; filtered by feed and by published date."""
     where, params = _stored_where(feed_urls, since, until)
-    sql = f"select a.id, r.url, r.html_zstd, r.html_zlib, a.content_hash {where}"
+    sql = f"select a.id, r.url, a.content_hash, {PAGE_COLUMNS} {where}"
     last = 0
     while True:
         rows = db.execute(sql + " and a.id > ? order by a.id limit 64", [*params, last]).fetchall()
         if not rows:
             return
-        yield [StoredPage(r[0], r[1], _page_zstd(r[2], r[3]), r[4]) for r in rows]
+        yield [StoredPage(r[0], r[1], page_zstd(db, *r[3:]), r[2]) for r in rows]
         last = rows[-1][0]
 
 
-def _page_zstd(zstd: bytes | None, zlib_: bytes | None) -> bytes:
-    """A stored page, zstd-compressed: as stored, or from zlib in rows stored before the archive moved to zstd."""
-    return zstd if zstd is not None else zstandard.compress(zlib.decompress(zlib_ or b""))
+PAGE_COLUMNS = "r.html_zstd, r.html_zlib, r.warc_file, r.warc_offset"
+
+
+def page_zstd(
+    db: sqlite_utils.Database, zstd: bytes | None, zlib_: bytes | None, warc: str | None, at: int | None
+) -> bytes:
+    """A stored page, zstd-compressed: as stored, read from its WARC record, or from zlib in rows
+    stored before the archive moved to zstd."""
+    if zstd is not None:
+        return zstd
+    if warc is not None and at is not None:
+        return zstandard.compress(_warc.read(db, warc, at))
+    return zstandard.compress(zlib.decompress(zlib_ or b""))
 
 
 def replace_texts(db: sqlite_utils.Database, updates: Iterable[tuple[int, Article]]) -> int:

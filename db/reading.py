@@ -15,7 +15,7 @@ from core import url_key
 
 from . import _cjk
 from ._base import _day_range
-from .articles import _page_zstd
+from .articles import PAGE_COLUMNS, page_zstd
 
 # --- reading ------------------------------------------------------------------------------------
 
@@ -124,5 +124,5 @@ def article(db: sqlite_utils.Database, ref: str) -> dict | None:
 
 def raw_page(db: sqlite_utils.Database, article_id: int) -> bytes | None:
     """The page an article was extracted from, as fetched; None when none is stored."""
-    row = db.execute("select html_zstd, html_zlib from raw_pages where article_id = ?", [article_id]).fetchone()
-    return zstandard.decompress(_page_zstd(*row)) if row else None
+    row = db.execute(f"select {PAGE_COLUMNS} from raw_pages r where article_id = ?", [article_id]).fetchone()
+    return zstandard.decompress(page_zstd(db, *row)) if row else None

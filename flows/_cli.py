@@ -15,7 +15,7 @@ os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
 
 from core import feed_identity, printable, without_credentials
-from db import connect
+from db import check_folder, connect
 from flows.config import ConfigError, load_config  # noqa: E402
 
 # Exit codes, the same for every command (README, "Exit codes"): a wrapper can tell them apart.
@@ -52,11 +52,17 @@ class Ctx:
         except Exception as exc:  # the store's errors, a path that is a folder, a file that is not a db
             raise Fail(f"cannot open database {self.db_path}: {exc}") from exc
 
-    def config(self):
+    def config(self, stores_pages: bool = False):
+        """The config; for a command that stores pages, also whether its WARC folder can be written."""
         try:
-            return load_config(self.config_path)
+            cfg = load_config(self.config_path)
         except ConfigError as exc:
             raise Fail(str(exc)) from exc
+        warc = stores_pages and cfg.raw_pages.where == "warc"
+        problem = check_folder(self.db_path, cfg.raw_pages) if warc else None
+        if problem:
+            raise Fail(f"{cfg.path or 'raw_pages'}: {problem}")
+        return cfg
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})

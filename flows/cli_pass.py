@@ -22,7 +22,7 @@ from flows._cli import Ctx, Fail, _check_days, _exit_for, _stored_url, cli, say
 @click.pass_obj
 def run(obj: Ctx, feed_urls: tuple[str, ...], due: bool, as_json: bool) -> None:
     """One ingest pass (a Prefect flow run) over all feeds, the named ones, or the due ones."""
-    obj.config()  # a bad config is one line here, not a failed flow run
+    obj.config(stores_pages=True)  # a bad config is one line here, not a failed flow run
     db = obj.db()
     known = {r.url for r in store.list_feeds(db)}
     feed_urls = tuple(_stored_url(url, known, "add it with: paperboy feeds add URL") for url in feed_urls)
@@ -75,7 +75,7 @@ def _pass_outcome(summary: dict) -> tuple[int, int]:
 @click.pass_obj
 def serve(obj: Ctx, cron: str | None, interval: int, port: int, quiet: bool) -> None:
     """Serve the ingest flow as a Prefect deployment from this process (Ctrl-C stops it)."""
-    obj.config()
+    obj.config(stores_pages=True)
     obj.db()
     from flows.runner import serve_ingest
 
@@ -123,7 +123,7 @@ def backfill(
         raise Fail("say what to backfill: --feed URL, --all, --urls FILE, or --reprocess")
     if urls_file and not Path(urls_file).is_file():
         raise Fail(f"{urls_file}: no such file")
-    obj.config()
+    obj.config(stores_pages=True)
     db = obj.db()
     known = {r.url for r in store.list_feeds(db)}
     feed_urls = tuple(_stored_url(url, known, "add it first: paperboy feeds add URL") for url in feed_urls)

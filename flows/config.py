@@ -12,6 +12,9 @@ workers = 0                         # extraction processes; 0: one per core
 backfill_rate = 1.0                 # backfill: requests per second to one host
 extract_time_limit = 30             # seconds: a page whose extraction takes longer is given up
 new_pages_per_feed = 200            # pages fetched per feed and pass; the rest wait for later passes
+raw_pages = "db"                    # fetched pages kept: "db", "warc" (rotating WARC files) or "none"
+warc_dir = ""                       # raw_pages = "warc": their folder; "": <db file>.warc beside the db
+warc_file_bytes = 1073741824        # a WARC file is closed past this size, the next one begun
 
 [sites."example.com"]               # a user's own cleaning rules for one host
 drop_xpath = ["//div[@class='promo']"]
@@ -33,6 +36,7 @@ from typing import Any
 
 from lxml import etree
 
+from db import RAW_PAGES_WHERE, RawPages
 from extractors import RULE_FAMILIES, ExtractOptions, SiteRules
 from fetchers import FetchSettings
 
@@ -55,6 +59,7 @@ class Config:
     new_pages_per_feed: int = 200
     min_poll_interval: int = 600  # seconds: no feed is polled more often (a 429's Retry-After may hold it shorter)
     max_poll_interval: int = 86400  # seconds: no feed waits longer (a failing one backs off up to this)
+    raw_pages: RawPages = field(default_factory=RawPages)  # where fetched pages are kept
     feeds: tuple[tuple[str, str | None], ...] = ()
     path: str | None = None
 
@@ -142,10 +147,11 @@ NUMBERS: dict[str, tuple[type, float | None, float | None]] = {
     "new_pages_per_feed": (int, 1, None),
     "min_poll_interval": (int, 60, None),
     "max_poll_interval": (int, 60, None),
+    "warc_file_bytes": (int, 1 << 20, None),
 }
 FLAGS = ("allow_private_networks", "favor_precision")
 OWN = ("workers", "favor_precision", "disabled_rules", "backfill_rate", "extract_time_limit", "new_pages_per_feed",
-       "min_poll_interval", "max_poll_interval")  # fmt: skip
+       "min_poll_interval", "max_poll_interval", "raw_pages", "warc_dir", "warc_file_bytes")  # fmt: skip
 
 
 def _checked(path, key: str, value):
@@ -165,9 +171,21 @@ def _checked(path, key: str, value):
         not isinstance(value, list) or not all(isinstance(v, str) for v in value)
     ):
         raise ConfigError(f"{path}: {key} must be a list of strings, not {value!r}")
+    if key == "raw_pages" and value not in RAW_PAGES_WHERE:
+        raise ConfigError(f"{path}: raw_pages must be one of {', '.join(map(repr, RAW_PAGES_WHERE))}, not {value!r}")
+    if key == "warc_dir" and (not isinstance(value, str) or not value.isprintable()):
+        raise ConfigError(f"{path}: warc_dir must be a folder's path, not {value!r}")
     if key == "user_agent" and (not isinstance(value, str) or not value.isprintable() or not value.strip()):
         raise ConfigError(f"{path}: user_agent must be a line of printable text, not {value!r}")
     return value
+
+
+def _beside(config_path: str | None, folder: str) -> str:
+    """A folder named in the config, relative to the config file's own folder."""
+    folder = os.path.expanduser(folder)
+    if not folder or os.path.isabs(folder) or not config_path:
+        return folder
+    return os.path.join(os.path.dirname(os.path.abspath(config_path)), folder)
 
 
 def load_config(path: str | None = None) -> Config:
@@ -215,6 +233,11 @@ def load_config(path: str | None = None) -> Config:
         new_pages_per_feed=settings.get("new_pages_per_feed", Config.new_pages_per_feed),
         min_poll_interval=lo,
         max_poll_interval=hi,
+        raw_pages=RawPages(
+            settings.get("raw_pages", "db"),
+            _beside(path, settings.get("warc_dir", "")),
+            settings.get("warc_file_bytes", RawPages.file_bytes),
+        ),
         feeds=feeds_in(data, str(path)),
         path=path,
     )

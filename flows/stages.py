@@ -14,7 +14,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from core import Entry, Outcome, host_of, site_of, url_key, web_url
-from db import store
+from db import RawPages, store
 from extractors import ExtractOptions
 from fetchers import FetchSettings, hold_seconds
 from flows.fetching import FetchedPage, fetch_pages_compressed
@@ -72,6 +72,7 @@ class Batches:
     settings: FetchSettings
     options: ExtractOptions
     pool: Extraction
+    raw: RawPages = field(default_factory=RawPages)  # where the fetched pages are kept
     learned: dict[str, frozenset[str]] = field(default_factory=dict)
 
 
@@ -93,7 +94,7 @@ def process_pages(
         except Exception as exc:  # noqa: BLE001 - a defect in one batch fails its items, not the pass
             failed = Failed(f"internal error: {type(exc).__name__}: {exc}"[:300])
             pages, extracted = [(feed_id, e, None) for feed_id, e in batch], [failed] * len(batch)
-        done += store_extracted(db, release(pages), release(extracted), learned, summary)
+        done += store_extracted(db, release(pages), release(extracted), batches, summary)
         give_back_memory()
         progress(done)
 
@@ -131,7 +132,7 @@ def page_jobs(pages: list[tuple[int, Entry, FetchedPage | None]], options: Extra
     return jobs, slots
 
 
-def store_extracted(db, pages, articles, learned: dict, summary: Summary) -> int:
+def store_extracted(db, pages, articles, batches: Batches, summary: Summary) -> int:
     """Store one extracted batch in one transaction; an entry whose page failed falls back to its feed text."""
     outcomes: dict[int | None, list[Outcome]] = {}
     for (feed_id, e, page), article in zip(pages, articles, strict=True):
@@ -140,25 +141,26 @@ def store_extracted(db, pages, articles, learned: dict, summary: Summary) -> int
         if seconds is not None:
             summary.holds[site_of(page.result.final_url)] = time.time() + seconds
     for feed_id, items in outcomes.items():
-        counts = save_or_fail(db, feed_id, items)
+        counts = save_or_fail(db, feed_id, items, batches.raw)
         summary.articles.update(counts)
         STORED.update(stored=counts["new"] + counts["updated"])
         summary.articles["fallback"] += sum(1 for o in items if o.article and o.article.source == "feed")
     # What this batch taught about each host's boilerplate serves the batches after it.
-    learned.update(store.learned_boilerplate(db, {host_of(p.result.final_url) for _, _, p in pages if p is not None}))
+    hosts = {host_of(p.result.final_url) for _, _, p in pages if p is not None}
+    batches.learned.update(store.learned_boilerplate(db, hosts))
     return len(pages)
 
 
-def save_or_fail(db, feed_id: int | None, items: list[Outcome]) -> Counter:
+def save_or_fail(db, feed_id: int | None, items: list[Outcome], raw: RawPages) -> Counter:
     """Store a feed's share of a batch in one transaction; should that fail, each item alone, and an
     item that cannot be stored is recorded as failed with the reason (tried again on a later pass)."""
     try:
-        return store.save_outcomes(db, feed_id, items)
+        return store.save_outcomes(db, feed_id, items, raw)
     except Exception:  # noqa: BLE001 - find the item at fault; the others are stored
         counts: Counter = Counter()
         for item in items:
             try:
-                counts += store.save_outcomes(db, feed_id, [item])
+                counts += store.save_outcomes(db, feed_id, [item], raw)
             except Exception as exc:  # noqa: BLE001
                 error = f"internal error: {type(exc).__name__}: {exc}"[:300]
                 counts += store.save_outcomes(db, feed_id, [replace(item, article=None, raw_zstd=None, error=error)])

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -12,11 +15,11 @@ from tests.conftest import article_page, rss, story
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
 
-def backfill(db_path, **kw) -> dict:
+def backfill(db_path, config_path=None, **kw) -> dict:
     from flows.backfill import BackfillRequest
     from flows.backfill import backfill as flow
 
-    return flow(db_path=db_path, request=BackfillRequest(**kw), progress=False)
+    return flow(db_path=db_path, request=BackfillRequest(**kw), config_path=config_path, progress=False)
 
 
 def ingest(db_path, **kw) -> dict:
@@ -100,3 +103,50 @@ def test_reprocess_reads_the_pages_an_older_paperboy_archived_with_zlib(server, 
     assert summary["reprocessed"] == 1 and summary["changed"] == 1
     assert "All rights reserved" not in conn.execute("select text from articles").fetchone()[0]
     assert "html_zstd" in [r[1] for r in conn.execute("pragma table_info(raw_pages)")]
+
+
+def test_pages_kept_in_warc_files_pass_warcio_and_replay_into_the_same_article(server, db_path, tmp_path):
+    page = article_page("Story", story(1), tail="<p>© 2024 Example Media. All rights reserved.</p>")
+    items = [{"title": "S", "link": server.add("/s.html", page), "guid": "s"}]
+    server.add("/feed.xml", rss(items), content_type="application/rss+xml")
+    loose, strict = tmp_path / "loose.toml", tmp_path / "strict.toml"
+    loose.write_text('[settings]\nraw_pages = "warc"\ndisabled_rules = ["copyright"]\n')
+    strict.write_text('[settings]\nraw_pages = "warc"\n')
+    store.add_feed(connect(db_path), server.url("/feed.xml"))
+    ingest(db_path, config_path=str(loose))
+    items.append({"title": "T", "link": server.add("/t.html", article_page("Other", story(2))), "guid": "t"})
+    server.add("/feed.xml", rss(items), content_type="application/rss+xml")
+    ingest(db_path, config_path=str(loose))  # a second pass appends to the same file
+
+    conn = sqlite3.connect(db_path)
+    kept = conn.execute("select html_zstd, warc_file from raw_pages").fetchall()
+    assert len(kept) == 2 and all(zstd is None for zstd, _ in kept)
+    warcs = sorted(Path(db_path + ".warc").glob("*.warc.gz"))
+    assert len(warcs) == 1 and {name for _, name in kept} == {str(warcs[0].relative_to(Path(db_path).parent))}
+    warcio = str(Path(sys.executable).with_name("warcio"))
+    check = subprocess.run([warcio, "check", "-v", str(warcs[0])], capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+    index = subprocess.run([warcio, "index", str(warcs[0])], capture_output=True, text=True, check=True).stdout
+    assert server.url("/s.html") in index and server.url("/t.html") in index
+
+    hits = len(server.hits)
+    assert backfill(db_path, config_path=str(loose), reprocess=True)["changed"] == 0  # the same article again
+    summary = backfill(db_path, config_path=str(strict), reprocess=True)
+    assert summary["reprocessed"] == 2 and summary["changed"] == 1
+    assert "All rights reserved" not in conn.execute("select text from articles where title = 'Story'").fetchone()[0]
+    assert len(server.hits) == hits
+
+
+def test_pages_kept_nowhere_store_the_articles_alone(server, db_path, tmp_path):
+    server.add(
+        "/feed.xml",
+        rss([{"title": "S", "link": server.add("/s.html", article_page("Story", story(1))), "guid": "s"}]),
+        content_type="application/rss+xml",
+    )
+    config = tmp_path / "none.toml"
+    config.write_text('[settings]\nraw_pages = "none"\n')
+    store.add_feed(connect(db_path), server.url("/feed.xml"))
+    assert ingest(db_path, config_path=str(config))["articles"]["new"] == 1
+    conn = sqlite3.connect(db_path)
+    assert conn.execute("select count(*) from raw_pages").fetchone()[0] == 0
+    assert backfill(db_path, config_path=str(config), reprocess=True)["reprocessed"] == 0

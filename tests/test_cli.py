@@ -138,6 +138,10 @@ BAD_CONFIGS = {
     "an unknown site key": ('[sites."a.example"]\ndrop = ["x"]\n', "unknown key 'drop'"),
     "a misspelt feed key": ('[[feeds]]\nurl = "https://a.example/f"\nnmae = "A"\n', "feeds[0]: unknown key 'nmae'"),
     "one [feeds] table": ('[feeds]\nurl = "https://a.example/f"\n', "write each feed as [[feeds]]"),
+    "a place for pages that is none": ('[settings]\nraw_pages = "s3"\n',
+                                        "raw_pages must be one of 'db', 'warc', 'none', not 's3'"),
+    "a WARC folder that cannot be made": ('[settings]\nraw_pages = "warc"\nwarc_dir = "/proc/paperboy-warc"\n',
+                                          "cannot make the WARC folder /proc/paperboy-warc"),
     "bounds the wrong way round": ("[settings]\nmin_poll_interval = 7200\nmax_poll_interval = 3600\n",
                                    "min_poll_interval (7200) must not exceed max_poll_interval (3600)"),
 }  # fmt: skip
