@@ -142,13 +142,15 @@ def record_feed(db, row: Feed, poll: FeedPoll, new_items: int, bounds: tuple[int
         interval = schedule.error_backoff(row.consecutive_errors or 0, poll.retry_after, lo, hi)
     else:
         interval = schedule.next_interval(row.interval_seconds, new_items=new_items, hint=poll.ttl_hint, lo=lo, hi=hi)
+    # A failing feed waits its whole backoff (a Retry-After is never cut short); the others are spread.
+    delay = interval if poll.status == "failed" else schedule.spread(interval, row.interval_seconds is None, lo)
     # A permanent redirect moves the feed once it is seen on two polls in a row.
     confirmed = bool(poll.moved_to) and poll.moved_to == row.moved_to
     store.record_poll(
         db,
         row.id,
         poll,
-        next_poll_at=schedule.at(interval),
+        next_poll_at=schedule.at(delay),
         interval=interval,
         moved_to_confirmed=confirmed,
     )

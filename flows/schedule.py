@@ -40,5 +40,14 @@ def error_backoff(
     return clamp(delay * random.uniform(0.8, 1.2), lo, hi)
 
 
+def spread(interval: int, first: bool, lo: int = MIN_INTERVAL) -> int:
+    """The delay until a feed's next poll: a feed's first schedule anywhere between the shortest
+    interval and its own, later ones up to a tenth early. Feeds added or polled together (an import,
+    a restart after a pause) fall due over a whole interval instead of in one tick."""
+    if first:
+        return int(random.uniform(min(lo, interval), interval))
+    return int(random.uniform(max(min(lo, interval), interval * 0.9), interval))
+
+
 def at(seconds: int, now: datetime | None = None) -> str:
     return ((now or datetime.now(UTC)) + timedelta(seconds=seconds)).isoformat(timespec="seconds")

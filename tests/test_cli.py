@@ -394,6 +394,25 @@ def test_the_poll_interval_keeps_the_configured_bounds(server, db_path, tmp_path
     assert 60 <= intervals[gone] <= 120  # the error backoff too
 
 
+def test_feeds_added_together_fall_due_over_a_whole_interval_not_in_one_tick(server, db_path, prefect_harness):
+    import sqlite3
+    from datetime import datetime
+
+    from flows.ingest import ingest
+
+    for i in range(30):
+        store.add_feed(connect(db_path), server.add(f"/f{i}.xml", rss([]), content_type="application/rss+xml"))
+    ingest(db_path=db_path, progress=False)
+    conn = sqlite3.connect(db_path)
+    waits = [
+        (datetime.fromisoformat(due) - datetime.fromisoformat(polled)).total_seconds()
+        for polled, due in conn.execute("select last_polled_at, next_poll_at from feeds")
+    ]
+    # 30 minutes when nothing is known; the first schedule anywhere from the shortest interval (10 minutes) to it
+    assert all(600 - 2 <= w <= 1800 + 2 for w in waits), waits
+    assert max(waits) - min(waits) > 600, sorted(waits)
+
+
 def test_one_feed_under_any_spelling_of_its_address(db_path):
     run = CliRunner().invoke
     assert (
