@@ -62,6 +62,12 @@ class Ctx:
         problem = check_folder(self.db_path, cfg.raw_pages) if warc else None
         if problem:
             raise Fail(f"{cfg.path or 'raw_pages'}: {problem}")
+        if stores_pages and cfg.dask_address:
+            from flows.cluster import check_scheduler
+
+            problem = check_scheduler(cfg.dask_address)
+            if problem:
+                raise Fail(f"{problem}; not started")
         return cfg
 
 

@@ -15,10 +15,39 @@ from flows._cli import Ctx, Fail, _check_days, _exit_for, _stored_url, cli, say
 # --- run and serve ------------------------------------------------------------------------------
 
 
+def _use_dask(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value is None:
+        return
+    from flows.config import DASK_ADDRESS
+
+    if not DASK_ADDRESS.match(value):
+        raise click.BadParameter(f"{value!r} is not a scheduler's address like tcp://127.0.0.1:8786")
+    before = os.environ.get("PAPERBOY_DASK")
+    os.environ["PAPERBOY_DASK"] = value  # the flows read it with the config, over dask_address
+    ctx.call_on_close(lambda: _restore("PAPERBOY_DASK", before))
+
+
+def _restore(name: str, value: str | None) -> None:
+    if value is None:
+        os.environ.pop(name, None)
+    else:
+        os.environ[name] = value
+
+
+dask_option = click.option(
+    "--dask",
+    metavar="tcp://HOST:8786",
+    expose_value=False,
+    callback=_use_dask,
+    help="Extract on this Dask cluster (env PAPERBOY_DASK, or dask_address in the config).",
+)
+
+
 @cli.command()
 @click.option("--feed", "feed_urls", multiple=True, help="Only this feed (repeatable).")
 @click.option("--due", is_flag=True, help="Only the feeds whose next poll time has come.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@dask_option
 @click.pass_obj
 def run(obj: Ctx, feed_urls: tuple[str, ...], due: bool, as_json: bool) -> None:
     """One ingest pass (a Prefect flow run) over all feeds, the named ones, or the due ones."""
@@ -33,9 +62,13 @@ def run(obj: Ctx, feed_urls: tuple[str, ...], due: bool, as_json: bool) -> None:
             pass
     except Busy as exc:
         raise Fail(f"{exc}; not started") from exc
+    from flows.cluster import ClusterLost
     from flows.runner import run_ingest
 
-    summary = run_ingest(obj.db_path, list(feed_urls), due, obj.config_path)
+    try:
+        summary = run_ingest(obj.db_path, list(feed_urls), due, obj.config_path)
+    except ClusterLost as exc:
+        raise Fail(str(exc)) from exc
     if summary.get("busy"):
         raise Fail(f"{summary['busy']}; not started")
     from flows.progress import render
@@ -72,6 +105,7 @@ def _pass_outcome(summary: dict) -> tuple[int, int]:
     help="Port of the Prefect server and UI on 127.0.0.1 (another free one when taken).",
 )  # fmt: skip
 @click.option("--quiet", is_flag=True, help="No line per tick or per failed feed.")
+@dask_option
 @click.pass_obj
 def serve(obj: Ctx, cron: str | None, interval: int, port: int, quiet: bool) -> None:
     """Serve the ingest flow as a Prefect deployment from this process (Ctrl-C stops it)."""
@@ -106,6 +140,7 @@ def serve(obj: Ctx, cron: str | None, interval: int, port: int, quiet: bool) -> 
 )
 @click.option("--rate", type=float, help="Requests per second to one host (default 1, or backfill_rate in the config).")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
+@dask_option
 @click.pass_obj
 def backfill(
     obj: Ctx, feed_urls, all_feeds, since, until, source, urls_file, reprocess, dry_run, rate, as_json
@@ -134,7 +169,12 @@ def backfill(
         feeds=feed_urls, all_feeds=all_feeds, source=source, since=since, until=until,
         urls_file=urls_file and os.path.abspath(urls_file), reprocess=reprocess, dry_run=dry_run, rate=rate,
     )  # fmt: skip
-    summary = run_backfill(obj.db_path, request, obj.config_path)
+    from flows.cluster import ClusterLost
+
+    try:
+        summary = run_backfill(obj.db_path, request, obj.config_path)
+    except ClusterLost as exc:
+        raise Fail(str(exc)) from exc
     if as_json:
         click.echo(json.dumps(summary))  # one JSON document, the URLs of a dry run in it
     else:

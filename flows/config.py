@@ -15,6 +15,7 @@ new_pages_per_feed = 200            # pages fetched per feed and pass; the rest 
 raw_pages = "db"                    # fetched pages kept: "db", "warc" (rotating WARC files) or "none"
 warc_dir = ""                       # raw_pages = "warc": their folder; "": <db file>.warc beside the db
 warc_file_bytes = 1073741824        # a WARC file is closed past this size, the next one begun
+dask_address = ""                   # extraction on this Dask cluster (tcp://host:8786); env PAPERBOY_DASK
 
 [sites."example.com"]               # a user's own cleaning rules for one host
 drop_xpath = ["//div[@class='promo']"]
@@ -41,6 +42,7 @@ from extractors import RULE_FAMILIES, ExtractOptions, SiteRules
 from fetchers import FetchSettings
 
 TRUE = {"1", "true", "yes", "on"}
+DASK_ADDRESS = re.compile(r"^(?:tcp|tls|inproc|ucx)://[^\s/]+$")
 
 
 class ConfigError(Exception):
@@ -60,6 +62,7 @@ class Config:
     min_poll_interval: int = 600  # seconds: no feed is polled more often (a 429's Retry-After may hold it shorter)
     max_poll_interval: int = 86400  # seconds: no feed waits longer (a failing one backs off up to this)
     raw_pages: RawPages = field(default_factory=RawPages)  # where fetched pages are kept
+    dask_address: str | None = None  # extraction on this Dask scheduler's cluster; None: the local pool
     feeds: tuple[tuple[str, str | None], ...] = ()
     path: str | None = None
 
@@ -151,7 +154,8 @@ NUMBERS: dict[str, tuple[type, float | None, float | None]] = {
 }
 FLAGS = ("allow_private_networks", "favor_precision")
 OWN = ("workers", "favor_precision", "disabled_rules", "backfill_rate", "extract_time_limit", "new_pages_per_feed",
-       "min_poll_interval", "max_poll_interval", "raw_pages", "warc_dir", "warc_file_bytes")  # fmt: skip
+       "min_poll_interval", "max_poll_interval", "raw_pages", "warc_dir", "warc_file_bytes",
+       "dask_address")  # fmt: skip
 
 
 def _checked(path, key: str, value):
@@ -175,6 +179,8 @@ def _checked(path, key: str, value):
         raise ConfigError(f"{path}: raw_pages must be one of {', '.join(map(repr, RAW_PAGES_WHERE))}, not {value!r}")
     if key == "warc_dir" and (not isinstance(value, str) or not value.isprintable()):
         raise ConfigError(f"{path}: warc_dir must be a folder's path, not {value!r}")
+    if key == "dask_address" and (not isinstance(value, str) or (value and not DASK_ADDRESS.match(value))):
+        raise ConfigError(f"{path}: dask_address must be a scheduler's address like tcp://host:8786, not {value!r}")
     if key == "user_agent" and (not isinstance(value, str) or not value.isprintable() or not value.strip()):
         raise ConfigError(f"{path}: user_agent must be a line of printable text, not {value!r}")
     return value
@@ -238,6 +244,7 @@ def load_config(path: str | None = None) -> Config:
             _beside(path, settings.get("warc_dir", "")),
             settings.get("warc_file_bytes", RawPages.file_bytes),
         ),
+        dask_address=os.environ.get("PAPERBOY_DASK") or settings.get("dask_address") or None,
         feeds=feeds_in(data, str(path)),
         path=path,
     )

@@ -72,7 +72,9 @@ def ingest_pass(db_path: str, feeds: list[str] | None, due: bool, config_path: s
 
     # 1. Poll the feeds: a conditional GET each, parsed from the bytes, a batch of feeds per task.
     polls = [poll_feeds.submit([r.state for r in chunk], settings) for chunk in chunked(rows, FEEDS_PER_TASK)]
-    batches = Batches(settings, cfg.extract, extraction_for(cfg.workers, cfg.extract_time_limit), cfg.raw_pages)
+    batches = Batches(
+        settings, cfg.extract, extraction_for(cfg.workers, cfg.extract_time_limit, cfg.dask_address), cfg.raw_pages
+    )
     learned = batches.learned  # each host's learned boilerplate
     looked_up: set[str] = set()  # hosts asked for it (a host with none learned is not in `learned`)
     found = 0

@@ -1,10 +1,12 @@
 """What the flows hand to extraction and get back: frozen, picklable values, and the work a worker
 does with one job (the page's article, else its feed text's), within a time limit. Any executor
-that runs `run_job_limited` in a process of its own can run them (flows/pool.py)."""
+that runs `run_job_limited` can run them: the local pool (flows/pool.py), a Dask cluster (flows/cluster.py)."""
 
 from __future__ import annotations
 
+import ctypes
 import signal
+import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from typing import TypeVar
@@ -109,7 +111,11 @@ def _out_of_time(signum, frame) -> None:
 
 
 def _limited(fn, job: PageJob, limit: float):
-    """In a worker process (its main thread, where signals arrive): fn(job), given up after `limit` s."""
+    """fn(job), given up after `limit` s: by an alarm signal in a process's main thread (the local
+    pool's workers), by an exception raised into the thread otherwise (a Dask worker runs its tasks
+    in threads). Either interrupts Python code, which is where extraction spends its time."""
+    if threading.current_thread() is not threading.main_thread():
+        return _limited_in_thread(fn, job, limit)
     previous = signal.signal(signal.SIGALRM, _out_of_time)
     signal.setitimer(signal.ITIMER_REAL, limit)
     try:
@@ -119,6 +125,28 @@ def _limited(fn, job: PageJob, limit: float):
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+
+
+def _limited_in_thread(fn, job: PageJob, limit: float):
+    target, state = threading.get_ident(), {"running": True}
+    lock = threading.Lock()
+
+    def stop() -> None:
+        with lock:  # never raised once fn has returned
+            if state["running"]:
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(target), ctypes.py_object(_OutOfTime))
+
+    timer = threading.Timer(limit, stop)
+    timer.start()
+    try:
+        try:
+            return fn(job)
+        finally:
+            with lock:
+                state["running"] = False
+            timer.cancel()
+    except _OutOfTime:
+        return Failed(f"extraction took longer than {limit:g} s")
 
 
 def run_job_limited(job: PageJob, limit: float) -> Extracted | Failed | FromFeed | None:

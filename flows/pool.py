@@ -29,8 +29,13 @@ class Extraction(Protocol):
         ...
 
 
-def extraction_for(workers: int, time_limit: float) -> Extraction:
-    """The executor of this process's passes: the local pool of worker processes."""
+def extraction_for(workers: int, time_limit: float, dask: str | None = None) -> Extraction:
+    """The executor of this process's passes: the Dask cluster at `dask` when one is given, else the
+    local pool of worker processes."""
+    if dask:
+        from flows.cluster import DaskExtraction
+
+        return DaskExtraction(dask, time_limit)
     return ExtractPool(workers, time_limit)
 
 

@@ -17,6 +17,7 @@ from core import Entry, Outcome, host_of, site_of, url_key, web_url
 from db import RawPages, store
 from extractors import ExtractOptions
 from fetchers import FetchSettings, hold_seconds
+from flows.cluster import ClusterLost
 from flows.fetching import FetchedPage, fetch_pages_compressed
 from flows.jobs import Extracted, Failed, FeedText, FromFeed, PageJob, chunked, options_for
 from flows.memory import PAGE_BUFFER, give_back_memory, keep_large_buffers_apart
@@ -91,6 +92,8 @@ def process_pages(
         batch, future = in_flight.popleft()
         try:
             pages, extracted = future.result()
+        except ClusterLost:
+            raise  # the pass stops; its items are taken up by the next one
         except Exception as exc:  # noqa: BLE001 - a defect in one batch fails its items, not the pass
             failed = Failed(f"internal error: {type(exc).__name__}: {exc}"[:300])
             pages, extracted = [(feed_id, e, None) for feed_id, e in batch], [failed] * len(batch)

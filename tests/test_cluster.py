@@ -1,0 +1,172 @@
+"""Extraction on a real Dask cluster: a `dask scheduler` and two `dask worker` processes on 127.0.0.1
+(the distributed CLI), preloaded with paperboy's extractors, beside the local pool."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from db import connect, store
+from flows.cli import cli
+from tests.conftest import article_page, rss, story
+
+pytest.importorskip("distributed")
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+DASK = str(Path(sys.executable).with_name("dask"))
+
+
+def _wait(condition, what: str, timeout: float = 120) -> None:
+    end = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > end:
+            raise AssertionError(f"gave up waiting for {what}")
+        time.sleep(0.1)
+
+
+class Cluster:
+    """A scheduler and two single-threaded workers, each a process group of its own."""
+
+    def __init__(self, tmp: Path) -> None:
+        self.file = tmp / "scheduler.json"
+        env = {**os.environ, "DASK_DISTRIBUTED__WORKER__DAEMON": "False"}
+        common = {"env": env, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "start_new_session": True}
+        self.scheduler = subprocess.Popen(
+            [DASK, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+             "--scheduler-file", str(self.file)], **common,
+        )  # fmt: skip
+        _wait(lambda: self.file.exists() and self.file.stat().st_size > 0, "the scheduler's file")
+        self.address = json.loads(self.file.read_text())["address"]
+        self.workers = [
+            subprocess.Popen(
+                [
+                    DASK,
+                    "worker",
+                    "--scheduler-file",
+                    str(self.file),
+                    "--nthreads",
+                    "1",
+                    "--host",
+                    "127.0.0.1",
+                    "--no-dashboard",
+                    "--no-nanny",
+                    "--preload",
+                    "flows.dask_preload",
+                    "--name",
+                    f"w{i}",
+                ],
+                **common,
+            )  # fmt: skip
+            for i in range(2)
+        ]
+        _wait(lambda: self.count_workers() == 2, "two workers")
+
+    def count_workers(self) -> int:
+        from distributed import Client
+
+        with Client(self.address, timeout=10) as client:
+            return len(client.scheduler_info(n_workers=-1)["workers"])
+
+    def kill(self, proc: subprocess.Popen) -> None:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+    def stop(self) -> None:
+        for proc in [*self.workers, self.scheduler]:
+            if proc.poll() is None:
+                self.kill(proc)
+
+
+@pytest.fixture
+def cluster(tmp_path):
+    c = Cluster(tmp_path)
+    yield c
+    c.stop()
+
+
+def serve_articles(server, n: int) -> None:
+    items = [
+        {
+            "title": f"Story {i}",
+            "link": server.add(f"/c{i}.html", article_page(f"Story {i}", story(i))),
+            "guid": f"c{i}",
+        }
+        for i in range(n)
+    ]
+    server.add("/feed.xml", rss(items), content_type="application/rss+xml")
+
+
+def texts(db_path: str) -> list[tuple[str, str]]:
+    conn = sqlite3.connect(db_path)
+    try:
+        return conn.execute("select url, content_hash from articles order by url").fetchall()
+    finally:
+        conn.close()
+
+
+def run(db_path: str, *args: str):
+    return CliRunner().invoke(cli, ["--db", db_path, "run", *args])
+
+
+def test_a_pass_through_the_cluster_stores_what_the_local_pool_stores(server, tmp_path, cluster):
+    serve_articles(server, 12)
+    local, remote = str(tmp_path / "local.db"), str(tmp_path / "remote.db")
+    for db in (local, remote):
+        store.add_feed(connect(db), server.url("/feed.xml"))
+    assert run(local).exit_code == 0
+    done = run(remote, "--dask", cluster.address)
+    assert done.exit_code == 0, done.output
+    assert len(texts(remote)) == 12 and texts(remote) == texts(local)
+
+
+def test_a_worker_killed_during_a_pass_loses_nothing_and_stores_nothing_twice(server, tmp_path, cluster):
+    serve_articles(server, 60)
+    db = str(tmp_path / "kill.db")
+    store.add_feed(connect(db), server.url("/feed.xml"))
+    result: dict = {}
+    thread = threading.Thread(target=lambda: result.update(out=run(db, "--dask", cluster.address)))
+    thread.start()
+    _wait(lambda: len([h for h in server.hits if h.path.startswith("/c")]) >= 10, "the pass to fetch its first pages")
+    cluster.kill(cluster.workers[0])
+    thread.join()
+    assert result["out"].exit_code == 0, result["out"].output
+    stored = texts(db)
+    assert len(stored) == 60 and len({url for url, _ in stored}) == 60
+
+
+def test_an_unreachable_scheduler_is_one_line_and_nothing_is_fetched(server, db_path):
+    serve_articles(server, 1)
+    store.add_feed(connect(db_path), server.url("/feed.xml"))
+    out = run(db_path, "--dask", "tcp://127.0.0.1:9")
+    lines = out.output.strip().splitlines()
+    assert out.exit_code == 1 and len(lines) == 1, out.output
+    assert "cannot reach the Dask scheduler at tcp://127.0.0.1:9" in lines[0] and server.hits == []
+
+
+def test_a_scheduler_lost_mid_pass_stops_it_and_the_next_pass_takes_up_the_rest(server, tmp_path, cluster):
+    serve_articles(server, 200)
+    db = str(tmp_path / "lost.db")
+    store.add_feed(connect(db), server.url("/feed.xml"))
+    result: dict = {}
+    thread = threading.Thread(target=lambda: result.update(out=run(db, "--dask", cluster.address)))
+    thread.start()
+    _wait(lambda: len(texts(db)) >= 1, "the first articles stored")
+    cluster.kill(cluster.scheduler)
+    thread.join()
+    out = result["out"]
+    assert out.exit_code == 1 and "lost the Dask scheduler" in out.output, out.output
+    kept = texts(db)
+    assert 0 < len(kept) < 200
+    again = run(db)  # the next pass, on the local pool
+    assert again.exit_code == 0, again.output
+    after = texts(db)
+    assert len(after) == 200 and set(kept) <= set(after)
