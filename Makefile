@@ -6,7 +6,7 @@ SHARED ?= ../shared
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 export PREFECT_HOME ?= $(CURDIR)/.prefect
 
-.PHONY: run test lint eval bench bench-hostile install
+.PHONY: run test lint eval bench bench-hostile bench-scale bench-workpool install
 
 $(BIN)/paperboy: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,3 +41,11 @@ bench: $(BIN)/paperboy
 
 bench-hostile: $(BIN)/paperboy
 	$(BIN)/python bench/hostile.py
+
+# 100,000 feeds and an archive of 5 M articles: about an hour and 40 GB of disk (SCALE_ARGS to change).
+bench-scale: $(BIN)/paperboy
+	$(BIN)/python bench/scale.py --shared $(SHARED) $(SCALE_ARGS)
+
+# prefect.yaml's deployments on a process work pool, extraction on a Dask cluster, once end to end.
+bench-workpool: $(BIN)/paperboy
+	$(BIN)/python bench/workpool.py
