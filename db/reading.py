@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -42,7 +43,8 @@ class Among:
 def search(
     db: sqlite_utils.Database, query: str, limit: int = 10, *, plain: bool = False, among: Among = Among()
 ) -> list[dict]:
-    """Full-text search, best first. The query is FTS5's syntax (phrases in quotes, OR, NOT, prefix*,
+    """Full-text search, best first (newest first when there are too many matches to rank in
+    RANK_BUDGET: each row says which in `ranked`). The query is FTS5's syntax (phrases in quotes, OR, NOT, prefix*,
     NEAR); a query of plain words (`plain`, or one without any operator) has each word quoted, so
     its punctuation is never syntax. QueryError for a query FTS5 cannot read."""
     if plain or not _OPERATORS.search(query):
@@ -53,27 +55,54 @@ def search(
     fts = "articles_fts"
     if _cjk.has_cjk(query) and _cjk.TABLE in db.table_names():  # (a read-only db of an older paperboy has none)
         fts, query = _cjk.TABLE, _cjk.query(query)
-    sql = (
-        "select a.id, a.title, a.url, a.published, a.language, f.url as feed, "
-        f"snippet({fts}, 1, '{MARK}', '{MARK}', '…', 16) as snippet "
-        f"from {fts} join articles a on a.rowid = {fts}.rowid left join feeds f on f.id = a.feed_id "
-        f"where {fts} match ?"
-    )
     where, params = _article_filters(among)
     days, day_params = _day_range("a.published", among.since, among.until)
+    joins = f" join articles a on a.rowid = {fts}.rowid left join feeds f on f.id = a.feed_id"
     try:
-        rows = list(
-            db.query(sql + where + days + f" order by bm25({fts}) limit ?", [query, *params, *day_params, limit])
+        ids, ranked = _best(db, fts, joins if where or days else "", where + days, [query, *params, *day_params], limit)
+        if not ids:
+            return []
+        sql = (
+            "select a.id, a.title, a.url, a.published, a.language, f.url as feed, "
+            f"snippet({fts}, 1, '{MARK}', '{MARK}', '…', 16) as snippet from {fts}{joins} "
+            f"where {fts} match ? and {fts}.rowid in (select value from json_each(?))"
         )
+        rows = {row["id"]: row for row in db.query(sql, [query, json.dumps(ids)])}
     except sqlite3.OperationalError as exc:
         # FTS5 says a query is bad in several ways ("fts5: syntax error near", "unterminated string",
         # "unknown special query", "no such column"); what is not about the query is the store's.
         if any(word in str(exc) for word in ("locked", "disk", "malformed", "no such table", "readonly")):
             raise
         raise QueryError(str(exc)) from exc
-    for row in rows:
+    out = [rows[i] for i in ids if i in rows]
+    for row in out:
         row["snippet"] = " ".join(_cjk.unspaced(row["snippet"] or "").split())  # one line
-    return rows
+        row["ranked"] = ranked
+    return out
+
+
+# Ranking scores every match: a word in half of 1 M articles took 1 to 5 s (docs/performance.md).
+# Past this budget a search gives the newest matches instead, which the index reads in ~1 ms.
+RANK_BUDGET = 0.1  # seconds
+RANK_CHECK_EVERY = 20_000  # SQLite instructions between two looks at the clock
+
+
+def _best(
+    db: sqlite_utils.Database, fts: str, joins: str, where: str, params: list, limit: int
+) -> tuple[list[int], bool]:
+    """The ids of the best `limit` matches, best first, and True; or, when there are too many to rank
+    within RANK_BUDGET, the newest matches, newest first, and False."""
+    base = f"select {fts}.rowid from {fts}{joins} where {fts} match ?{where}"
+    deadline = time.monotonic() + RANK_BUDGET
+    db.conn.set_progress_handler(lambda: time.monotonic() > deadline, RANK_CHECK_EVERY)
+    try:
+        return [r[0] for r in db.execute(base + " order by rank limit ?", [*params, limit])], True
+    except sqlite3.OperationalError as exc:
+        if "interrupted" not in str(exc):
+            raise
+    finally:
+        db.conn.set_progress_handler(None, 0)
+    return [r[0] for r in db.execute(base + f" order by {fts}.rowid desc limit ?", [*params, limit])], False
 
 
 def _article_filters(among: Among) -> tuple[str, list]:

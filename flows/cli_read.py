@@ -121,6 +121,8 @@ def search(obj: Ctx, query: str, limit: int, plain: bool, feed_url, lang, since,
     if not rows:
         say("no match", err=True)
         sys.exit(1)
+    if not rows[0]["ranked"] and not as_json:
+        say("(more matches than can be ranked at once: the newest first; add words to narrow it)", err=True)
     for r in rows:
         r["feed"] = without_credentials(r["feed"]) if r["feed"] else None
         if as_json:

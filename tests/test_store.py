@@ -98,3 +98,24 @@ def test_an_article_is_found_under_every_address_it_was_reached_by(tmp_path):
     assert len(found) == 1 and None not in found
     todo, duplicates = store.new_entries(db, feed_id, FEED, [entry("z", "https://news.example/s")], limit=10)
     assert todo == [] and duplicates == 1  # another item linking to it is not fetched
+
+
+def test_a_search_with_more_matches_than_can_be_ranked_in_time_gives_the_newest(tmp_path, monkeypatch):
+    from db import reading
+
+    db = connect(str(tmp_path / "s.db"))
+    store.add_feed(db, FEED)
+    feed_id = db.execute("select id from feeds").fetchone()[0]
+    entries = [entry(f"k{i}") for i in range(30)]
+    store.new_entries(db, feed_id, FEED, entries, limit=30)
+    store.save_outcomes(
+        db, feed_id, [page(e, f"Harbour news, part {'x' * (i + 1)}.\n\n{TEXT}") for i, e in enumerate(entries)]
+    )
+    best = store.search(db, "harbour", limit=5)
+    assert len(best) == 5 and all(r["ranked"] for r in best)
+    monkeypatch.setattr(reading, "RANK_BUDGET", -1.0)  # no time at all to rank
+    monkeypatch.setattr(reading, "RANK_CHECK_EVERY", 1)
+    newest = store.search(db, "harbour", limit=5)
+    assert [r["id"] for r in newest] == sorted((r["id"] for r in newest), reverse=True)
+    assert newest[0]["id"] == max(row[0] for row in db.execute("select id from articles"))
+    assert not any(r["ranked"] for r in newest) and all("**harbour**" in r["snippet"].lower() for r in newest)

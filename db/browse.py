@@ -1,0 +1,127 @@
+"""The archive as Datasette shows it (`paperboy browse`): titles and descriptions of the tables and
+their columns, the internals hidden, full-text search on articles, and the canned views an operator
+and a reader need, with their SQL (this package is the only one that speaks SQL). The charts of the
+browse page read the `*_per_day` and `failures_by_day` views as JSON."""
+
+from __future__ import annotations
+
+# A failure's reason: what its error says before the first colon ("HTTP 404", "no article text in the page").
+_REASON = (
+    "case when instr(coalesce(e.last_error, ''), ':') > 0 then substr(e.last_error, 1, instr(e.last_error, ':') - 1) "
+    "else coalesce(e.last_error, 'no text') end"
+)
+_AGO = "strftime('%Y-%m-%dT%H:%M:%S', 'now', '-{}')"  # stored times are ISO 8601, UTC
+
+QUERIES = {
+    "latest": {
+        "title": "Latest articles",
+        "description": "The newest articles stored: open one by its id; the address is the source.",
+        "sql": "select a.id, a.title, coalesce(f.name, f.title, f.url) as feed, substr(coalesce(a.published, "
+        "a.fetched_at), 1, 10) as day, a.language, a.url from articles a left join feeds f on f.id = a.feed_id "
+        "order by a.id desc limit 100",
+    },
+    "search": {
+        "title": "Search",
+        "description": 'Full-text search, FTS5\'s syntax as in `paperboy search`: words, "a phrase", OR, NOT, prefix*.',
+        "sql": "select a.id, a.title, substr(coalesce(a.published, a.fetched_at), 1, 10) as day, "
+        "snippet(articles_fts, 1, char(2), char(3), ' … ', 24) as snippet from articles_fts "
+        "join articles a on a.id = articles_fts.rowid where articles_fts match :q order by rank limit 50",
+    },
+    "article": {
+        "title": "Article",
+        "description": "One article as it is stored: its clean text, authors, date, canonical address, the "
+        "addresses it was reached under and its feed.",
+        "sql": "select a.id, a.title, a.authors, a.published, a.language, a.url as canonical_url, "
+        "(select group_concat(key, ' ') from article_urls where article_id = a.id) as reached_under, "
+        "coalesce(f.name, f.title, f.url) as feed, a.text_source, a.text from articles a "
+        "left join feeds f on f.id = a.feed_id where a.id = cast(:id as integer)",
+    },
+    "feeds_health": {
+        "title": "Feeds and their health",
+        "description": "Every feed followed: failing when its last polls failed, with the error; when it is "
+        "polled next; how many articles it gave.",
+        "sql": "select f.id, coalesce(f.name, f.title) as name, f.url, case when f.removed_at is not null "
+        "then 'removed' when f.disabled = 2 then 'gone (410)' when f.disabled = 1 then 'paused' "
+        "when f.consecutive_errors > 0 then 'failing' when f.last_success_at is null then 'not polled yet' "
+        "else 'ok' end as health, f.consecutive_errors as errors_in_a_row, f.last_error, f.last_success_at, "
+        "f.next_poll_at, (select count(*) from articles a where a.feed_id = f.id) as articles from feeds f "
+        "order by f.consecutive_errors desc, f.id",
+    },
+    "failures": {
+        "title": "Failures by reason",
+        "description": "Pages that gave no article, by reason, over the last day and the last week.",
+        "sql": f"select {_REASON} as reason, sum(e.updated_at >= {_AGO.format('1 day')}) as last_day, "
+        f"count(*) as last_week from entries e where e.status in ('failed', 'gave_up', 'fallback') "
+        f"and e.updated_at >= {_AGO.format('7 days')} group by reason order by last_week desc",
+    },
+    "backfill_jobs": {
+        "title": "Backfill jobs",
+        "description": "Each backfill job (its parameters are its key) and how far it got.",
+        "sql": "select key as job, params, state as progress, started_at, updated_at, finished_at, "
+        "case when finished_at is null then 'running or interrupted' else 'finished' end as status "
+        "from backfill_jobs order by started_at desc",
+    },
+    "articles_per_day": {
+        "title": "Articles per day, by language",
+        "description": "Articles stored per day over the last 60 days (the day they were fetched).",
+        "sql": f"select substr(fetched_at, 1, 10) as day, coalesce(language, '?') as language, count(*) as articles "
+        f"from articles where fetched_at >= {_AGO.format('60 days')} group by day, language order by day",
+    },
+    "polls_per_day": {
+        "title": "Feed health over time",
+        "description": "Items per day by what became of them: stored, failed, given up (the last 60 days).",
+        "sql": f"select substr(updated_at, 1, 10) as day, status, count(*) as items from entries "
+        f"where updated_at >= {_AGO.format('60 days')} group by day, status order by day",
+    },
+    "failures_by_day": {
+        "title": "Failures per day, by reason",
+        "description": "Pages that gave no article, per day and reason (the last 60 days).",
+        "sql": f"select substr(e.updated_at, 1, 10) as day, {_REASON} as reason, count(*) as failures from entries e "
+        f"where e.status in ('failed', 'gave_up', 'fallback') and e.updated_at >= {_AGO.format('60 days')} "
+        f"group by day, reason order by day",
+    },
+}
+
+HIDDEN = ("boilerplate", "host_holds", "backfill_jobs", "raw_pages", "entries", "article_urls")
+
+
+def metadata(name: str) -> dict:
+    """Datasette's metadata for an archive served under `name`."""
+    return {
+        "title": "paperboy archive",
+        "description": "Articles followed from news feeds, their clean text and metadata. Search uses FTS5's "
+        'syntax, as `paperboy search` does: "a phrase", OR, NOT, prefix*, NEAR(a b, 5).',
+        "databases": {
+            name: {
+                "tables": {
+                    "articles": {
+                        "title": "Articles",
+                        "description": "Every article stored once, its clean text and metadata.",
+                        "fts_table": "articles_fts",
+                        "fts_pk": "id",
+                        "searchmode": "raw",
+                        "sort_desc": "id",
+                        "columns": {
+                            "url": "The canonical address (else the final one)",
+                            "text": "The clean text, paragraphs separated by a blank line",
+                            "authors": "JSON list of the people who signed it (or the agency, the outlet)",
+                            "published": "When it was published, with its UTC offset when the page says",
+                            "text_source": "page, or feed when the feed's own text stands in",
+                            "content_hash": "Hash of the text, the second key of deduplication",
+                        },
+                    },
+                    "feeds": {
+                        "title": "Feeds",
+                        "description": "The feeds followed, their conditional-GET state and health.",
+                        "columns": {
+                            "disabled": "0 polled, 1 paused by you, 2 gone (HTTP 410)",
+                            "consecutive_errors": "Polls in a row that failed",
+                            "next_poll_at": "When it is due again (UTC)",
+                        },
+                    },
+                    **{t: {"hidden": True} for t in HIDDEN},
+                },
+                "queries": QUERIES,
+            }
+        },
+    }

@@ -1,0 +1,82 @@
+"""paperboy's Datasette plugin (loaded by `paperboy browse` with --plugins-dir): an article as a
+page, search matches highlighted, links from the lists to the article page, and the charts page.
+It reads the archive only through the canned views of db/browse.py, as JSON: no SQL here."""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+
+from datasette import hookimpl
+from datasette.utils.asgi import Response
+from markupsafe import Markup
+
+DB = os.environ.get("PAPERBOY_BROWSE_DB", "paperboy")  # the archive's name under the browse server
+START, END = "\x02", "\x03"  # what the search view's snippet marks a match with
+
+
+def _view(row) -> str:
+    """Which canned view a row is of, by its columns (Datasette 0.65 tells a cell's hook no more)."""
+    keys = set(row.keys()) if hasattr(row, "keys") else set()
+    if "reached_under" in keys:
+        return "article"
+    if "snippet" in keys:
+        return "search"
+    if {"feed", "day", "url"} <= keys:
+        return "latest"
+    return ""
+
+
+@hookimpl
+def render_cell(row, value, column, table, database, datasette):
+    view = "" if table is not None else _view(row)
+    if view in ("latest", "search") and column == "id" and value is not None:
+        return Markup(f'<a href="/-/article/{int(value)}">{int(value)}</a>')
+    if view == "search" and column == "snippet" and isinstance(value, str):
+        return Markup(html.escape(value).replace(START, "<mark>").replace(END, "</mark>"))
+    if view == "article" and column == "text" and isinstance(value, str):
+        return Markup("".join(f"<p>{html.escape(p)}</p>" for p in value.split("\n\n")))
+    return None
+
+
+async def article_page(request, datasette):
+    ref = request.url_vars["id"]
+    if not ref.isdigit():
+        return await _message(datasette, f"{ref!r} is not an article id: ids are whole numbers, as in /-/article/42.")
+    response = await datasette.client.get(f"/{DB}/article.json?id={ref}&_shape=array")
+    rows = response.json() if response.status_code == 200 else []
+    if not rows:
+        return await _message(datasette, f"No article with id {ref} in this archive.", status=404)
+    row = rows[0]
+    try:
+        authors = ", ".join(json.loads(row["authors"] or "[]"))
+    except ValueError:
+        authors = row["authors"] or ""
+    page = await datasette.render_template(
+        "paperboy_article.html",
+        {
+            "row": row,
+            "authors": authors,
+            "paragraphs": [p for p in (row["text"] or "").split("\n\n") if p.strip()],
+            "addresses": (row["reached_under"] or "").split(),
+            "db": DB,
+        },
+        request=request,
+    )
+    return Response.html(page)
+
+
+async def charts_page(request, datasette):
+    page = await datasette.render_template("paperboy_charts.html", {"db": DB}, request=request)
+    return Response.html(page)
+
+
+async def _message(datasette, text: str, status: int = 400):
+    page = await datasette.render_template("paperboy_message.html", {"message": text, "db": DB})
+    return Response.html(page, status=status)
+
+
+@hookimpl
+def register_routes():
+    return [(r"^/-/article/(?P<id>[^/]+)$", article_page), (r"^/-/charts$", charts_page)]

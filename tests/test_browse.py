@@ -1,0 +1,143 @@
+"""`paperboy browse` in a real browser: Datasette over a db filled by a real pass, headless Chromium
+(Debian's package) driven by Playwright. Skipped, saying why, where either is missing."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from db import connect, store
+from tests.conftest import article_page, rss, story
+
+pytest.importorskip("datasette", reason="Datasette is not installed (pip install 'paperboy[browse]')")
+playwright = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed")
+CHROMIUM = next((p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p), None)
+pytestmark = [
+    pytest.mark.usefixtures("prefect_harness"),
+    pytest.mark.skipif(CHROMIUM is None, reason="no Chromium on this machine (Debian: apt-get install chromium)"),
+]
+ROOT = Path(__file__).resolve().parents[1]
+SHOTS = ROOT / "docs" / "img"
+FOOTER = "© 2024 Example Media. All rights reserved."
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def archive(server, tmp_path) -> str:
+    """Three articles from a good feed (each page with a copyright footer), and a feed that fails."""
+    from flows.ingest import ingest
+
+    pages = {i: article_page(f"Story {i}", story(i), tail=f"<p>{FOOTER}</p>") for i in range(3)}
+    items = [{"title": f"Story {i}", "link": server.add(f"/b{i}.html", pages[i]), "guid": f"b{i}"} for i in range(3)]
+    server.add("/feed.xml", rss(items), content_type="application/rss+xml")
+    db = str(tmp_path / "paperboy.db")
+    store.add_feed(connect(db), server.url("/feed.xml"), name="Good feed")
+    store.add_feed(connect(db), server.url("/missing.xml"), name="Broken feed")
+    ingest(db_path=db, progress=False)
+    return db
+
+
+@pytest.fixture
+def browse(archive):
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "flows", "--db", archive, "browse", "--port", str(port)],
+        cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    end = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(base + "/-/versions.json", timeout=2)
+            break
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > end:
+                raise AssertionError(f"browse did not start: {proc.stdout.read() if proc.stdout else ''}") from None
+            time.sleep(0.2)
+    yield base
+    os.killpg(proc.pid, 15)
+    proc.wait(10)
+
+
+@pytest.fixture
+def page(browse):
+    with playwright.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        tab = chromium.new_page(viewport={"width": 1200, "height": 900})
+        errors: list[str] = []
+        tab.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        tab.on("pageerror", lambda e: errors.append(str(e)))
+        tab.errors = errors
+        yield tab
+        chromium.close()
+
+
+def shot(tab, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    tab.screenshot(path=str(SHOTS / f"browse-{name}.png"), full_page=True)
+
+
+def test_the_archive_seen_searched_and_watched_in_a_browser(browse, page, archive):
+    page.goto(browse + "/")
+    assert "paperboy archive" in page.content() and page.locator("a", has_text="Articles").count() >= 1
+    shot(page, "home")
+
+    page.goto(browse + "/paperboy/latest")
+    assert page.locator("td.col-title").count() == 3
+    shot(page, "latest")
+
+    word = story(1)[0].split()[3]  # a word of the second story's first paragraph
+    page.goto(f"{browse}/paperboy/search?q={word}")
+    marks = page.locator("td.col-snippet mark")
+    assert marks.count() >= 1 and marks.first.inner_text().lower() == word.lower()
+    shot(page, "search")
+
+    page.locator("td.col-id a").first.click()
+    page.wait_for_url("**/-/article/*")
+    paragraphs = page.locator("div.text p")
+    assert paragraphs.count() == len(story(1))
+    assert FOOTER not in page.content() and "All rights reserved" not in page.inner_text("body")
+    shot(page, "article")
+
+    page.goto(browse + "/paperboy/feeds_health")
+    broken = page.locator("tr", has_text="Broken feed")
+    assert "failing" in broken.inner_text() and "failing" not in page.locator("tr", has_text="Good feed").inner_text()
+    shot(page, "feeds")
+
+    page.goto(browse + "/-/charts")
+    page.wait_for_function("[...document.querySelectorAll('canvas[data-view]')].every(c => c.dataset.drawn)")
+    for chart in ("articles", "health", "failures"):
+        painted = page.evaluate(
+            """id => { const c = document.getElementById(id);
+                       const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+                       let n = 0; for (let i = 3; i < d.length; i += 4) if (d[i]) n++; return n; }""",
+            chart,
+        )
+        assert painted > 500, f"the {chart} chart drew nothing"
+    assert int(page.locator("#articles").get_attribute("data-rows")) >= 1
+    shot(page, "charts")
+    assert page.errors == []
+
+
+def test_bad_input_in_the_page_is_a_readable_message(browse, page):
+    for query, says in (("%22unclosed", "unterminated string"), ("tuesday%20AND", "syntax error")):
+        response = page.goto(f"{browse}/paperboy/search?q={query}")
+        assert response.status == 400 and says in page.locator(".message-error").inner_text()
+        assert "Traceback" not in page.content()
+    response = page.goto(browse + "/-/article/99999")
+    assert response.status == 404 and "No article with id 99999" in page.inner_text("body")
+    page.goto(browse + "/-/article/nope")
+    assert "is not an article id" in page.inner_text("body") and "Traceback" not in page.content()
