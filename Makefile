@@ -6,7 +6,7 @@ SHARED ?= ../shared
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 export PREFECT_HOME ?= $(CURDIR)/.prefect
 
-.PHONY: run test lint eval bench bench-hostile bench-scale bench-workpool install
+.PHONY: run test browser lint eval bench bench-hostile bench-scale bench-workpool install
 
 $(BIN)/paperboy: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,8 +25,16 @@ run: $(BIN)/paperboy
 # Three test processes on two cores: a third of the suite's time is spent waiting on real processes.
 TEST_JOBS ?= 3
 
-test: $(BIN)/paperboy
+test: $(BIN)/paperboy browser
 	$(BIN)/python -m pytest -q -n $(TEST_JOBS)
+
+# The browse tests drive Debian's Chromium (Playwright cannot download a browser here). Installed when
+# missing and possible; where not, those tests say so and are skipped.
+browser:
+	@command -v chromium >/dev/null || command -v chromium-browser >/dev/null || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null 2>&1; } || \
+	  echo "no Chromium here: the browser tests will be skipped"
 
 lint: $(BIN)/paperboy
 	$(BIN)/ruff format --check .

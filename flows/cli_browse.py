@@ -12,23 +12,7 @@ from pathlib import Path
 import click
 
 from flows._cli import Ctx, Fail, cli, say
-
-HERE = Path(__file__).parent / "browse"
-
-
-def marker(db_path: str) -> Path:
-    """Where a running browse server says its address, for the passes to link to it."""
-    return Path(db_path + ".browse.json")
-
-
-def browse_url(db_path: str) -> str | None:
-    """The address of the browse server of this archive, while one runs."""
-    try:
-        info = json.loads(marker(db_path).read_text())
-        os.kill(int(info["pid"]), 0)
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    return str(info["url"])
+from flows.browse import HERE, marker
 
 
 @cli.command()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import UTC, datetime
 
 from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
@@ -20,6 +21,7 @@ from core import Entry, Feed, FeedPoll, FeedState, host_of, site_of, without_cre
 from db import Busy, connect, exclusive, store
 from fetchers import FetchSettings
 from flows import schedule
+from flows.browse import stored_since
 from flows.config import Config, load_config
 from flows.fetching import poll_many
 from flows.jobs import chunked
@@ -65,6 +67,7 @@ def ingest(
 def ingest_pass(db_path: str, feeds: list[str] | None, due: bool, config_path: str | None, show: Progress) -> dict:
     cfg = load_config(config_path)
     db = connect(db_path)
+    started = datetime.now(UTC).isoformat(timespec="seconds")  # the browse view of this pass's articles starts here
     summary = Summary()
     settings = replace(cfg.fetch, holds=store.host_holds(db))  # Retry-After holds outlive a pass
     rows = store.feeds_to_poll(db, feeds or (), due_only=due)
@@ -110,7 +113,8 @@ def ingest_pass(db_path: str, feeds: list[str] | None, due: bool, config_path: s
         store.save_holds(db, summary.holds)
 
     result = summary.as_dict()
-    create_markdown_artifact(markdown(result), key="ingest-summary", description="paperboy ingest pass")
+    browse = stored_since(db_path, started)
+    create_markdown_artifact(markdown(result, browse), key="ingest-summary", description="paperboy ingest pass")
     return result
 
 

@@ -73,7 +73,8 @@ def tick_line(summary: dict) -> str:
     )
 
 
-def markdown(summary: dict) -> str:
+def markdown(summary: dict, browse: str | None = None) -> str:
+    """The pass's summary as the Prefect artifact shows it; `browse`: the browse view of what it stored."""
     f, a = summary["feeds"], summary["articles"]
     rows = [("feeds fetched", f["fetched"]), ("feeds not modified", f["not_modified"] + f["unchanged"]),
             ("feeds failed", f["failed"]), ("articles new", a["new"]), ("articles updated", a["updated"]),
@@ -83,6 +84,8 @@ def markdown(summary: dict) -> str:
         out += ["", "## Failed articles by reason", ""] + [f"- {k}: {v}" for k, v in a["failed_by_reason"].items()]
     if summary["errors"]:
         out += ["", "## Failed feeds", ""] + [f"- {e}" for e in summary["errors"]]
+    if browse:
+        out += ["", f"[The articles this pass stored, in paperboy browse]({browse})"]
     return "\n".join(out)
 
 

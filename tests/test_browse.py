@@ -141,3 +141,34 @@ def test_bad_input_in_the_page_is_a_readable_message(browse, page):
     assert response.status == 404 and "No article with id 99999" in page.inner_text("body")
     page.goto(browse + "/-/article/nope")
     assert "is not an article id" in page.inner_text("body") and "Traceback" not in page.content()
+
+
+def test_a_pass_run_while_browse_runs_links_its_summary_to_the_articles_it_stored(server, archive, browse, page):
+    import asyncio
+    import re
+    from concurrent.futures import ThreadPoolExecutor
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    from flows.ingest import ingest
+
+    items = [{"title": f"Story {i}", "link": server.url(f"/b{i}.html"), "guid": f"b{i}"} for i in range(3)]
+    items.append({"title": "Story 9", "link": server.add("/b9.html", article_page("Story 9", story(9))), "guid": "b9"})
+    server.add("/feed.xml", rss(items), content_type="application/rss+xml")
+    ingest(db_path=archive, progress=False)
+
+    async def summaries() -> list[str]:
+        async with get_client() as client:
+            found = await client.read_artifacts(
+                artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["ingest-summary"])), limit=200
+            )
+            return [a.data or "" for a in found]
+
+    with ThreadPoolExecutor(1) as other:  # Playwright's own loop runs in this thread
+        found = other.submit(asyncio.run, summaries()).result()
+    links = [m for data in found for m in re.findall(r"\]\((http[^)]+)\)", data) if browse in m]
+    assert len(links) == 1, links
+    page.goto(links[0])
+    titles = page.locator("td.col-title").all_inner_texts()
+    assert titles == ["Story 9"]
