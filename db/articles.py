@@ -289,8 +289,17 @@ def stored_pages(
         rows = db.execute(sql + " and a.id > ? order by a.id limit 64", [*params, last]).fetchall()
         if not rows:
             return
-        yield [StoredPage(r[0], r[1], page_zstd(db, *r[3:]), r[2]) for r in rows]
+        yield [StoredPage(r[0], r[1], _readable(db, r[3:]), r[2]) for r in rows]
         last = rows[-1][0]
+
+
+def _readable(db: sqlite_utils.Database, columns: tuple) -> bytes:
+    """A stored page; an empty one (which extracts to nothing, a failed page) when its WARC file is
+    gone or damaged: one missing file must not stop a re-extraction of the whole archive."""
+    try:
+        return page_zstd(db, *columns)
+    except (OSError, ValueError, StopIteration, EOFError, zlib.error):
+        return zstandard.compress(b"")
 
 
 PAGE_COLUMNS = "r.html_zstd, r.html_zlib, r.warc_file, r.warc_offset"

@@ -150,3 +150,20 @@ def test_pages_kept_nowhere_store_the_articles_alone(server, db_path, tmp_path):
     conn = sqlite3.connect(db_path)
     assert conn.execute("select count(*) from raw_pages").fetchone()[0] == 0
     assert backfill(db_path, config_path=str(config), reprocess=True)["reprocessed"] == 0
+
+
+def test_a_missing_warc_file_fails_its_pages_and_the_rest_are_re_extracted(server, db_path, tmp_path):
+    links = [server.add(f"/w{i}.html", article_page(f"Story {i}", story(i))) for i in range(2)]
+    items = [{"title": f"S{i}", "link": link, "guid": f"w{i}"} for i, link in enumerate(links)]
+    server.add("/feed.xml", rss(items[:1]), content_type="application/rss+xml")
+    config = tmp_path / "warc.toml"
+    config.write_text('[settings]\nraw_pages = "warc"\nwarc_file_bytes = 1048576\n')
+    store.add_feed(connect(db_path), server.url("/feed.xml"))
+    ingest(db_path, config_path=str(config))
+    for old in Path(db_path + ".warc").glob("*.warc.gz"):
+        old.rename(old.with_name("moved-away"))  # the next pass starts a file of its own
+    server.add("/feed.xml", rss(items), content_type="application/rss+xml")
+    ingest(db_path, config_path=str(config))
+    (Path(db_path + ".warc") / "moved-away").unlink()
+    summary = backfill(db_path, config_path=str(config), reprocess=True)
+    assert summary["reprocessed"] == 2 and summary["failed"] == 1 and count(db_path) == 2
