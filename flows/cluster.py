@@ -17,14 +17,15 @@ stays, and the next pass takes up the rest.
 
 from __future__ import annotations
 
-import concurrent.futures
 import os
+import time
 from typing import Any
 
-from flows.jobs import Failed, PageJob, run_job_limited
+from flows.jobs import Failed, PageJob, run_jobs_limited
 from flows.pool import Result
 
 CONNECT_TIMEOUT = 10  # seconds to reach the scheduler
+TASKS_PER_THREAD = 4  # tasks a batch is cut into per worker thread: fewer, and a slow page holds its neighbours
 
 
 class ClusterLost(Exception):
@@ -51,6 +52,7 @@ class DaskExtraction:
     def __init__(self, address: str, time_limit: float) -> None:
         self.address, self.time_limit = address, time_limit
         self._client: Any = None
+        self._nthreads, self._threads_at = 1, float("-inf")
         self._connect()
 
     def _connect(self):
@@ -74,37 +76,65 @@ class DaskExtraction:
         """Nothing to start: the workers loaded the extractors when they started."""
 
     def map(self, jobs: list[PageJob]) -> list[Result]:
+        """The jobs' results, in order: a few Dask tasks a worker thread, each a run of jobs (a task
+        costs the scheduler about a millisecond; one a page cost a batch 200 ms), waited for at once."""
+        from distributed import wait
+
         if not jobs:
             return []
         client = self._client
         if client is None or client.status != "running":
             raise ClusterLost(f"lost the Dask scheduler at {self.address}; stored articles stay, the next pass resumes")
         per_job = self.time_limit * (2 if any(j.feed_text is not None for j in jobs) else 1)  # page, feed text
-        futures = client.map(run_job_limited, list(jobs), limit=self.time_limit, pure=False)
+        threads = self._threads(client)
+        size = max(1, -(-len(jobs) // (threads * TASKS_PER_THREAD)))
+        chunks = [jobs[i : i + size] for i in range(0, len(jobs), size)]
         jobs.clear()
-        workers = max(1, len(client.scheduler_info(n_workers=-1).get("workers", {})))
-        timeout = per_job * (-(-len(futures) // workers) + 1) + 30
+        futures = client.map(run_jobs_limited, chunks, limit=self.time_limit, pure=False)
+        timeout = per_job * size * (-(-len(chunks) // threads) + 1) + 30
         try:
-            return [self._result(f, timeout) for f in futures]
-        finally:
-            client.cancel(futures)  # nothing is kept on the cluster once the batch is back
+            with client.as_current():  # `wait` takes the current client; ours is not the process's default
+                wait(futures, timeout=timeout)
+        except (TimeoutError, OSError) as exc:
+            if client.status != "running":
+                raise self._lost() from exc
+        except Exception as exc:  # noqa: BLE001 - the scheduler went away while waiting
+            raise self._lost() from exc
+        done = [f for f in futures if f.status == "finished"]
+        values = dict(zip(done, client.gather(done), strict=True)) if done else {}
+        out: list[Result] = []
+        for future, chunk in zip(futures, chunks, strict=True):
+            if future in values:
+                out.extend(values[future])
+            else:
+                out.extend([self._failure(future)] * len(chunk))
+        return out
 
-    def _result(self, future, timeout: float) -> Result:
-        from distributed import TimeoutError as DaskTimeout
+    def _failure(self, future) -> Failed:
         from distributed.scheduler import KilledWorker
 
-        try:
-            return future.result(timeout=timeout)
-        except KilledWorker:
-            return Failed("extraction worker died (on every worker that tried this page)")
-        except (concurrent.futures.CancelledError, OSError, DaskTimeout, TimeoutError) as exc:
-            if self._client is None or self._client.status != "running":
-                raise ClusterLost(
-                    f"lost the Dask scheduler at {self.address}; stored articles stay, the next pass resumes"
-                ) from exc
-            return Failed(f"extraction did not finish on the cluster: {type(exc).__name__}")
-        except Exception as exc:  # noqa: BLE001 - one page must not fail its batch
+        if self._client is None or self._client.status != "running":
+            raise self._lost()
+        if future.status == "error":
+            exc = future.exception()
+            if isinstance(exc, KilledWorker):
+                return Failed("extraction worker died (on every worker that tried this page)")
             return Failed(f"extraction failed: {type(exc).__name__}: {exc}"[:300])
+        if future.status in ("cancelled", "lost"):
+            raise self._lost()
+        return Failed(f"extraction did not finish on the cluster within {self.time_limit:g} s a page")
+
+    def _lost(self) -> ClusterLost:
+        return ClusterLost(f"lost the Dask scheduler at {self.address}; stored articles stay, the next pass resumes")
+
+    def _threads(self, client) -> int:
+        """The cluster's worker threads, asked again at most every 30 s (workers come and go)."""
+        now = time.monotonic()
+        if now - self._threads_at > 30:
+            workers = client.scheduler_info(n_workers=-1).get("workers", {}).values()
+            self._nthreads = max(1, sum(w.get("nthreads", 1) for w in workers))
+            self._threads_at = now
+        return self._nthreads
 
     def close(self) -> None:
         client = _CLIENTS.pop(self.address, None)

@@ -157,3 +157,8 @@ def run_job_limited(job: PageJob, limit: float) -> Extracted | Failed | FromFeed
     article = _limited(run_feed_text, job, limit)
     reason = result.reason if isinstance(result, Failed) else None
     return FromFeed(None if isinstance(article, Failed) else article, reason)
+
+
+def run_jobs_limited(jobs: list[PageJob], limit: float) -> list[Extracted | Failed | FromFeed | None]:
+    """A run of jobs in one task (a Dask worker's): each with its own time limit."""
+    return [run_job_limited(job, limit) for job in jobs]
