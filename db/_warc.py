@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import time
 from dataclasses import dataclass
 from io import BytesIO
@@ -15,7 +16,7 @@ import sqlite_utils
 
 WHERE = ("db", "warc", "none")
 FILE_BYTES = 1 << 30  # a WARC file is closed past 1 GiB, the common size of crawl archives
-_NAME = re.compile(r"^paperboy-\d{14}-\d{5}\.warc\.gz$")
+_NAME = re.compile(r"^paperboy-\d{14}-\d{5}-[0-9a-f]{8}\.warc\.gz$")
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,8 @@ def _current(db: sqlite_utils.Database, where: Path, file_bytes: int) -> Path:
         if size < file_bytes and size == _end_in_db(db, _stored_name(db, where / names[-1])):
             return where / names[-1]
     stamp = time.strftime("%Y%m%d%H%M%S", time.gmtime())
-    return where / f"paperboy-{stamp}-{len(names) + 1:05d}.warc.gz"
+    # a token of its own: a name once used (a file since moved or deleted) must never point at new pages
+    return where / f"paperboy-{stamp}-{len(names) + 1:05d}-{secrets.token_hex(4)}.warc.gz"
 
 
 def _stored_name(db: sqlite_utils.Database, path: Path) -> str:
