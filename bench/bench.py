@@ -365,6 +365,19 @@ def ceiling_rate(pages: list[bytes], workers: int) -> float:
     return workers * len(pages) / max(seconds)
 
 
+def corpus(shared: Path) -> tuple[list[dict], list[bytes], list[bytes]] | None:
+    """The dev corpus: its manifest entries, their pages, and each page's lead (where CorpusServer
+    marks a copy); None, said in a line, when ../shared is not beside this checkout."""
+    manifest = shared / "corpus" / "dev" / "manifest.jsonl"
+    if not manifest.exists():
+        print(f"bench: {manifest} not found (the corpus is not beside this checkout)", file=sys.stderr)
+        return None
+    entries = [json.loads(line) for line in manifest.read_text().splitlines() if line.strip()]
+    pages = [gzip.decompress((manifest.parent / e["html_file"]).read_bytes()) for e in entries]
+    leads = [e["body"].split("\n\n")[0][:30].encode() for e in entries]
+    return entries, pages, leads
+
+
 def main() -> int:
     from flows.ingest import FEEDS_PER_TASK
     from flows.stages import PAGES_PER_TASK
@@ -378,14 +391,11 @@ def main() -> int:
     args = ap.parse_args()
     if args.runs < 1:
         ap.error("--runs must be at least 1")
-    manifest = Path(args.shared) / "corpus" / "dev" / "manifest.jsonl"
-    if not manifest.exists():
-        print(f"bench: {manifest} not found (the corpus is not beside this checkout)", file=sys.stderr)
+    found = corpus(Path(args.shared))
+    if found is None:
         return 2
-    entries = [json.loads(line) for line in manifest.read_text().splitlines() if line.strip()]
-    pages = [gzip.decompress((manifest.parent / e["html_file"]).read_bytes()) for e in entries]
+    entries, pages, leads = found
     n = args.feeds * args.per_feed
-    leads = [e["body"].split("\n\n")[0][:30].encode() for e in entries]
     server = CorpusServer(pages, leads, args.feeds * 2, args.per_feed)
     print(f"machine: {os.cpu_count()} cores, Python {sys.version.split()[0]}; {n} articles through {args.feeds} feeds")
 

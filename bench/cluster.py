@@ -12,7 +12,6 @@ through each executor, ms per batch.
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import os
 import signal
@@ -27,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench import CorpusServer, paperboy  # noqa: E402
+from bench import CorpusServer, corpus, paperboy  # noqa: E402
 
 DASK = str(Path(sys.executable).with_name("dask"))
 
@@ -153,13 +152,10 @@ def main() -> int:
     ap.add_argument("--per-feed", type=int, default=20)
     ap.add_argument("--runs", type=int, default=2)
     args = ap.parse_args()
-    manifest = Path(args.shared) / "corpus" / "dev" / "manifest.jsonl"
-    if not manifest.exists():
-        print(f"bench: {manifest} not found (the corpus is not beside this checkout)", file=sys.stderr)
+    found = corpus(Path(args.shared))
+    if found is None:
         return 2
-    entries = [json.loads(line) for line in manifest.read_text().splitlines() if line.strip()]
-    pages = [gzip.decompress((manifest.parent / e["html_file"]).read_bytes()) for e in entries]
-    leads = [e["body"].split("\n\n")[0][:30].encode() for e in entries]
+    _, pages, leads = found
     server = CorpusServer(pages, leads, args.feeds * 2 * args.runs, args.per_feed)
     with tempfile.TemporaryDirectory() as tmp:
         print(cluster_row(server, args.feeds, str(Path(tmp) / "prefect"), tmp, args.runs))

@@ -84,7 +84,7 @@ class DaskExtraction:
             return []
         client = self._client
         if client is None or client.status != "running":
-            raise ClusterLost(f"lost the Dask scheduler at {self.address}; stored articles stay, the next pass resumes")
+            raise self._lost()
         per_job = self.time_limit * (2 if any(j.feed_text is not None for j in jobs) else 1)  # page, feed text
         threads = self._threads(client)
         size = max(1, -(-len(jobs) // (threads * TASKS_PER_THREAD)))
