@@ -16,6 +16,7 @@ feeds. Printed:
   4. peak RSS (the paperboy process tree) during (2), and again with twice the articles
   5. storing 10,000 articles into the db: rows per second
   6. Prefect's share: a flow run's start-up and the cost of one task run
+  7. extraction on a local Dask cluster against the local pool (bench/cluster.py; --no-cluster)
 """
 
 from __future__ import annotations
@@ -388,6 +389,7 @@ def main() -> int:
     ap.add_argument("--per-feed", type=int, default=20)
     ap.add_argument("--runs", type=int, default=3, help="runs of (2), each between two baselines (default 3)")
     ap.add_argument("--no-double", action="store_true", help="skip the run with twice the articles")
+    ap.add_argument("--no-cluster", action="store_true", help="skip (7), the passes through a local Dask cluster")
     args = ap.parse_args()
     if args.runs < 1:
         ap.error("--runs must be at least 1")
@@ -482,7 +484,21 @@ def main() -> int:
             f"(a pass of {args.feeds} feeds and {n} articles runs about "
             f"{-(-args.feeds // FEEDS_PER_TASK) + -(-n // PAGES_PER_TASK)} tasks)"
         )
+        if not args.no_cluster:
+            print(dask_row(pages, leads, home, tmp))
     return 0
+
+
+def dask_row(pages: list[bytes], leads: list[bytes], home: str, tmp: str) -> str:
+    """Row 7 (bench/cluster.py), on feeds of its own: (2)'s feeds have been fetched by now."""
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        return "7. skipped: distributed is not installed (pip install -e '.[cluster]')"
+    from cluster import cluster_row
+
+    feeds, runs = 40, 2
+    return cluster_row(CorpusServer(pages, leads, feeds * 2 * runs, 20), feeds, home, tmp, runs)
 
 
 if __name__ == "__main__":

@@ -5,11 +5,13 @@ that runs `run_job_limited` can run them: the local pool (flows/pool.py), a Dask
 from __future__ import annotations
 
 import ctypes
+import queue
 import signal
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
-from typing import TypeVar
+from itertools import islice
+from typing import Any, TypeVar
 
 import zstandard
 
@@ -29,6 +31,24 @@ def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
             batch = []
     if batch:
         yield batch
+
+
+def as_done(submit: Callable[[T], Any], batches: Iterable[T], in_flight: int) -> Iterator[Any]:
+    """`submit(batch)` for each batch, at most `in_flight` of them running at once, and each future as
+    it is done, in the order they finish: a slow batch holds up its own slot, not the ones behind it."""
+    done: queue.SimpleQueue = queue.SimpleQueue()
+    batches = iter(batches)
+    running = 0
+    for batch in islice(batches, in_flight):
+        submit(batch).add_done_callback(done.put)
+        running += 1
+    while running:
+        future = done.get()
+        running -= 1
+        for batch in islice(batches, 1):
+            submit(batch).add_done_callback(done.put)
+            running += 1
+        yield future
 
 
 @dataclass(frozen=True)

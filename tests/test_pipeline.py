@@ -125,6 +125,76 @@ def test_a_broken_feed_does_not_stop_the_others(server, db_path):
     assert health[server.url("/feed.xml")].last_success_at
 
 
+def test_a_feed_slow_to_answer_holds_up_its_own_slot_only(server, db_path, monkeypatch, tmp_path):
+    """Feeds are polled a few batches at a time (100,000 at once would be 2,000 threads): while one
+    feed hangs, the feeds behind it are polled through the other slots, and no more run at once."""
+    import threading
+
+    from tests.server import Route
+
+    monkeypatch.setattr("flows.ingest.FEEDS_PER_TASK", 1)
+    monkeypatch.setattr("flows.ingest.POLL_TASKS", 2)
+    feed = rss([]).encode()
+    released = threading.Event()  # set once the five other feeds have been polled
+    polled: list[str] = []
+
+    def answer(handler) -> None:
+        handler._answer(200, feed, {"Content-Type": "application/rss+xml"})
+        polled.append(handler.path)
+        if len(polled) == 5:
+            released.set()
+
+    def hang_until_the_others_are_polled(handler) -> None:
+        released.wait(60)  # the timeout is for a failing test, not to pass one
+        handler._answer(200, feed, {"Content-Type": "application/rss+xml"})
+
+    db = connect(db_path)
+    server.routes["/slow.xml"] = Route(raw=hang_until_the_others_are_polled)
+    store.add_feed(db, server.url("/slow.xml"))
+    for i in range(5):
+        server.routes[f"/other{i}.xml"] = Route(raw=answer)
+        store.add_feed(db, server.url(f"/other{i}.xml"))
+    config = tmp_path / "config.toml"
+    config.write_text("[settings]\nper_host = 10\n")  # so that only the polling slots limit requests at once
+    summary = run(db_path, config_path=str(config))
+    assert summary["feeds"]["failed"] == 0
+    assert sum(summary["feeds"].values()) == 6
+    assert released.is_set()  # the five were polled while the first still hung
+
+
+def test_batches_run_a_bounded_number_at_once_and_come_back_as_they_finish():
+    """What keeps 100,000 feeds from being 2,000 threads at once, and a slow batch from holding up
+    the batches behind it."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from flows.jobs import as_done
+
+    gates = {i: threading.Event() for i in range(6)}
+    submitted: list = []
+    unfinished_at_submit: list[int] = []
+
+    def work(i: int) -> int:
+        gates[i].wait(60)  # the timeout is for a failing test, not to pass one
+        return i
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+
+        def submit(i: int):
+            unfinished_at_submit.append(sum(not f.done() for f in submitted))
+            submitted.append(pool.submit(work, i))
+            return submitted[-1]
+
+        for i in range(1, 6):
+            gates[i].set()
+        futures = as_done(submit, iter(range(6)), 2)
+        order = [next(futures).result() for _ in range(5)]  # batch 0 still hangs
+        gates[0].set()
+        order += [f.result() for f in futures]
+    assert order == [1, 2, 3, 4, 5, 0]
+    assert max(unfinished_at_submit) < 2  # never a third batch beside two running
+
+
 def test_the_same_article_under_other_addresses_is_stored_once(server, db_path):
     canonical = server.url("/story.html")
     page = article_page("One story", story(7), canonical=canonical)
