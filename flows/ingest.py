@@ -24,7 +24,7 @@ from flows import schedule
 from flows.browse import stored_since
 from flows.config import Config, load_config
 from flows.fetching import poll_many
-from flows.jobs import as_done, chunked
+from flows.jobs import as_done, chunked, in_turns
 from flows.pool import extraction_for
 from flows.processes import exit_with_serve
 from flows.progress import Progress, Summary, markdown, tick_line
@@ -77,8 +77,9 @@ def ingest_pass(db_path: str, feeds: list[str] | None, due: bool, config_path: s
     by_url = {r.url: r for r in rows}
 
     # 1. Poll the feeds: a conditional GET each, parsed from the bytes, a batch of feeds per task.
+    # Hosts take turns: a batch of one host's feeds would poll two at a time (its politeness limit).
     polls = as_done(lambda chunk: poll_feeds.submit([r.state for r in chunk], settings),
-                    chunked(rows, FEEDS_PER_TASK), POLL_TASKS)  # fmt: skip
+                    chunked(in_turns(rows, lambda r: host_of(r.url)), FEEDS_PER_TASK), POLL_TASKS)  # fmt: skip
     batches = Batches(
         settings, cfg.extract, extraction_for(cfg.workers, cfg.extract_time_limit, cfg.dask_address), cfg.raw_pages
     )

@@ -10,7 +10,7 @@ import signal
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
-from itertools import islice
+from itertools import islice, zip_longest
 from typing import Any, TypeVar
 
 import zstandard
@@ -31,6 +31,16 @@ def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
             batch = []
     if batch:
         yield batch
+
+
+def in_turns(items: Iterable[T], key: Callable[[T], str]) -> list[T]:
+    """`items` with each key taking its turn: the first item of every key, then the second of every
+    key, and so on, each key's items in their order."""
+    groups: dict[str, list[T]] = {}
+    for item in items:
+        groups.setdefault(key(item), []).append(item)
+    gap = object()
+    return [item for turn in zip_longest(*groups.values(), fillvalue=gap) for item in turn if item is not gap]
 
 
 def as_done(submit: Callable[[T], Any], batches: Iterable[T], in_flight: int) -> Iterator[Any]:
