@@ -126,6 +126,8 @@ def feed_identity(url: str) -> str:
 
 def without_credentials(url: str) -> str:
     """The URL with a user name and password masked, for printing (`https://***@host/feed`)."""
+    if "@" not in url:
+        return url
     parts = _split(url)
     if parts is None or "@" not in parts.netloc:
         return url

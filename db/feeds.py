@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 import sqlite_utils
 
@@ -69,12 +69,17 @@ def edit_feed(db: sqlite_utils.Database, url: str, **changes: object) -> bool:
 
 def list_feeds(db: sqlite_utils.Database) -> list[Feed]:
     """The feeds followed (not the removed ones), with their article counts."""
+    return list(each_feed(db))
+
+
+def each_feed(db: sqlite_utils.Database) -> Iterator[Feed]:
+    """list_feeds one at a time, as the db gives them: 100,000 feeds are never all held."""
     removed = "removed_at" in db.table("feeds").columns_dict  # a read-only db of an older paperboy has none
     rows = db.query(
         "select f.*, (select count(*) from articles a where a.feed_id = f.id) as articles "
         f"from feeds f {'where f.removed_at is null ' if removed else ''}order by f.id"
     )
-    return [Feed.from_row(r) for r in rows]
+    return map(Feed.from_row, rows)
 
 
 def feeds_to_poll(db: sqlite_utils.Database, urls: Iterable[str] = (), due_only: bool = False) -> list[Feed]:

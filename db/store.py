@@ -12,7 +12,7 @@ from .articles import (
 )
 from .checkpoints import host_holds, job_state, save_holds, save_job_state
 from .entries import article_for_keys, backlog, backlog_size, new_entries, record_backlog
-from .feeds import GONE, PAUSED, add_feed, edit_feed, feeds_to_poll, list_feeds, record_poll, remove_feed
+from .feeds import GONE, PAUSED, add_feed, each_feed, edit_feed, feeds_to_poll, list_feeds, record_poll, remove_feed
 from .reading import Among, QueryError, article, export_articles, raw_page, search
 
 __all__ = [
@@ -32,6 +32,7 @@ __all__ = [
     "job_state",
     "learned_boilerplate",
     "list_feeds",
+    "each_feed",
     "new_entries",
     "raw_page",
     "record_backlog",

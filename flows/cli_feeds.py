@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, replace
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -101,30 +101,37 @@ def feeds_edit(obj: Ctx, url: str, name: str | None, min_interval: int | None, p
     say(f"changed {without_credentials(url)}: {', '.join(changes)}")
 
 
+STATES = {store.PAUSED: "paused", store.GONE: "gone (410): not polled; feeds edit --resume tries it again"}
+
+
 @feeds.command("list")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per feed.")
 @click.pass_obj
 def feeds_list(obj: Ctx, as_json: bool) -> None:
     """The feeds with their health: last success, last error, errors in a row, articles, next poll."""
-    rows = [replace(r, url=without_credentials(r.url)) for r in store.list_feeds(obj.db(read_only=True))]
-    if as_json:
-        for r in rows:
-            click.echo(json.dumps(asdict(r), default=str))
-        return
-    if not rows:
+    out: list[str] = []  # written a thousand feeds at a time, never all held
+    empty = True
+    for r in store.each_feed(obj.db(read_only=True)):
+        empty = False
+        url = without_credentials(r.url)
+        if as_json:
+            out.append(json.dumps({**vars(r), "url": url}, default=str))
+        else:
+            state = STATES.get(r.disabled, "failing" if r.consecutive_errors else "ok")
+            out.append(
+                f"{url}  [{state}] {r.articles} articles\n"
+                f"    name: {r.name or r.title or '-'}   last success: {r.last_success_at or 'never'}"
+                f"   next poll: {r.next_poll_at or 'now'}"
+            )
+            if r.last_error:
+                out[-1] += f"\n    last error ({r.consecutive_errors} in a row, {r.last_error_at}): {r.last_error}"
+        if len(out) == 1000:
+            say("\n".join(out))
+            out.clear()
+    if out:
+        say("\n".join(out))
+    if empty and not as_json:
         click.echo("no feeds yet: paperboy feeds add URL")
-        return
-    for r in rows:
-        state = {store.PAUSED: "paused", store.GONE: "gone (410): not polled; feeds edit --resume tries it again"}.get(
-            r.disabled, "failing" if r.consecutive_errors else "ok"
-        )
-        say(f"{r.url}  [{state}] {r.articles} articles")
-        say(
-            f"    name: {r.name or r.title or '-'}   last success: {r.last_success_at or 'never'}"
-            f"   next poll: {r.next_poll_at or 'now'}"
-        )
-        if r.last_error:
-            say(f"    last error ({r.consecutive_errors} in a row, {r.last_error_at}): {r.last_error}")
 
 
 @feeds.command("import")
