@@ -2,12 +2,13 @@
 (models), the rules for URLs (urls), for values read from strangers (values) and for stored text
 (text). Standard library only."""
 
-from .models import EXTRACTOR_VERSION, Article, Entry, Feed, FeedPoll, FeedState, Outcome, StoredPage
+from .models import EXTRACTOR_VERSION, FEED_FIELDS, Article, Entry, Feed, FeedPoll, FeedState, Outcome, StoredPage
 from .text import fingerprint, plain_text
 from .urls import feed_identity, host_of, site_of, url_key, url_problem, web_url, without_credentials
 from .values import ascii_int, clamp, one_line, printable
 
 __all__ = [
+    "FEED_FIELDS",
     "EXTRACTOR_VERSION",
     "Article",
     "Entry",

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from core import feed_identity, printable, url_problem, without_credentials
+from core import FEED_FIELDS, feed_identity, printable, url_problem, without_credentials
 from db import store
 from flows._cli import Ctx, Fail, _exit_for, _stored_url, cli, say
 from flows.config import ConfigError, feeds_in, read_toml
@@ -115,7 +115,8 @@ def feeds_list(obj: Ctx, as_json: bool) -> None:
         empty = False
         url = without_credentials(r.url)
         if as_json:
-            out.append(json.dumps({**vars(r), "url": url}, default=str))
+            row = {name: getattr(r, name) for name in FEED_FIELDS}
+            out.append(json.dumps({**row, "url": url}, default=str))
         else:
             state = STATES.get(r.disabled, "failing" if r.consecutive_errors else "ok")
             out.append(

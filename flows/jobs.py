@@ -39,7 +39,7 @@ def in_turns(items: Iterable[T], key: Callable[[T], str]) -> list[T]:
     groups: dict[str, list[T]] = {}
     for item in items:
         groups.setdefault(key(item), []).append(item)
-    gap = object()
+    gap: Any = object()
     return [item for turn in zip_longest(*groups.values(), fillvalue=gap) for item in turn if item is not gap]
 
 
