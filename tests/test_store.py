@@ -119,3 +119,13 @@ def test_a_search_with_more_matches_than_can_be_ranked_in_time_gives_the_newest(
     assert [r["id"] for r in newest] == sorted((r["id"] for r in newest), reverse=True)
     assert newest[0]["id"] == max(row[0] for row in db.execute("select id from articles"))
     assert not any(r["ranked"] for r in newest) and all("**harbour**" in r["snippet"].lower() for r in newest)
+    # a query whose newest matches foretell too many to rank is not even tried
+    monkeypatch.setattr(reading, "RANK_BUDGET", 60.0)
+    monkeypatch.setattr(reading, "RANK_AT_MOST", 10)
+    assert [(r["id"], r["ranked"]) for r in store.search(db, "harbour", limit=5)] == [(r["id"], False) for r in newest]
+    # the newest are found in a window of the newest articles, widened until it holds enough of them
+    monkeypatch.setattr(reading, "NEWEST_WINDOW", 2)
+    assert [r["id"] for r in store.search(db, "harbour", limit=5)] == [r["id"] for r in newest]
+    oldest = min(row[0] for row in db.execute("select id from articles"))
+    db.execute("update articles set title = 'Quayside' where id = ?", [oldest])  # now the only match
+    assert [r["id"] for r in store.search(db, "quayside", limit=5)] == [oldest]
