@@ -72,8 +72,12 @@ from ._phrases import (
 
 # Every rule family, by the name that ExtractOptions.disabled_rules switches it off with.
 RULE_FAMILIES = frozenset(
-    "byline bio copyright contact promo readmore credit embed agency meta learned site declared structure".split()
+    "byline bio copyright contact promo readmore credit embed agency meta learned site declared structure "
+    "repeated".split()
 )
+# A paragraph this long said again word for word is a teaser or a layout's second copy, not the story
+# twice; shorter ones (a refrain, "Read more") are left to the other rules.
+REPEAT_MIN = 80  # characters
 
 
 def _core(p: str) -> str:
@@ -211,6 +215,7 @@ def clean_paragraphs(
     found: list[str] = []
     kept: list[str] = []
     drop_patterns = tuple(drop_patterns)
+    kept_set: set[str] = set()
     known = [False] * len(paragraphs)  # each paragraph: learned boilerplate of its site?
     if boilerplate and "learned" not in disabled:
         known = [fingerprint(p) in boilerplate for p in paragraphs]
@@ -226,12 +231,15 @@ def clean_paragraphs(
             rule = "site"
         else:
             rule = classify_anywhere(p, disabled)
+        if rule is None and "repeated" not in disabled and len(p) >= REPEAT_MIN and p in kept_set:
+            rule = "repeated"
         if rule == "embed" and _attributes_kept_post(p, i, paragraphs, kept):
             rule = None
         if rule:
             removed.append((rule, p))
         else:
             kept.append(p)
+            kept_set.add(p)
 
     def rule_at(i: int, at_end: bool) -> str | None:
         p = kept[i]

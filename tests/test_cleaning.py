@@ -29,10 +29,21 @@ def paragraph_cases():
             yield pytest.param(case, id=f"{path.stem}: {name}")
 
 
+# A case's second "@story" is the story's next part: a story said twice word for word is a layout's
+# copy, removed as "repeated".
+STORY_ON = [
+    "Work on the bridge will start with the northern ramp, which engineers say is in the worst state, and "
+    "traffic will be limited to one lane in each direction while it lasts.",
+    "Shop owners near the harbour asked the council to keep the footpath open, since most of their customers "
+    "arrive on foot from the car park on the other side of the water.",
+]
+
+
 def expand(paragraphs: list[str]) -> list[str]:
     out: list[str] = []
+    stories = iter([STORY, STORY_ON, STORY_ON])
     for p in paragraphs:
-        out.extend(STORY if p == "@story" else [p])
+        out.extend(next(stories) if p == "@story" else [p])
     return out
 
 
@@ -46,7 +57,8 @@ def test_cleaning_case(case):
         assert p in removed_text, f"kept: {p!r}"
     for p in case.get("kept", []):
         assert p in kept, f"removed: {p!r} by {[r for r, q in removed if q == p]}"
-    assert all(s in kept for s in STORY), f"story text removed: {removed}"
+    story = [p for p in STORY + STORY_ON if p in expand(case["paragraphs"])]
+    assert all(s in kept for s in story), f"story text removed: {removed}"
     if "authors" in case:
         assert list(found) == case["authors"]
 
