@@ -35,7 +35,31 @@ DEFAULT_OPTIONS = ExtractOptions()
 
 
 def _paragraphs(text: str) -> list[str]:
-    return [p.strip() for p in re.split(r"\n+", plain_text(text) or "") if p.strip()]
+    return [p.strip() for p in re.split(r"\n+", _without_code(plain_text(text) or "")) if p.strip()]
+
+
+# A script's code that reached the text (an embed's script in markup some extraction paths keep as
+# text): `!function(){…}();` or `(function(a){…})(…);`, cut with its braces balanced.
+_CODE_START = re.compile(r"[!(]?function\s*\w*\s*\([\w\s,$]*\)\s*\{")
+_CODE_CALL = re.compile(r"\)?\s*\([^()]{0,200}\)\s*;?")
+
+
+def _without_code(text: str) -> str:
+    if "function" not in text:
+        return text
+    out, pos = [], 0
+    while m := _CODE_START.search(text, pos):
+        i, depth = m.end(), 1
+        while i < len(text) and depth:
+            depth += {"{": 1, "}": -1}.get(text[i], 0)
+            i += 1
+        if depth:  # never closed: words, not code
+            break
+        call = _CODE_CALL.match(text, i)
+        out.append(text[pos : m.start()])
+        pos = call.end() if call else i
+    out.append(text[pos:])
+    return " ".join(part.strip(" ") for part in out if part.strip(" ")) if len(out) > 1 else text
 
 
 def extract(

@@ -114,9 +114,14 @@ def _author_name(author: object) -> str | None:
 _BLOCK_END = re.compile(r"</(?:p|h[1-6]|li|blockquote|div|section|figcaption|pre|tr)\s*>|<br\s*/?>", re.I)
 
 
+# Elements whose content is not text: an embed's script inside a declared body is code, not words.
+_INERT = re.compile(r"<(script|style|noscript|template)\b[^>]*>.*?(?:</\1\s*>|$)", re.I | re.S)
+
+
 def _declared_text(body: str) -> str:
     """An articleBody as plain text, a paragraph a line: some sites declare it as HTML."""
-    return (plain_text(_BLOCK_END.sub("\n", html.unescape(body))) or "").replace("\xa0", " ")
+    markup = _INERT.sub(" ", html.unescape(body))
+    return (plain_text(_BLOCK_END.sub("\n", markup)) or "").replace("\xa0", " ")
 
 
 _JSON_STRING = re.compile(r'"((?:[^"\\]|\\.){200,})"')
