@@ -30,6 +30,9 @@ class HostBook:
             with self._lock:
                 if self._active[host] < limit:
                     self._active[host] += 1
+                    if min_interval <= 0:  # no turn to wait for: one look at the lock, not two
+                        self._last_start[host] = time.monotonic()
+                        return
                     break
                 loop = asyncio.get_running_loop()
                 fut = loop.create_future()
@@ -63,18 +66,23 @@ class HostBook:
             self._active[host] -= 1
             if self._active[host] <= 0:
                 del self._active[host]
-        self._notify(host)
+            self._notify_locked(host)
 
     def _notify(self, host: str) -> None:
         with self._lock:
-            waiters = self._waiters.get(host)
-            while waiters:
-                loop, fut = waiters.popleft()
-                try:
-                    loop.call_soon_threadsafe(self._wake, host, fut)
-                    return
-                except RuntimeError:  # that loop is closed: its waiter is gone
-                    continue
+            self._notify_locked(host)
+
+    def _notify_locked(self, host: str) -> None:
+        waiters = self._waiters.get(host)
+        while waiters:
+            loop, fut = waiters.popleft()
+            try:
+                loop.call_soon_threadsafe(self._wake, host, fut)
+                return
+            except RuntimeError:  # that loop is closed: its waiter is gone
+                continue
+        if waiters is not None:
+            del self._waiters[host]  # a host polled once must not keep an empty queue for the process's life
 
     def _wake(self, host: str, fut: asyncio.Future) -> None:
         if fut.done():  # cancelled meanwhile: the slot goes to the next in line
@@ -90,6 +98,8 @@ class HostBook:
 
     def held_for(self, host: str) -> float:
         """Seconds left of the host's hold, 0 when none."""
+        if not self._holds:  # the common case, read without the lock (threads of every loop ask)
+            return 0.0
         with self._lock:
             until = self._holds.get(host)
             if until is None:
