@@ -8,9 +8,10 @@ import ctypes
 import queue
 import signal
 import threading
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
-from itertools import islice, zip_longest
+from itertools import islice
 from typing import Any, TypeVar
 
 import zstandard
@@ -35,12 +36,19 @@ def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
 
 def in_turns(items: Iterable[T], key: Callable[[T], str]) -> list[T]:
     """`items` with each key taking its turn: the first item of every key, then the second of every
-    key, and so on, each key's items in their order."""
+    key, and so on, each key's items in their order. A key whose items are all taken leaves the round
+    (one host with 50,000 feeds beside 50,000 hosts with one each costs 100,000 steps, not 50,000²)."""
     groups: dict[str, list[T]] = {}
     for item in items:
         groups.setdefault(key(item), []).append(item)
-    gap: Any = object()
-    return [item for turn in zip_longest(*groups.values(), fillvalue=gap) for item in turn if item is not gap]
+    rounds = deque(iter(g) for g in groups.values())
+    out: list[T] = []
+    while rounds:
+        group = rounds.popleft()
+        for item in islice(group, 1):
+            out.append(item)
+            rounds.append(group)
+    return out
 
 
 def as_done(submit: Callable[[T], Any], batches: Iterable[T], in_flight: int) -> Iterator[Any]:

@@ -162,6 +162,18 @@ def test_a_feed_slow_to_answer_holds_up_its_own_slot_only(server, db_path, monke
     assert released.is_set()  # the five were polled while the first still hung
 
 
+def test_hosts_take_turns_in_the_order_feeds_are_polled():
+    """A batch of one host's feeds would poll two at a time (the host's limit): each host gives one
+    feed to each round, in the order its feeds came."""
+    from flows.jobs import in_turns
+
+    feeds = ["a/1", "a/2", "a/3", "b/1", "c/1", "c/2"]
+    assert in_turns(feeds, lambda f: f.split("/")[0]) == ["a/1", "b/1", "c/1", "a/2", "c/2", "a/3"]
+    many = [f"big/{i}" for i in range(50_000)] + [f"h{i}/1" for i in range(50_000)]
+    turned = in_turns(many, lambda f: f.split("/")[0])
+    assert sorted(turned) == sorted(many) and turned[:3] == ["big/0", "h0/1", "h1/1"]
+
+
 def test_batches_run_a_bounded_number_at_once_and_come_back_as_they_finish():
     """What keeps 100,000 feeds from being 2,000 threads at once, and a slow batch from holding up
     the batches behind it."""
