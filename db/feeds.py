@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
+from dataclasses import MISSING, fields
 
 import sqlite_utils
 
@@ -73,13 +74,21 @@ def list_feeds(db: sqlite_utils.Database) -> list[Feed]:
 
 
 def each_feed(db: sqlite_utils.Database) -> Iterator[Feed]:
-    """list_feeds one at a time, as the db gives them: 100,000 feeds are never all held."""
-    removed = "removed_at" in db.table("feeds").columns_dict  # a read-only db of an older paperboy has none
-    rows = db.query(
-        "select f.*, (select count(*) from articles a where a.feed_id = f.id) as articles "
-        f"from feeds f {'where f.removed_at is null ' if removed else ''}order by f.id"
-    )
-    return map(Feed.from_row, rows)
+    """list_feeds one at a time, as the db gives them: 100,000 feeds are never all held. Read as
+    tuples in the Feed's own order (dicts and keyword arguments were most of `feeds list`'s time)."""
+    have = db.table("feeds").columns_dict  # a read-only db of an older paperboy lacks some columns
+    columns = []
+    for f in fields(Feed):
+        default = None if f.default is MISSING else f.default  # NULL in the db: the Feed's own default
+        if f.name == "articles":
+            columns.append("(select count(*) from articles a where a.feed_id = f.id)")
+        elif f.name not in have:
+            columns.append("null" if default is None else repr(default))
+        else:
+            columns.append(f"f.{f.name}" if default is None else f"coalesce(f.{f.name}, {default!r})")
+    where = "where f.removed_at is null " if "removed_at" in have else ""
+    rows = db.execute(f"select {', '.join(columns)} from feeds f {where}order by f.id")
+    return (Feed(*row) for row in rows)
 
 
 def feeds_to_poll(db: sqlite_utils.Database, urls: Iterable[str] = (), due_only: bool = False) -> list[Feed]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 
@@ -609,3 +610,17 @@ def test_cjk_snippets_read_as_written_and_an_older_archive_is_indexed(cjk_archiv
     connect(cjk_archive)  # a writing command upgrades it
     result = CliRunner().invoke(cli, ["--db", cjk_archive, "search", "회의", "--json"])
     assert result.exit_code == 0 and json.loads(result.stdout)["language"] == "ko"
+
+
+def test_feeds_list_reads_an_archive_of_an_older_paperboy_without_changing_it(db_path):
+    invoke(db_path, "feeds", "add", "--no-check", "https://www.example.com/feed.xml")
+    conn = sqlite3.connect(db_path)
+    for column in ("removed_at", "min_interval"):  # added since
+        conn.execute(f"alter table feeds drop column {column}")
+    conn.execute("update feeds set consecutive_errors = null")  # rows written before it had a default
+    conn.commit()
+    result = invoke(db_path, "feeds", "list")
+    assert result.output.startswith("https://www.example.com/feed.xml  [ok] 0 articles")
+    [row] = [json.loads(line) for line in invoke(db_path, "feeds", "list", "--json").output.splitlines()]
+    assert row["consecutive_errors"] == 0 and row["removed_at"] is None and row["disabled"] == 0
+    assert "removed_at" not in [r[1] for r in conn.execute("pragma table_info(feeds)")]
