@@ -39,8 +39,11 @@ POLL_TASKS = 8
 
 @task(name="poll-feeds", cache_policy=NO_CACHE, cache_result_in_memory=False)
 def poll_feeds(states: list[FeedState], settings: FetchSettings) -> list[FeedPoll]:
-    """Conditional GET and parse for a batch of feeds. Failures come back as values."""
-    return poll_many(states, settings)
+    """Conditional GET and parse for a batch of feeds. Failures come back as values. The list is
+    emptied once polled: Prefect holds a task's parameters for the whole flow run (100,000 states)."""
+    polls = poll_many(states, settings)
+    states.clear()
+    return polls
 
 
 @flow(name="ingest", log_prints=False, validate_parameters=False)
@@ -75,11 +78,13 @@ def ingest_pass(db_path: str, feeds: list[str] | None, due: bool, config_path: s
     settings = replace(cfg.fetch, holds=store.host_holds(db))  # Retry-After holds outlive a pass
     rows = store.feeds_to_poll(db, feeds or (), due_only=due)
     by_url = {r.url: r for r in rows}
+    total = len(rows)
 
     # 1. Poll the feeds: a conditional GET each, parsed from the bytes, a batch of feeds per task.
     # Hosts take turns: a batch of one host's feeds would poll two at a time (its politeness limit).
     polls = as_done(lambda chunk: poll_feeds.submit([r.state for r in chunk], settings),
                     chunked(in_turns(rows, lambda r: host_of(r.url)), FEEDS_PER_TASK), POLL_TASKS)  # fmt: skip
+    del rows  # the feeds are held by `by_url` and the turns, each until it is polled
     batches = Batches(
         settings, cfg.extract, extraction_for(cfg.workers, cfg.extract_time_limit, cfg.dask_address), cfg.raw_pages
     )
@@ -96,7 +101,7 @@ def ingest_pass(db_path: str, feeds: list[str] | None, due: bool, config_path: s
         for future in polls:
             batch = release(future.result())
             for poll in batch:
-                row = by_url[poll.state.url]
+                row = by_url.pop(poll.state.url)  # a feed's row is not held past its poll
                 todo = remember_poll(db, row, poll, summary, show, cfg)
                 if todo and not found:
                     batches.pool.warm()  # the workers start while the first pages are fetched
@@ -106,7 +111,7 @@ def ingest_pass(db_path: str, feeds: list[str] | None, due: bool, config_path: s
                 found += len(todo)
                 yield from ((row.id, e) for e in todo)
             polled += len(batch)
-            show.status(f"feeds {polled}/{len(rows)}")
+            show.status(f"feeds {polled}/{total}")
 
     # 3. Fetch the pages, extract, store: batches in a pipeline, one transaction per batch.
     try:

@@ -168,9 +168,9 @@ def test_hosts_take_turns_in_the_order_feeds_are_polled():
     from flows.jobs import in_turns
 
     feeds = ["a/1", "a/2", "a/3", "b/1", "c/1", "c/2"]
-    assert in_turns(feeds, lambda f: f.split("/")[0]) == ["a/1", "b/1", "c/1", "a/2", "c/2", "a/3"]
+    assert list(in_turns(feeds, lambda f: f.split("/")[0])) == ["a/1", "b/1", "c/1", "a/2", "c/2", "a/3"]
     many = [f"big/{i}" for i in range(50_000)] + [f"h{i}/1" for i in range(50_000)]
-    turned = in_turns(many, lambda f: f.split("/")[0])
+    turned = list(in_turns(many, lambda f: f.split("/")[0]))
     assert sorted(turned) == sorted(many) and turned[:3] == ["big/0", "h0/1", "h1/1"]
 
 
