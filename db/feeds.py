@@ -74,26 +74,18 @@ def list_feeds(db: sqlite_utils.Database) -> list[Feed]:
 
 
 def each_feed(db: sqlite_utils.Database) -> Iterator[Feed]:
-    """list_feeds one at a time, as the db gives them: 100,000 feeds are never all held. Read as
-    tuples in the Feed's own order (dicts and keyword arguments were most of `feeds list`'s time)."""
+    """list_feeds one at a time, as the db gives them: 100,000 feeds are never all held."""
     have = db.table("feeds").columns_dict  # a read-only db of an older paperboy lacks some columns
-    columns = []
-    for f in fields(Feed):
-        default = None if f.default is MISSING else f.default  # NULL in the db: the Feed's own default
-        if f.name == "articles":
-            columns.append("(select count(*) from articles a where a.feed_id = f.id)")
-        elif f.name not in have:
-            columns.append("null" if default is None else repr(default))
-        else:
-            columns.append(f"f.{f.name}" if default is None else f"coalesce(f.{f.name}, {default!r})")
     where = "where f.removed_at is null " if "removed_at" in have else ""
-    rows = db.execute(f"select {', '.join(columns)} from feeds f {where}order by f.id")
+    rows = db.execute(f"select {_feed_columns(have, count_articles=True)} from feeds f {where}order by f.id")
     return (Feed(*row) for row in rows)
 
 
 def feeds_to_poll(db: sqlite_utils.Database, urls: Iterable[str] = (), due_only: bool = False) -> list[Feed]:
     urls = list(urls)
-    sql = "select * from feeds where disabled = 0 and removed_at is null"
+    sql = (
+        f"select {_feed_columns(db.table('feeds').columns_dict)} from feeds f where disabled = 0 and removed_at is null"
+    )
     params: list = []
     if urls:
         sql += f" and url in {IN_LIST}"
@@ -101,7 +93,23 @@ def feeds_to_poll(db: sqlite_utils.Database, urls: Iterable[str] = (), due_only:
     if due_only:
         sql += " and (next_poll_at is null or next_poll_at <= ?)"
         params.append(now_iso())
-    return [Feed.from_row(r) for r in db.query(sql + " order by id", params)]
+    return [Feed(*row) for row in db.execute(sql + " order by id", params)]
+
+
+def _feed_columns(have: dict, *, count_articles: bool = False) -> str:
+    """The columns of a Feed, in its own order, so that a row is its arguments (dicts made into
+    keyword arguments were most of `feeds list`'s time at 100,000 feeds): a NULL, or a column an
+    older archive lacks, read as the Feed's default."""
+    columns = []
+    for f in fields(Feed):
+        default = None if f.default is MISSING else f.default
+        if f.name == "articles" and count_articles:
+            columns.append("(select count(*) from articles a where a.feed_id = f.id)")
+        elif f.name not in have:
+            columns.append("null" if default is None else repr(default))
+        else:
+            columns.append(f"f.{f.name}" if default is None else f"coalesce(f.{f.name}, {default!r})")
+    return ", ".join(columns)
 
 
 def record_poll(
