@@ -16,7 +16,9 @@ Rule families (each can be switched off by name through ExtractOptions.disabled_
   declared    paragraphs absent from the page's JSON-LD articleBody (extractors/_extract.py)
   structure   link lists, breadcrumbs, "Label | <a>story</a>" lines, furniture containers (ditto)
 
-A short unmatched line between two pieces of furniture at the end goes with them.
+A short unmatched line between two pieces of furniture at the end goes with them. Phrasing that story
+text shares with furniture ("sign up", "has covered", "is based in", "Anzeige") removes a paragraph at
+an edge only with more evidence: a short line, or a bio that names the author or a newsroom role.
 
 Every pattern is about phrasing, never about a publisher: pages of unknown sites are cleaned the same.
 """
@@ -39,6 +41,7 @@ from ._phrases import (
     AGENCY,
     BIO,
     BIO_NAMED,
+    BIO_WEAK,
     CONSENT,
     CONSENT_NOTE,
     CONTACT,
@@ -58,6 +61,7 @@ from ._phrases import (
     MAX_LINE_LEN,
     META,
     NEWSLETTER_PITCH,
+    NEWSROOM_ROLE,
     PROMO,
     READING_TIME,
     READMORE_LABEL,
@@ -120,6 +124,9 @@ def classify_edge(p: str, *, authors: Iterable[str], at_end: bool, off: frozense
     if at_end:
         if "bio" not in off and n <= MAX_BIO_LEN and (BIO.search(p) or BIO_NAMED.search(p)):
             if _known_name_in(p, authors) or n <= 400 or BIO_NAMED.search(p):
+                return "bio"
+        if "bio" not in off and n <= MAX_BIO_LEN and BIO_WEAK.search(p):
+            if _known_name_in(p, authors) or NEWSROOM_ROLE.search(p):
                 return "bio"
         if "bio" not in off and n <= MAX_BIO_LEN and _ROLE_NOTE.match(p):
             return "bio"

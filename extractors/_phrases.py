@@ -77,11 +77,8 @@ _ROLE = (
 )
 BIO = re.compile(
     rf"\b(?:is|was|serves as|works as) (?:a|an|the|our)\b(?:\s+[\w’'-]+){{0,5}}\s+(?:{_ROLE})s?\b"
-    r"|\bhas (?:more than|over|nearly|almost|about|some)\b.{0,40}\b(?:years?|decades?)\b"
-    r"|\b(?:has|have) (?:covered|reported|written)\b|\bcovers\b.{0,80}\bfor\b"
     r"|\bfollow (?:him|her|them) on\b|\byou can (?:reach|contact|follow|email) (?:him|her|them)\b"
-    r"|\bmakes (?:frequent |regular )?appearances\b|\bhas appeared (?:on|in)\b|\bis a regular (?:contributor|guest)\b"
-    r"|\bcontributed (?:to )?this report\b|\bis the author of\b|\bis based in\b"
+    r"|\bis a regular (?:contributor|guest)\b|\bcontributed (?:to )?this report\b"
     r"|\b(?:ist|war) (?:\w+ ){0,4}(?:redakteur|korrespondent|reporter|journalist|autor|volontär|ressortleiter|"
     r"redaktionsleiter|chefredakteur|kolumnist)(?:in)?\b|\bhat an diesem (?:artikel|bericht) mitgewirkt\b"
     r"|\best (?:\w+ ){0,3}(?:journaliste|rédacteur|rédactrice|correspondante?|reporter|chroniqueur|chroniqueuse)\b"
@@ -94,6 +91,20 @@ BIO = re.compile(
     r"|\bjest (?:\w+ ){0,3}(?:dziennikarzem|dziennikarką|reporterem|reporterką|redaktorem|redaktorką|"
     r"korespondentem|korespondentką|publicystą|publicystką)\b"
     r"|\b(?:muhabiri|muhabirimiz|editörü|köşe yazarı)\b",
+    I,
+)
+
+# Phrasing a bio shares with story text ("The firm has more than 100 years…", "The BBC has reported…"):
+# a bio only when the paragraph also names the author or a newsroom role.
+BIO_WEAK = re.compile(
+    r"\bhas (?:more than|over|nearly|almost|about|some)\b.{0,40}\b(?:years?|decades?)\b"
+    r"|\b(?:has|have) (?:covered|reported|written)\b|\bcovers\b.{0,80}\bfor\b"
+    r"|\bmakes (?:frequent |regular )?appearances\b|\bhas appeared (?:on|in)\b|\bis the author of\b|\bis based in\b",
+    I,
+)
+NEWSROOM_ROLE = re.compile(
+    r"\b(?:reporter|correspondent|editor|writer|journalist|columnist|contributor|photographer|freelancer|"
+    r"commentator|newsroom|journalism)s?\b",
     I,
 )
 
@@ -118,7 +129,7 @@ CONTACT = re.compile(
         r"|\bhaben sie (?:fragen|anregungen|hinweise)\b|\bschreiben sie uns\b|\bsie erreichen (?:die|unsere) redaktion\b"
         r"|\bkontaktieren sie (?:uns|die redaktion)\b|\bcontactez(?:-nous| la rédaction)\b|\bescríbenos\b|\bscrivici\b|\btips? (?:aan|naar) de redactie\b"
         r"|\btips? oss\b|\btip os\b|\btipsa oss\b|\bnapisz do nas\b|\bbize ulaşın\b|✉"
-        r"|\b(?:do you )?have a story\b|\bstory to tell\b|\bfehler gefunden\b|\b(?:found|spotted|report) an? (?:error|mistake|typo)\b"
+        r"|\b(?:do you )?have an? (?:story|tip)\b[^.!?]{0,60}\?|\bfehler gefunden\b|\b(?:found|spotted|report) an? (?:error|mistake|typo)\b"
         r"|\bmelden sie (?:sich )?(?:vertraulich|bei uns)\b|\bhinweise (?:an|zum)\b.{0,40}\b(?:melden|schicken)\b"
         r"|\bhaben sie (?:eine?n? )?(?:behauptung|tipp|hinweis|fehler)\b.{0,60}\?|\b(?:überprüfen|prüfen|checken) (?:soll|sollen|sollten)\?"
         r"|\b(?:want|would like) us to (?:fact[- ]?)?check\b|\bvous souhaitez (?:que nous|qu.on) vérifi|\bquieres que (?:lo )?verifiquemos\b",
@@ -158,30 +169,29 @@ CONSENT_NOTE = re.compile(
 PROMO = re.compile(
     boundary_first(
         r"newsletter|nieuwsbrief|nyhetsbrev|nyhedsbrev|bülten|boletín|lettre d.information"
-        r"|\bsign up\b|\bsubscribe\b|\bregister (?:now|for free|here)\b"
+        r"|\bregister (?:now|for free|here)\b|\b(?:sign up|subscribe)\b.{0,30}\b(?:our|free|today|now)\b"
         r"|abonnieren|\babonniere\b|\bjetzt (?:anmelden|registrieren|lesen|testen)\b|\bplus-?abo\b"
         r"|\babonnez-vous\b|\binscrivez-vous\b|\bsuscr[ií]b|\babone ol|\biscriviti\b|\babbonati\b|\babbonamento\b"
         r"|\babonneer\b|\bmeld je aan\b|\binscreva-se\b|\bassine\b|\bprenumerera\b|\bprenumeration\b|\babonner\b"
         r"|\bzapisz się\b|\bsubskrybuj\b|\babone ol\b"
         r"|\bfollow us\b|\bfolgen sie uns\b|\bsuivez-nous\b|\bsíguenos\b|\bseguici\b|\bvolg ons\b|\bsiga-nos\b"
         r"|\bfölj oss\b|\bfølg (?:oss|os)\b|\bobserwuj nas\b|\bbizi takip edin\b"
-        r"|\bshare (?:this|on|via|the article)\b|\bartikel teilen\b|\bpartager\b|\bcompart(?:ir|ilhe)\b|\bcondividi\b"
+        r"|\bshare (?:this|on|via|the article)\b|\bartikel teilen\b"
         r"|\bdownload (?:our|the) app\b|\bclick here\b|\bhier klicken\b|\bsupport (?:our|independent) journalism\b"
         r"|\bbecome a (?:member|subscriber)\b|\balready a subscriber\b|\bunlock (?:this|unlimited)\b"
-        r"|\bread (?:more|next)\b|\bwatch (?:more|next|the video)\b|\blisten to (?:this|the) (?:article|story|podcast)\b"
+        r"|\bread (?:more|next)\b|\blisten to (?:this|the) (?:article|story|podcast)\b"
         r"|\bmehr zum thema\b|\bauch interessant\b|\blesen sie (?:auch|mehr|hier)\b|\bmehr lesen\b"
         r"|\blire (?:aussi|la suite|plus)\b|\bleer más\b|\blee también\b|\bte puede interesar\b|\bleggi anche\b"
         r"|\blees (?:ook|meer)\b|\bleia (?:também|mais)\b|\bläs (?:också|mer)\b|\bles (?:også|mer)\b|\blæs (?:også|mere)\b"
         r"|\bczytaj (?:też|także|więcej|również)\b|\bayrıca (?:oku|bakınız)\b|\bilgili haber\b|\bhaberin devamı\b"
         r"|\bcomment(?:s|ing)? (?:policy|forum|section)\b|\bbefore commenting\b|\bjoin (?:the|our) (?:conversation|discussion|commenting)\b"
-        r"|\b(?:log|sign) ?in\b|\blogout\b|\bfor more (?:stories|news|articles) like this\b|\bfolgst du\b|\bfolge uns\b"
+        r"|\blogout\b|\bfor more (?:stories|news|articles) like this\b|\bfolgst du\b|\bfolge uns\b"
         r"|\bfollow\b.{0,40}\bon (?:google news|whatsapp|telegram|instagram|facebook|tiktok|x|twitter|bluesky|threads)\b"
         r"|\bpreferred source\b|\bnur für (?:abonnenten|abonnentinnen)\b"
         r"|\b(?:may|might|will) earn (?:us )?(?:a )?(?:small )?commission\b|\baffiliate[- ]links?\b|\bprovisions-?links?\b"
         r"|\bwir (?:erhalten|bekommen) (?:eine |gegebenenfalls eine )?provision\b|\blien(?:s)? (?:d.affiliation|affiliés?)\b"
         r"|メールマガジン|メルマガ|読み放題|会員登録|会員限定|に登録すると|無料登録|有料会員|定期購読|を読もう|구독하기|뉴스레터|订阅|下载客户端|客户端下载"
-        r"|\benlaces? de afiliados?\b|\babonelik için\b|\bjoin\b.{0,30}\bconversations?\b|\bsee their replies\b"
-        r"|\badvertisement\b|\banzeige\b|\bpublicité\b|\bpublicidad\b|\bpubblicità\b|\breklame\b|\bannons\b|\breklama\b",
+        r"|\benlaces? de afiliados?\b|\babonelik için\b|\bsee their replies\b",
     ),
     I,
 )
@@ -208,7 +218,7 @@ STAFF = re.compile(
     r"sendung|dieses thema im programm|edited by|editing by|translation|translated by|traducción|redacción|"
     r"edición|rédaction|traduction|redazione|traduzione|redactie|vertaling|redação|tradução|redigering|"
     r"översättning|oversettelse|oversættelse|redakcja|tłumaczenie|çeviri|editör)"
-    r"(?:\s+(?:und|and|et|y|e|og|och|i|ve|en)\s+\w+)?\s*(?::|\bby\b|\bvon\b|\bde\b|\bdi\b|\bav\b|\baf\b)"
+    r"(?:\s+(?:und|and|et|y|e|og|och|i|ve|en)\s+\w+)?\s*(?::|\bby\b|(?<=\w)\s+(?:von|de|di|av|af)\b(?=.{0,60}$))"
     r"|^\W{0,3}(?:aus dem \w+en|translated from (?:the )?\w+|traduit de l.\w+|traducido del \w+)(?: übersetzt)? (?:von|by|par|por)\b"
     r"|^\W{0,3}(?:first|originally) published (?:in|by|on|at)\b|^\W{0,3}(?:this|the) (?:article|story|piece) (?:was|is) "
     r"(?:first |originally )?(?:re)?published\b|^\W{0,3}(?:zuerst|erstmals) erschienen (?:in|bei|auf)\b",
@@ -240,7 +250,7 @@ META = re.compile(
     r"lecture|lectura|lettura|leestijd|leitura|lästid|lesetid|læsetid|okuma))?\W*$"
     r"|^\s*(?:lesezeit|lesedauer|reading time|temps de lecture|tiempo de lectura|tempo di lettura|leestijd)\b.{0,20}$"
     r"|^\s*(?:listen to (?:this )?(?:article|story)|artikel anhören|écouter (?:cet )?article|escuchar (?:este )?artículo)\b.{0,30}$"
-    r"|^\s*(?:updated|published|posted|aktualisiert|veröffentlicht|stand|mis à jour|publié|actualizado|publicado"
+    r"|^(?=.*\d)\s*(?:updated|published|posted|aktualisiert|veröffentlicht|stand|mis à jour|publié|actualizado|publicado"
     r"|aggiornato|pubblicato|bijgewerkt|gepubliceerd|oppdatert|publisert|uppdaterad|publicerad|opdateret"
     r"|zaktualizowano|opublikowano|güncelleme|yayınlanma)\b\W{0,3}\s*(?:on|am|le|el|il|op|den|:)?\s*[\d\w ,.:/-]{0,40}$",
     I,
@@ -321,9 +331,13 @@ _DATE_TOKEN = re.compile(
     I,
 )
 
-# Words that name subscriptions without asking for one: furniture only in a short line at an edge.
+# Words that story text uses too (a subscription, "sign up", "partager", "Anzeige" erstatten, an ad):
+# furniture only in a short line at an edge.
 WEAK_PROMO = re.compile(
-    r"\bsubscri(?:ber|ption)s?\b|\bsuscrip(?:tor|ción)|\babonnement\b|\babonnent(?:en|innen)\b|\babone(?:lik|lere|ler)\b"
+    r"\bsign up\b|\bsubscribe\b|\bpartager\b|\bcompart(?:ir|ilhe)\b|\bcondividi\b|\bwatch (?:more|next|the video)\b"
+    r"|\b(?:log|sign) ?in\b|\bjoin\b.{0,30}\bconversations?\b|\badvertisement\b|\banzeige\b|\bpublicité\b|\bpublicidad\b"
+    r"|\bpubblicità\b|\breklame\b|\bannons\b|\breklama\b"
+    r"|\bsubscri(?:ber|ption)s?\b|\bsuscrip(?:tor|ción)|\babonnement\b|\babonnent(?:en|innen)\b|\babone(?:lik|lere|ler)\b"
     r"|\babbonat[oi]\b|\bassinantes?\b|\bprenumeranter\b|\babonnenter\b|\bprenumeratorów\b",
     I,
 )
