@@ -277,7 +277,7 @@ def clean_paragraphs(
         rule = rule_at(i, at_end=False)
         if rule is None and "meta" not in disabled and heads and _is_headline(p, heads, partial=not skipped):
             rule = "meta"
-        if rule is None and i == 0 and "meta" not in disabled and _kicker(p, kept):
+        if rule is None and len(rules) == i and "meta" not in disabled and _kicker(i, kept, heads):
             rule = "meta"
         if rule:
             rules[i] = rule
@@ -332,14 +332,16 @@ def _contributor_notes(p: str) -> int:
     return sum(1 for sentence in re.split(r"(?<=[.!?])\s+", p) if BIO_NAMED.match(sentence))
 
 
-def _kicker(p: str, kept: list[str]) -> bool:
-    """A section label above the story: a few words, no sentence, before a real paragraph."""
+def _kicker(i: int, kept: list[str], heads: tuple[str, ...] = ()) -> bool:
+    """kept[i], the first line left at the start, is a section label above the story: a few words, no
+    sentence, before a real paragraph or above the headline repeated."""
+    p = kept[i]
     return (
-        len(kept) > 2
+        len(kept) > i + 2
         and len(p) <= 40
         and len(_words(p)) <= 4
         and not re.search(r"[.!?:;,\d]$", p.strip())
-        and len(kept[1]) > 80
+        and (len(kept[i + 1]) > 80 or _norm(kept[i + 1]) in heads)
     )
 
 

@@ -237,10 +237,21 @@ def drop_link_lists(tree) -> None:
         links = _link_texts(p)
         if links and len(text := _text(p)) <= 200 and _labelled_link(text, links):
             doomed.append(p)
+    for h in tree.iter("h2", "h3", "h4", "h5", "h6"):
+        if _teaser_title(h):
+            doomed.append(h)
     for el in doomed:
         parent = el.getparent()
         if parent is not None:
             parent.remove(el)
+
+
+def _teaser_title(h) -> bool:
+    """A heading that is all link, or inside a link: the title of another story's teaser."""
+    links = _link_texts(h)
+    if links and sum(map(len, links)) >= LINK_LIST_DENSITY * len(_text(h)):
+        return True
+    return any(a.tag == "a" for a in h.iterancestors())
 
 
 _SEPARATORS_ONLY = re.compile(r"^[\s|,/·•–—-]*$")
