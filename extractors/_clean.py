@@ -334,14 +334,15 @@ def _contributor_notes(p: str) -> int:
 
 def _kicker(i: int, kept: list[str], heads: tuple[str, ...] = ()) -> bool:
     """kept[i], the first line left at the start, is a section label above the story: a few words, no
-    sentence, before a real paragraph or above the headline repeated."""
+    sentence, first and before a real paragraph, or above the headline repeated. (After the headline,
+    such a line is a subheading.)"""
     p = kept[i]
     return (
         len(kept) > i + 2
         and len(p) <= 40
         and len(_words(p)) <= 4
         and not re.search(r"[.!?:;,\d]$", p.strip())
-        and (len(kept[i + 1]) > 80 or _norm(kept[i + 1]) in heads)
+        and (i == 0 and len(kept[i + 1]) > 80 or _norm(kept[i + 1]) in heads)
     )
 
 
