@@ -14,7 +14,8 @@ Rule families (each can be switched off by name through ExtractOptions.disabled_
   meta        reading time, "Listen to this article", the title   the start; date lines in the first
               paragraphs; separators, "$$AD$$" slots, lone "Label:" lines anywhere
   declared    paragraphs absent from the page's JSON-LD articleBody (extractors/_extract.py)
-  structure   link lists, breadcrumbs, "Label | <a>story</a>" lines, furniture containers (ditto)
+  structure   link lists, breadcrumbs, "Label | <a>story</a>" lines, furniture containers, other stories'
+              teasers (a linked title, its summary), small figures (extractors/_page.py)
 
 A short unmatched line between two pieces of furniture at the end goes with them. Phrasing that story
 text shares with furniture ("sign up", "has covered", "is based in", "Anzeige") removes a paragraph at

@@ -240,10 +240,56 @@ def drop_link_lists(tree) -> None:
     for h in tree.iter("h2", "h3", "h4", "h5", "h6"):
         if _teaser_title(h):
             doomed.append(h)
+    doomed.extend(_teaser_cards(tree))
     for el in doomed:
         parent = el.getparent()
         if parent is not None:
             parent.remove(el)
+
+
+TEASER_TITLE_MIN_CHARS = 15
+CARD_MAX_CHILDREN = 8  # a teaser holds a title, a summary, an image, a date; a story holds paragraphs
+_CARD_TAGS = frozenset({"div", "section", "article", "li", "aside"})
+
+
+def _teaser_cards(tree) -> list:
+    """Teasers of other stories: a small container that opens with a link (the other story's title)
+    and holds a paragraph of its own without links (its summary). Its title may go as a linked
+    heading, but the summary would stay as a paragraph of the story."""
+    cards = []
+    for p in tree.iter("p"):
+        if next(p.iter("a"), None) is not None:
+            continue
+        el = p.getparent()
+        for _ in range(3):  # the card holds its summary within a few levels
+            if el is None or el.tag == "body" or len(el) > CARD_MAX_CHILDREN:
+                break
+            if el.tag in _CARD_TAGS:
+                if _longer_than(el, 2 * FURNITURE_MAX_CHARS):
+                    break
+                first = next(el.iter("a"), None)
+                title = _text(first) if first is not None and first.get("href", "#")[:1] not in ("#", "") else ""
+                text = _text(el)
+                if (
+                    len(title) >= TEASER_TITLE_MIN_CHARS
+                    and len(text) < FURNITURE_MAX_CHARS
+                    and text.startswith(title)
+                    and next(el.iter("h1"), None) is None  # the article's own header: a section link, its headline
+                ):
+                    cards.append(el)
+                    break
+            el = el.getparent()
+    return cards
+
+
+def _longer_than(el, chars: int) -> bool:
+    """Whether the element's raw text runs past `chars`, read no further than that."""
+    n = 0
+    for t in el.itertext():
+        n += len(t)
+        if n > chars:
+            return True
+    return False
 
 
 def _teaser_title(h) -> bool:
