@@ -39,12 +39,16 @@ _ARTICLE_TYPES = (
 )
 
 
+# A script's JSON wrapped for old XHTML parsers: "//<![CDATA[ … //]]>", "<!-- … -->".
+_CDATA = re.compile(r"^\s*(?://\s*)?(?:<!\[CDATA\[|<!--)|(?://\s*)?(?:\]\]>|-->)\s*$")
+
+
 def _jsonld_objects(tree):
     for script in tree.iter("script"):
         if (script.get("type") or "").lower() != "application/ld+json" or not script.text:
             continue
         try:
-            data = json.loads(script.text)
+            data = json.loads(_CDATA.sub("", script.text))
         except (ValueError, RecursionError):  # a hostile page nests its JSON-LD past the parser's depth
             continue
         stack = [data]
@@ -178,13 +182,18 @@ def page_metadata(tree, url: str | None, ld: dict, sites: frozenset[str]) -> Doc
 
 
 # Where pages state the time of publication, most trusted first.
-_STATED_TIMES = (
-    "//meta[@property='article:published_time']/@content",
+# Where a page states when it was published: its own markup for it (trusted over htmldate's day, as
+# those are what the page means by "published"), then times that only agree with htmldate's day.
+_DECLARED_TIMES = (
+    "//meta[@property='article:published_time' or @property='article:published:time']/@content",
     "//meta[@itemprop='datePublished']/@content",
     "//*[@itemprop='datePublished']/@datetime",
+)
+_SEEN_TIMES = (
     "//meta[@name='pubdate' or @name='publishdate' or @name='parsely-pub-date' or @name='sailthru.date']/@content",
     "//article//time/@datetime",
 )
+EPOCH_PLACEHOLDER = 1990  # a CMS's empty date ("1970-01-01T00:00:00Z") is no date of publication
 _TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
 
 
@@ -199,10 +208,14 @@ def _timestamp(value: object) -> datetime | None:
 
 def published_at(tree, ld: dict, day: str | None) -> str | None:
     """The time of publication as the page states it (ISO 8601, with its UTC offset when it gives
-    one) when it falls on `day`, the date htmldate chose (the better judge of which of a page's
-    dates is the publication's); else that day alone."""
-    stated = itertools.chain([ld.get("date")], (v for xpath in _STATED_TIMES for v in tree.xpath(xpath)[:3]))
-    for value in stated:  # (lazily: most pages state it in their JSON-LD)
+    one): from its JSON-LD or its published-time markup; else a time elsewhere on the page that falls
+    on `day`, the date htmldate chose; else that day alone."""
+    declared = itertools.chain([ld.get("date")], (v for xpath in _DECLARED_TIMES for v in tree.xpath(xpath)[:1]))
+    for value in declared:  # (lazily: most pages state it in their JSON-LD)
+        when = _timestamp(value)
+        if when is not None and (when.year > EPOCH_PLACEHOLDER or day and when.date().isoformat() == day[:10]):
+            return when.isoformat(timespec="seconds")
+    for value in (v for xpath in _SEEN_TIMES for v in tree.xpath(xpath)[:3]):
         when = _timestamp(value)
         if when is not None and (day is None or when.date().isoformat() == day[:10]):
             return when.isoformat(timespec="seconds")
