@@ -81,6 +81,22 @@ def each_feed(db: sqlite_utils.Database) -> Iterator[Feed]:
     return (Feed(*row) for row in rows)
 
 
+# What `feeds list` shows of a feed, in this order.
+HEALTH_FIELDS = (
+    "url", "name", "title", "disabled", "consecutive_errors", "articles",
+    "last_success_at", "next_poll_at", "last_error", "last_error_at",
+)  # fmt: skip
+
+
+def each_feed_health(db: sqlite_utils.Database) -> Iterator[tuple]:
+    """For each feed followed, HEALTH_FIELDS as a plain tuple: at 100,000 feeds, reading only these
+    and making no Feed of them halves `feeds list`'s time."""
+    have = db.table("feeds").columns_dict
+    where = "where f.removed_at is null " if "removed_at" in have else ""
+    columns = _feed_columns(have, count_articles=True, only=HEALTH_FIELDS)
+    return iter(db.execute(f"select {columns} from feeds f {where}order by f.id"))
+
+
 def feeds_to_poll(db: sqlite_utils.Database, urls: Iterable[str] = (), due_only: bool = False) -> list[Feed]:
     urls = list(urls)
     sql = (
@@ -96,12 +112,13 @@ def feeds_to_poll(db: sqlite_utils.Database, urls: Iterable[str] = (), due_only:
     return [Feed(*row) for row in db.execute(sql + " order by id", params)]
 
 
-def _feed_columns(have: dict, *, count_articles: bool = False) -> str:
-    """The columns of a Feed, in its own order, so that a row is its arguments (dicts made into
-    keyword arguments were most of `feeds list`'s time at 100,000 feeds): a NULL, or a column an
-    older archive lacks, read as the Feed's default."""
+def _feed_columns(have: dict, *, count_articles: bool = False, only: tuple[str, ...] = ()) -> str:
+    """The columns of a Feed, in its own order (or `only` these, in theirs), so that a row is its
+    arguments (dicts made into keyword arguments were most of `feeds list`'s time at 100,000 feeds):
+    a NULL, or a column an older archive lacks, read as the Feed's default."""
     columns = []
-    for f in fields(Feed):
+    by_name = {f.name: f for f in fields(Feed)}
+    for f in (by_name[name] for name in only) if only else by_name.values():
         default = None if f.default is MISSING else f.default
         if f.name == "articles" and count_articles:
             columns.append("(select count(*) from articles a where a.feed_id = f.id)")

@@ -12,7 +12,18 @@ from .articles import (
 )
 from .checkpoints import host_holds, job_state, save_holds, save_job_state
 from .entries import article_for_keys, backlog, backlog_size, new_entries, record_backlog
-from .feeds import GONE, PAUSED, add_feed, each_feed, edit_feed, feeds_to_poll, list_feeds, record_poll, remove_feed
+from .feeds import (
+    GONE,
+    PAUSED,
+    add_feed,
+    each_feed,
+    each_feed_health,
+    edit_feed,
+    feeds_to_poll,
+    list_feeds,
+    record_poll,
+    remove_feed,
+)
 from .reading import Among, QueryError, article, export_articles, raw_page, search
 
 __all__ = [
@@ -33,6 +44,7 @@ __all__ = [
     "learned_boilerplate",
     "list_feeds",
     "each_feed",
+    "each_feed_health",
     "new_entries",
     "raw_page",
     "record_backlog",

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import re
 
-from feedparser.encodings import convert_to_utf8
-
 # The largest real feeds (podcast archives) list a few thousand items; feedparser takes about 0.1 ms
 # and several kB a item, so a feed of 300,000 would hold a pass for half a minute and 500 MB.
 MAX_ITEMS = 10_000
@@ -30,6 +28,8 @@ def as_utf8(data: bytes, headers: dict[str, str] | None = None) -> tuple[bytes, 
     """The document in UTF-8 as feedparser would decode it (BOM, HTTP charset, XML declaration,
     then guesses), and headers that say so. A document no encoding fits is returned as it is:
     feedparser would then read it as UTF-8 too."""
+    from feedparser.encodings import convert_to_utf8  # (feedparser is a twentieth of a second to import)
+
     headers = dict(headers or {})
     scratch: dict = {}
     converted = convert_to_utf8(headers, data, scratch)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import replace
 from pathlib import Path
 
 import click
 
-from core import FEED_FIELDS, feed_identity, printable, url_problem, without_credentials
+from core import FEED_FIELDS, Feed, feed_identity, printable, url_problem, without_credentials
 from db import store
 from flows._cli import Ctx, Fail, _exit_for, _stored_url, cli, say
 from flows.config import ConfigError, feeds_in, read_toml
@@ -109,30 +110,32 @@ STATES = {store.PAUSED: "paused", store.GONE: "gone (410): not polled; feeds edi
 @click.pass_obj
 def feeds_list(obj: Ctx, as_json: bool) -> None:
     """The feeds with their health: last success, last error, errors in a row, articles, next poll."""
-    out: list[str] = []  # written a thousand feeds at a time, never all held
+    db = obj.db(read_only=True)
+    lines = map(_feed_json, store.each_feed(db)) if as_json else map(_health_lines, store.each_feed_health(db))
     empty = True
-    for r in store.each_feed(obj.db(read_only=True)):
+    for batch in iter(lambda: list(itertools.islice(lines, 1000)), []):  # a thousand at a time, never all held
         empty = False
-        url = without_credentials(r.url)
-        if as_json:
-            row = {name: getattr(r, name) for name in FEED_FIELDS}
-            out.append(json.dumps({**row, "url": url}, default=str))
-        else:
-            state = STATES.get(r.disabled, "failing" if r.consecutive_errors else "ok")
-            out.append(
-                f"{url}  [{state}] {r.articles} articles\n"
-                f"    name: {r.name or r.title or '-'}   last success: {r.last_success_at or 'never'}"
-                f"   next poll: {r.next_poll_at or 'now'}"
-            )
-            if r.last_error:
-                out[-1] += f"\n    last error ({r.consecutive_errors} in a row, {r.last_error_at}): {r.last_error}"
-        if len(out) == 1000:
-            say("\n".join(out))
-            out.clear()
-    if out:
-        say("\n".join(out))
+        say("\n".join(batch))
     if empty and not as_json:
         click.echo("no feeds yet: paperboy feeds add URL")
+
+
+def _feed_json(feed: Feed) -> str:
+    row = {name: getattr(feed, name) for name in FEED_FIELDS}
+    return json.dumps({**row, "url": without_credentials(feed.url)}, default=str)
+
+
+def _health_lines(row: tuple) -> str:
+    """A feed's lines in `feeds list`, from its store.HEALTH_FIELDS."""
+    url, name, title, disabled, errors, articles, last_success, next_poll, last_error, last_error_at = row
+    state = STATES.get(disabled, "failing" if errors else "ok")
+    text = (
+        f"{without_credentials(url)}  [{state}] {articles} articles\n"
+        f"    name: {name or title or '-'}   last success: {last_success or 'never'}   next poll: {next_poll or 'now'}"
+    )
+    if last_error:
+        text += f"\n    last error ({errors} in a row, {last_error_at}): {last_error}"
+    return text
 
 
 @feeds.command("import")
