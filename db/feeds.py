@@ -147,7 +147,7 @@ def record_poll(
             update["disabled"] = GONE
         with write(db):
             db.execute("update feeds set consecutive_errors = consecutive_errors + 1 where id = ?", [feed_id])
-            db.table("feeds").update(feed_id, update)
+            _update(db, feed_id, update)
         return
     update.update(last_success_at=now, consecutive_errors=0, ttl_hint=poll.ttl_hint, moved_to=poll.moved_to)
     if poll.status == "fetched":
@@ -164,4 +164,11 @@ def record_poll(
             update["url"] = poll.moved_to
             update["moved_to"] = None
     with write(db):
-        db.table("feeds").update(feed_id, update)
+        _update(db, feed_id, update)
+
+
+def _update(db: sqlite_utils.Database, feed_id: int, changes: dict) -> None:
+    """One UPDATE of the feed's row (sqlite-utils' Table.update reads the row and the table's
+    columns first: most of a 304 poll's 0.33 ms of recording)."""
+    assigns = ", ".join(f"{column} = ?" for column in changes)  # (the names are this module's own)
+    db.execute(f"update feeds set {assigns} where id = ?", [*changes.values(), feed_id])
