@@ -51,7 +51,7 @@ def run_backfill(db_path: str, request: BackfillRequest, config_path: str | None
 def run_ingest(db_path: str, feeds: list[str], due: bool, config_path: str | None) -> dict:
     db = connect(db_path)
     try:
-        if store.feeds_to_poll(db, feeds, due_only=due):  # else nothing will be extracted
+        if store.any_to_poll(db, feeds, due_only=due):  # else nothing will be extracted
             start_forkserver()  # the extractors load while Prefect's server starts
     finally:
         db.conn.close()
