@@ -200,6 +200,7 @@ class Tree:
 
     def __init__(self, pid: int) -> None:
         self.pid, self.cpu, self.own_pss, self.server_rss, self._stop = pid, {}, 0, 0, False
+        self.extraction: set[int] = set()
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.thread.start()
 
@@ -225,6 +226,8 @@ class Tree:
                     continue
                 server = b"uvicorn" in cmd or b"prefect.server" in cmd or b"server start" in cmd
                 self.cpu[p] = (server, (int(stat[11]) + int(stat[12])) / tick)
+                if b"forkserver" in cmd:  # the extraction pool: its forkserver and the workers forked from it
+                    self.extraction.add(p)
                 if server:
                     server_rss += rss
                 else:
@@ -234,6 +237,10 @@ class Tree:
                 self.own_pss = max(self.own_pss, sum(map(_pss, ours)))
                 last_pss = time.monotonic()
             time.sleep(0.25)
+
+    def extraction_cpu(self) -> float:
+        """CPU seconds of the extraction pool's processes (part of paperboy's)."""
+        return sum(c for p, (_, c) in self.cpu.items() if p in self.extraction)
 
     def stop(self) -> tuple[float, float]:
         """(paperboy's CPU seconds, the API server's)."""
@@ -288,6 +295,7 @@ def feeds_part(n: int, shared: Path, tmp: Path, home: str, latency: float, jitte
             "wall_s": wall, "flow_s": summary["seconds"], "polled": polled, "failed": f["failed"],
             "not_modified": f["not_modified"], "new_articles": summary["articles"]["new"],
             "feeds_per_s": polled / summary["seconds"], "cpu_ms_per_poll": 1000 * own_cpu / max(polled, 1),
+            "extraction_cpu_ms_per_poll": 1000 * tree.extraction_cpu() / max(polled, 1),
             "server_cpu_ms_per_poll": 1000 * server_cpu / max(polled, 1), "own_pss_mb": tree.own_pss / 2**20,
             "server_rss_mb": tree.server_rss / 2**20, "requests": server.change(0, seed=0) - before,
         }  # fmt: skip
@@ -516,6 +524,7 @@ def main() -> int:
                 say(f"  {tick}: {t['polled']:,} polled ({t['not_modified']:,} 304, {t['failed']} failed), "
                     f"{t['new_articles']} new articles; {t['flow_s']:.1f} s in the flow ({t['wall_s']:.1f} s wall); "
                     f"{t['feeds_per_s']:.0f} feeds/s; CPU {t['cpu_ms_per_poll']:.2f} ms/poll "
+                    f"(extraction's {t['extraction_cpu_ms_per_poll']:.2f} of it) "
                     f"(+ Prefect's server {t['server_cpu_ms_per_poll']:.2f}); PSS {t['own_pss_mb']:.0f} MB "
                     f"(Prefect's server RSS {t['server_rss_mb']:.0f} MB)")  # fmt: skip
             say(f"  import {r['import_s']:.1f} s; due selection {r['due_select_s'] * 1000:.0f} ms ({r['due']:,} due); "
