@@ -181,7 +181,6 @@ def page_metadata(tree, url: str | None, ld: dict, sites: frozenset[str]) -> Doc
     return md
 
 
-# Where pages state the time of publication, most trusted first.
 # Where a page states when it was published: its own markup for it (trusted over htmldate's day, as
 # those are what the page means by "published"), then times that only agree with htmldate's day.
 _DECLARED_TIMES = (
