@@ -281,11 +281,18 @@ def _teaser_cards(tree) -> list:
                     and len(text) < FURNITURE_MAX_CHARS
                     and text.startswith(title)
                     and next(el.iter("h1"), None) is None  # the article's own header: a section link, its headline
+                    and _standalone(first, title)
                 ):
                     cards.append(el)
                     break
             el = el.getparent()
     return cards
+
+
+def _standalone(link, title: str) -> bool:
+    """A title link: one that is not the start of a sentence ("<p><a>Jane Smith</a> said …</p>")."""
+    parent = link.getparent()
+    return parent is None or parent.tag not in ("p", "li", "blockquote") or _text(parent) == title
 
 
 def _longer_than(el, chars: int) -> bool:
