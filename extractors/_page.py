@@ -306,11 +306,17 @@ def _longer_than(el, chars: int) -> bool:
 
 
 def _teaser_title(h) -> bool:
-    """A heading that is all link, or inside a link: the title of another story's teaser."""
-    links = _link_texts(h)
-    if links and sum(map(len, links)) >= LINK_LIST_DENSITY * len(_text(h)):
+    """A heading that is all link, or inside a link, to another page: the title of another story's
+    teaser. (Not a link within the page: a heading that jumps to its section is the article's.)"""
+    links = [_text(a) for a in h.iter("a") if _elsewhere(a)]
+    if any(links) and sum(map(len, links)) >= LINK_LIST_DENSITY * len(_text(h)):
         return True
-    return any(a.tag == "a" for a in h.iterancestors())
+    return any(a.tag == "a" and _elsewhere(a) for a in h.iterancestors())
+
+
+def _elsewhere(a) -> bool:
+    """A link to another page, not to a place on this one."""
+    return (a.get("href") or "#")[:1] != "#"
 
 
 _SEPARATORS_ONLY = re.compile(r"^[\s|,/·•–—-]*$")
