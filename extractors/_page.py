@@ -243,10 +243,10 @@ def drop_link_lists(tree) -> None:
         links = _link_texts(p)
         if links and len(text := _text(p)) <= 200 and _labelled_link(text, links):
             doomed.append(p)
-    for h in tree.iter("h2", "h3", "h4", "h5", "h6"):
-        if _teaser_title(h):
-            doomed.append(h)
-    doomed.extend(_teaser_cards(tree))
+    cards = _teaser_cards(tree)
+    if cards is not None:  # (None: a list article, whose items look like teasers and are its text)
+        doomed.extend(h for h in tree.iter("h2", "h3", "h4", "h5", "h6") if _teaser_title(h))
+        doomed.extend(cards)
     for el in doomed:
         parent = el.getparent()
         if parent is not None:
@@ -258,10 +258,11 @@ CARD_MAX_CHILDREN = 8  # a teaser holds a title, a summary, an image, a date; a 
 _CARD_TAGS = frozenset({"div", "section", "article", "li", "aside"})
 
 
-def _teaser_cards(tree) -> list:
+def _teaser_cards(tree) -> list | None:
     """Teasers of other stories: a small container that opens with a link (the other story's title)
     and holds a paragraph of its own without links (its summary). Its title may go as a linked
-    heading, but the summary would stay as a paragraph of the story."""
+    heading, but the summary would stay as a paragraph of the story. None when such containers hold
+    most of the page's paragraph text: then they are the article's items (a list article)."""
     cards = []
     for p in tree.iter("p"):
         if next(p.iter("a"), None) is not None:
@@ -277,16 +278,18 @@ def _teaser_cards(tree) -> list:
                 title = _text(first) if first is not None and first.get("href", "#")[:1] not in ("#", "") else ""
                 text = _text(el)
                 if (
-                    len(title) >= TEASER_TITLE_MIN_CHARS
+                    title
                     and len(text) < FURNITURE_MAX_CHARS
                     and text.startswith(title)
                     and next(el.iter("h1"), None) is None  # the article's own header: a section link, its headline
                     and _standalone(first, title)
                 ):
-                    cards.append(el)
+                    cards.append((el, len(title) >= TEASER_TITLE_MIN_CHARS, len(text)))
                     break
             el = el.getparent()
-    return cards
+    if cards and sum(n for _, _, n in cards) * 2 > sum(len(_text(p)) for p in tree.iter("p")):
+        return None
+    return [el for el, titled, _ in cards if titled]
 
 
 def _standalone(link, title: str) -> bool:
