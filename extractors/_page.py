@@ -230,7 +230,8 @@ def _link_line(el) -> bool:
 
 def drop_link_lists(tree) -> None:
     """Remove lists whose every item is a link (or a short label and a link): breadcrumbs, tags,
-    "more on this" blocks; and lone paragraphs that are a label and a link to another story."""
+    "more on this" blocks; lone paragraphs that are a label and a link to another story; and other
+    stories' teasers: their linked titles, and their cards (title and summary)."""
     doomed = []
     for lst in tree.iter("ul", "ol"):
         items = [li for li in lst if li.tag == "li"]
@@ -275,7 +276,7 @@ def _teaser_cards(tree) -> list | None:
                 if _longer_than(el, 2 * FURNITURE_MAX_CHARS):
                     break
                 first = next(el.iter("a"), None)
-                title = _text(first) if first is not None and first.get("href", "#")[:1] not in ("#", "") else ""
+                title = _text(first) if first is not None and _elsewhere(first) else ""
                 text = _text(el)
                 if (
                     title
