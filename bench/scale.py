@@ -13,7 +13,7 @@ drawn from LATENCY ± JITTER, with ETag and 304, and article pages of distinct t
     article is fetched, extracted and stored; the rest answer 304;
   each tick: wall time, feeds polled per second, CPU ms per poll of paperboy's own processes and,
   apart, of Prefect's API server, peak PSS of paperboy's processes (the server apart);
-  - choosing the due feeds (`store.feeds_to_poll(due_only=True)`) and `paperboy feeds list`.
+  - choosing the due feeds (`store.ids_to_poll(due_only=True)`, as a pass does) and `paperboy feeds list`.
 
 Part 2, the archive. One archive grown through `store.save_outcomes` (the pipeline's own write:
 rows, full-text and CJK index, dedup keys, entries) in batches of 1,000 to each size; at each size:
@@ -304,7 +304,7 @@ def feeds_part(n: int, shared: Path, tmp: Path, home: str, latency: float, jitte
     conn = connect(db)
     conn.execute("update feeds set next_poll_at = null where id % 20 = 0")  # 5 % due
     t0 = time.perf_counter()
-    due = store.feeds_to_poll(conn, due_only=True)
+    due = store.ids_to_poll(conn, due_only=True)
     out["due_select_s"], out["due"] = time.perf_counter() - t0, len(due)
     t, tree, _ = paperboy(db, "feeds", "list", home=home)
     out["feeds_list_s"], out["feeds_list_pss_mb"] = t, tree.own_pss / 2**20

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import MISSING, fields
 
@@ -75,10 +76,7 @@ def list_feeds(db: sqlite_utils.Database) -> list[Feed]:
 
 def each_feed(db: sqlite_utils.Database) -> Iterator[Feed]:
     """list_feeds one at a time, as the db gives them: 100,000 feeds are never all held."""
-    have = db.table("feeds").columns_dict  # a read-only db of an older paperboy lacks some columns
-    where = "where f.removed_at is null " if "removed_at" in have else ""
-    rows = db.execute(f"select {_feed_columns(have, count_articles=True)} from feeds f {where}order by f.id")
-    return (Feed(*row) for row in rows)
+    return (Feed(*row) for row in _followed(db))
 
 
 # What `feeds list` shows of a feed, in this order.
@@ -91,20 +89,19 @@ HEALTH_FIELDS = (
 def each_feed_health(db: sqlite_utils.Database) -> Iterator[tuple]:
     """For each feed followed, HEALTH_FIELDS as a plain tuple: at 100,000 feeds, reading only these
     and making no Feed of them halves `feeds list`'s time."""
-    have = db.table("feeds").columns_dict
+    return iter(_followed(db, HEALTH_FIELDS))
+
+
+def _followed(db: sqlite_utils.Database, only: tuple[str, ...] = ()) -> sqlite3.Cursor:
+    """The feeds followed, by id, with their article counts: a Feed's columns, or `only` these."""
+    have = db.table("feeds").columns_dict  # a read-only db of an older paperboy lacks some columns
     where = "where f.removed_at is null " if "removed_at" in have else ""
-    columns = _feed_columns(have, count_articles=True, only=HEALTH_FIELDS)
-    return iter(db.execute(f"select {columns} from feeds f {where}order by f.id"))
-
-
-def feeds_to_poll(db: sqlite_utils.Database, urls: Iterable[str] = (), due_only: bool = False) -> list[Feed]:
-    where, params = _to_poll(urls, due_only)
-    return [Feed(*row) for row in db.execute(f"select {_feed_columns(db.table('feeds').columns_dict)} {where}", params)]
+    return db.execute(f"select {_feed_columns(have, count_articles=True, only=only)} from feeds f {where}order by f.id")
 
 
 def ids_to_poll(db: sqlite_utils.Database, urls: Iterable[str] = (), due_only: bool = False) -> list[tuple[int, str]]:
-    """(id, url) of each of feeds_to_poll: at 100,000 feeds 18 MB, where their Feeds take 46 MB;
-    `feeds_by_id` reads a batch's Feeds as the batch's turn comes."""
+    """(id, url) of each feed a pass polls (all, these `urls`, or the due ones): at 100,000 feeds
+    18 MB, where their Feeds take 46 MB; `feeds_by_id` reads a batch's Feeds as its turn comes."""
     where, params = _to_poll(urls, due_only)
     return db.execute(f"select f.id, f.url {where}", params).fetchall()
 
