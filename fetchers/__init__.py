@@ -18,8 +18,8 @@ if TYPE_CHECKING:
     from ._hosts import HOSTS
     from ._http import RETRY_AFTER_MAX, RETRY_AFTER_MIN, Fetcher, fetch_all, hold_seconds, retry_after_seconds
 
-# The rest is imported on first use: httpx, httpcore, h2 and feedparser are a quarter of a second of
-# every command's start-up, and `feeds list`, `search` or `export` never fetch.
+# The rest is imported on first use: httpx, h11 and feedparser are a large part of every command's
+# start-up, and `feeds list`, `search` or `export` never fetch.
 _LAZY = {
     "Body": "_body", "JoinedBody": "_body",
     "SourcePage": "_discover", "origin_of": "_discover", "paged_url": "_discover", "parse_sitemap": "_discover",

@@ -6,12 +6,11 @@ DNS answer that changes between check and use (rebinding) cannot reach a private
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import socket
+import ssl
 from collections.abc import Iterable
-
-import anyio
-import httpcore
 
 # Python's ipaddress calls some of these global; they reach loopback or private hosts all the same.
 _BLOCKED_V6 = tuple(
@@ -46,11 +45,11 @@ def address_is_public(ip: str) -> bool:
     return True
 
 
-class GuardedBackend(httpcore.AsyncNetworkBackend):
-    """Resolves the name itself, refuses non-public addresses, connects to the checked address."""
+class Guard:
+    """Connects only to public addresses (unless allowed): resolves the name itself, refuses a
+    non-public address, and connects to the address it checked."""
 
     def __init__(self, allow_private: bool, allowed_hosts: Iterable[str]) -> None:
-        self._inner = httpcore.AnyIOBackend()
         self._allow_private = allow_private
         self._allowed = frozenset(h.lower() for h in allowed_hosts)
 
@@ -58,32 +57,34 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         host = host.lower().strip("[]")
         return self._allow_private or host in self._allowed or f"{host}:{port}" in self._allowed
 
-    async def connect_tcp(self, host, port, timeout=None, local_address=None, socket_options=None):
+    async def connect(
+        self, host: str, port: int, tls: ssl.SSLContext | None
+    ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        """A connection to `host` (TLS with `tls` when given); BlockedAddress, or an OSError saying
+        what failed (ssl.SSLError for the handshake)."""
+        name = host.strip("[]")
+
+        async def open_to(address: str):
+            if tls is None:
+                return await asyncio.open_connection(address, port)
+            return await asyncio.open_connection(address, port, ssl=tls, server_hostname=name)
+
         if self._host_allowed(host, port):
-            return await self._inner.connect_tcp(host, port, timeout, local_address, socket_options)
+            return await open_to(name)
         try:
-            with anyio.fail_after(timeout):
-                infos = await anyio.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+            infos = await asyncio.get_running_loop().getaddrinfo(name, port, type=socket.SOCK_STREAM)
         except OSError as exc:
-            raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
-        except TimeoutError as exc:
-            raise httpcore.ConnectTimeout(f"resolving {host} timed out") from exc
-        addresses = [info[4][0] for info in infos]
+            raise OSError(f"cannot resolve {name}: {exc}") from exc
+        addresses = list(dict.fromkeys(str(info[4][0]) for info in infos))
         for ip in addresses:
             if not address_is_public(ip):
-                raise BlockedAddress(f"{host} resolves to {ip}, a non-public address")
-        last: Exception | None = None
+                raise BlockedAddress(f"{name} resolves to {ip}, a non-public address")
+        failures = []
         for ip in addresses:
             try:
-                return await self._inner.connect_tcp(ip, port, timeout, local_address, socket_options)
+                return await open_to(ip)
+            except ssl.SSLError:
+                raise  # the host answered: its certificate, not the address, is what failed
             except OSError as exc:  # try the next address
-                last = exc
-            except httpcore.ConnectError as exc:
-                last = exc
-        raise httpcore.ConnectError(str(last or f"cannot connect to {host}"))
-
-    async def connect_unix_socket(self, path, timeout=None, socket_options=None):
-        raise BlockedAddress("unix sockets are not fetched")
-
-    async def sleep(self, seconds: float) -> None:
-        await self._inner.sleep(seconds)
+                failures.append(f"{ip}: {exc.strerror or exc}")
+        raise OSError(f"cannot connect to {name}:{port} ({'; '.join(failures) or 'no address'})")

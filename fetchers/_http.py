@@ -26,7 +26,7 @@ from protego import Protego
 from core import ascii_int, site_of, url_problem
 
 from ._body import Body, BodyFactory, JoinedBody, TooLarge, _Decoder
-from ._guard import BlockedAddress, GuardedBackend
+from ._guard import BlockedAddress, Guard
 from ._hosts import HOSTS
 from ._models import FetchResult, FetchSettings
 from ._transport import GuardedTransport
@@ -92,8 +92,8 @@ class Fetcher:
     def __init__(self, settings: FetchSettings) -> None:
         self.settings = settings
         # The guard sits where connections are made: redirects and every DNS answer pass through it.
-        guard = GuardedBackend(settings.allow_private_networks, settings.allowed_hosts)
-        transport = GuardedTransport(guard, _tls(), settings.max_connections)
+        guard = Guard(settings.allow_private_networks, settings.allowed_hosts)
+        transport = GuardedTransport(guard, _tls())
         self.client = httpx.AsyncClient(
             transport=transport,
             follow_redirects=False,

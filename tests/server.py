@@ -24,6 +24,7 @@ class Hit:
     headers: dict[str, str]
     status: int
     at: float = 0.0  # time.monotonic() when the request arrived
+    peer: int = 0  # the client's port: requests with the same one came over one connection
 
 
 class TestServer:
@@ -58,7 +59,7 @@ class TestServer:
                         if headers.get("if-none-match") == etag:
                             status, body = 304, b""
                 with server._lock:
-                    server.hits.append(Hit(self.path, headers, status, time.monotonic()))
+                    server.hits.append(Hit(self.path, headers, status, time.monotonic(), self.client_address[1]))
                     self._counted = server.generation
                     server.active += 1
                     server.max_active = max(server.max_active, server.active)

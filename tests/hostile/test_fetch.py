@@ -244,6 +244,57 @@ def test_the_user_agent_names_paperboy(server, settings):
     assert server.requests_to("/ua")[0].headers["user-agent"].startswith("paperboy/")
 
 
+def _one_after_another(urls: list[str], settings: FetchSettings) -> list:
+    """The pages fetched in turn by one client, as a task fetches a host's pages."""
+    import asyncio
+
+    from fetchers import Fetcher
+
+    async def run() -> list:
+        async with Fetcher(settings) as fetcher:
+            return [await fetcher.get(url) for url in urls]
+
+    return asyncio.run(run())
+
+
+def test_a_hosts_pages_come_over_one_kept_connection(server, settings):
+    urls = [server.add(f"/kept{i}", f"<p>page {i}</p>") for i in range(3)]
+    results = _one_after_another([*urls, urls[0]], settings)  # the last one answered 304-free, in full
+    assert [r.content for r in results] == [b"<p>page 0</p>", b"<p>page 1</p>", b"<p>page 2</p>", b"<p>page 0</p>"]
+    assert len({hit.peer for hit in server.hits}) == 1
+
+
+def test_a_kept_connection_the_server_dropped_is_not_an_error():
+    """A server may close a kept connection as the next request is sent (its idle timeout): the
+    request never reached it, so it goes again on a new connection, with no retry spent."""
+    import socket
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    connections = []
+
+    def serve() -> None:
+        while True:
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            connections.append(conn)
+            with conn:
+                conn.recv(65536)  # the first request: answered, the connection kept open
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 9\r\n\r\n<p>ok</p>")
+                conn.recv(65536)  # the next one: closed without an answer
+
+    threading.Thread(target=serve, daemon=True).start()
+    port = listener.getsockname()[1]
+    settings = FetchSettings(allowed_hosts=frozenset({f"127.0.0.1:{port}"}), deadline=5.0, retries=0)
+    try:
+        results = _one_after_another([f"http://127.0.0.1:{port}/a", f"http://127.0.0.1:{port}/b"], settings)
+    finally:
+        listener.close()
+    assert [(r.error, r.content) for r in results] == [(None, b"<p>ok</p>"), (None, b"<p>ok</p>")]
+    assert len(connections) == 2
+
+
 def _slow_pages(server, count: int, seconds: float) -> list[str]:
     """`count` pages at /slow<i> that each take `seconds` to answer."""
     from tests.server import Route
@@ -436,46 +487,84 @@ def _self_signed(tmp_path):
     return cert_file, key_file
 
 
+class _TLSServer:
+    """A real HTTPS server on 127.0.0.1 with a self-signed certificate: its handshakes and the paths it served."""
+
+    def __init__(self, tmp_path) -> None:
+        import ssl
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.cert_file, key_file = _self_signed(tmp_path)
+        self.handshakes: list = []
+        self.served: list[str] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args) -> None:
+                pass
+
+            def do_GET(self) -> None:  # noqa: N802
+                outer.served.append(self.path)
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html")
+                self.send_header("Content-Length", "2")
+                self.end_headers()
+                self.wfile.write(b"ok")
+
+        class Server(ThreadingHTTPServer):
+            def get_request(self):
+                sock, addr = super().get_request()
+                outer.handshakes.append(addr)
+                return context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False), addr
+
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(self.cert_file, key_file)
+        self.httpd = Server(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
 def test_a_certificate_error_is_an_error_and_never_retried_without_verification(tmp_path):
-    import ssl
-    import threading
-    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
-    cert_file, key_file = _self_signed(tmp_path)
-    handshakes, served = [], []
-
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args) -> None:
-            pass
-
-        def do_GET(self) -> None:  # noqa: N802
-            served.append(self.path)
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html")
-            self.send_header("Content-Length", "2")
-            self.end_headers()
-            self.wfile.write(b"ok")
-
-    class TLSServer(ThreadingHTTPServer):
-        def get_request(self):
-            sock, addr = super().get_request()
-            handshakes.append(addr)
-            return context.wrap_socket(sock, server_side=True, do_handshake_on_connect=False), addr
-
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert_file, key_file)
-    httpd = TLSServer(("127.0.0.1", 0), Handler)
-    httpd.daemon_threads = True
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    server = _TLSServer(tmp_path)
     try:
-        port = httpd.server_address[1]
+        port = server.port
         settings = FetchSettings(allowed_hosts=frozenset({f"127.0.0.1:{port}"}), retries=2)
         [poll] = poll_many([FeedState(f"https://127.0.0.1:{port}/feed.xml")], settings)
         assert poll.status == "failed"
         assert poll.error.startswith("TLS error") and "CERTIFICATE_VERIFY_FAILED" in poll.error
-        assert len(handshakes) == 1 and served == []  # one attempt despite retries=2, and nothing was served
+        assert len(server.handshakes) == 1 and server.served == []  # one attempt despite retries=2, and nothing served
         [page] = fetch_many([f"https://127.0.0.1:{port}/page.html"], settings)  # robots.txt fails the same way
-        assert "CERTIFICATE_VERIFY_FAILED" in page.error and served == []
+        assert "CERTIFICATE_VERIFY_FAILED" in page.error and server.served == []
     finally:
-        httpd.shutdown()
-        httpd.server_close()
+        server.close()
+
+
+FETCH_OVER_TLS = """
+import sys
+from fetchers import FetchSettings
+from flows.fetching import fetch_many
+settings = FetchSettings(allowed_hosts=frozenset({sys.argv[2]}), retries=0)
+result = fetch_many([sys.argv[1]], settings)[0]
+print(result.error, result.content)
+"""
+
+
+def test_a_page_over_tls_is_fetched_when_its_certificate_is_trusted(tmp_path):
+    """SSL_CERT_FILE names the CAs to trust (a company's own, say), as for any OpenSSL client."""
+    import os
+
+    server = _TLSServer(tmp_path)
+    try:
+        url, host = f"https://127.0.0.1:{server.port}/page.html", f"127.0.0.1:{server.port}"
+        env = {**os.environ, "SSL_CERT_FILE": str(server.cert_file)}
+        out = subprocess.run([sys.executable, "-c", FETCH_OVER_TLS, url, host], cwd=ROOT, env=env,
+                             capture_output=True, text=True, timeout=60)  # fmt: skip
+        assert out.stdout.split() == ["None", "b'ok'"], out.stderr
+        assert server.served == ["/robots.txt", "/page.html"]
+    finally:
+        server.close()
