@@ -98,7 +98,8 @@ class Fetcher:
             transport=transport,
             follow_redirects=False,
             trust_env=False,  # HTTP_PROXY must not route around the guard
-            timeout=httpx.Timeout(settings.deadline, connect=settings.connect_timeout),
+            # No timeout of each read: the deadline bounds the whole exchange (_request).
+            timeout=httpx.Timeout(None, connect=settings.connect_timeout),
             headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate, br"},
         )
         self._overall = asyncio.Semaphore(settings.max_connections)

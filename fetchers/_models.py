@@ -16,7 +16,7 @@ class FetchSettings:
     max_bytes: int = 10 * 1024 * 1024  # body cap, after decompression
     max_redirects: int = 5
     per_host: int = 2  # concurrent requests to one host
-    max_connections: int = 32  # concurrent requests overall
+    max_connections: int = 128  # concurrent requests of one client (a task's batch)
     min_interval: float = 0.0  # seconds between two request starts on one host
     retries: int = 1  # extra tries on a transient error (timeout, connection error, 5xx)
     retry_backoff: float = 0.5  # seconds before the first retry; doubles each time

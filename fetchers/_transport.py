@@ -47,8 +47,11 @@ class _Connection:
             event = self.h11.next_event()
             if event is not h11.NEED_DATA:
                 return event
-            async with asyncio.timeout(timeout):
+            if timeout is None:
                 data = await self.reader.read(READ_SIZE)
+            else:
+                async with asyncio.timeout(timeout):
+                    data = await self.reader.read(READ_SIZE)
             if not data and self.h11.their_state is h11.SEND_RESPONSE:
                 raise _Stale("the server closed the connection without sending a response")
             self.h11.receive_data(data)

@@ -31,10 +31,11 @@ from flows.progress import Progress, Summary, markdown, tick_line
 from flows.stages import Batches, process_pages, release
 
 # Tasks keep no results in memory (cache_result_in_memory=False; flows/stages.py says why).
-FEEDS_PER_TASK = 50  # feeds polled concurrently inside one task
-# Tasks polling at once, each a thread: 400 feeds in flight cover 150 ms of latency at several
-# hundred polls a second. Submitted all at once, 100,000 feeds started 2,000 threads (1 GB).
-POLL_TASKS = 8
+FEEDS_PER_TASK = 200  # feeds polled concurrently inside one task (max_connections at a time)
+# Tasks polling at once, each a thread with its own event loop. Two: more threads only contend for
+# the GIL, and every poll cost more CPU (docs/performance.md). Submitted all at once, 100,000 feeds
+# started 2,000 threads (1 GB).
+POLL_TASKS = 2
 
 
 @task(name="poll-feeds", cache_policy=NO_CACHE, cache_result_in_memory=False)
