@@ -11,6 +11,7 @@ drawn from LATENCY ± JITTER, with ETag and 304, and article pages of distinct t
   - tick 1: `paperboy run`, every feed due and new to paperboy (each answers 200, no items yet);
   - tick 2: every feed due again after CHANGED of them gained an item: those answer 200 and their
     article is fetched, extracted and stored; the rest answer 304;
+  - tick 3: every feed due again, none changed: every poll a 304 (what a 304 alone costs);
   each tick: wall time, feeds polled per second, CPU ms per poll of paperboy's own processes and,
   apart, of Prefect's API server, peak PSS of paperboy's processes (the server apart);
   - choosing the due feeds (`store.ids_to_poll(due_only=True)`, as a pass does) and `paperboy feeds list`.
@@ -281,7 +282,7 @@ def feeds_part(n: int, shared: Path, tmp: Path, home: str, latency: float, jitte
     out: dict = {"feeds": n}
     t, _, _ = paperboy(db, "--config", str(config), "feeds", "import", str(opml), home=home)
     out["import_s"] = t
-    for tick, share in ((1, 0.0), (2, CHANGED)):
+    for tick, share in ((1, 0.0), (2, CHANGED), (3, 0.0)):
         if share:
             server.change(share, seed=tick)
         sqlite3.connect(db).execute("update feeds set next_poll_at = null").connection.commit()
@@ -519,7 +520,7 @@ def main() -> int:
             say(f"feeds: {n:,} on {hosts:,} hosts, latency {args.latency * 1000:.0f} ± {args.jitter * 1000:.0f} ms")
             r = feeds_part(n, shared, tmp, home, args.latency, args.jitter)
             results["feeds"].append(r)
-            for tick in ("tick1", "tick2"):
+            for tick in ("tick1", "tick2", "tick3"):
                 t = r[tick]
                 say(f"  {tick}: {t['polled']:,} polled ({t['not_modified']:,} 304, {t['failed']} failed), "
                     f"{t['new_articles']} new articles; {t['flow_s']:.1f} s in the flow ({t['wall_s']:.1f} s wall); "
