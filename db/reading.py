@@ -84,7 +84,9 @@ def search(
 # Ranking scores every match: a word in half of 1 M articles took 1 to 5 s (docs/performance.md).
 # Past this budget a search gives the newest matches instead. FTS5 does a phrase's matching in C,
 # where the budget cannot interrupt it (a common phrase ran 312 ms over a 100 ms budget), so a query
-# whose matches among the newest articles foretell more than RANK_AT_MOST in all is not ranked.
+# whose matches among the newest articles foretell more than RANK_AT_MOST in all is not ranked; nor
+# is a phrase or a query of several words whose every word does (FTS5 reads each word's matches to
+# find theirs: "said on" has few matches, and took 538 ms).
 RANK_BUDGET = 0.1  # seconds
 RANK_CHECK_EVERY = 20_000  # SQLite instructions between two looks at the clock
 RANK_AT_MOST = 40_000  # matches (foretold); about what ranking got through in RANK_BUDGET at 5 M articles
@@ -107,7 +109,14 @@ def _best(
 
     span = NEWEST_WINDOW
     newest = newest_in(span)
-    if len(newest) * max(1.0, top / span) <= RANK_AT_MOST:
+    scale = max(1.0, top / span)
+
+    def few(word: str) -> bool:
+        sql = f"select count(*) from {fts} where {fts} match ? and rowid > ?"
+        return db.execute(sql, [f'"{word}"', top - span]).fetchone()[0] * scale <= RANK_AT_MOST
+
+    words = _words(params[0]) if fts == "articles_fts" else []
+    if len(newest) * scale <= RANK_AT_MOST and (len(words) < 2 or any(few(w) for w in words)):
         deadline = time.monotonic() + RANK_BUDGET
         db.conn.set_progress_handler(lambda: time.monotonic() > deadline, RANK_CHECK_EVERY)
         try:
@@ -121,6 +130,17 @@ def _best(
         span *= 8
         newest = newest_in(span)
     return sorted(newest, reverse=True)[:limit], False
+
+
+_QUOTED_ONLY = re.compile(r'\s*(?:"[^"]*"\s*)+')
+
+
+def _words(query: str) -> list[str]:
+    """The words of a query made only of quoted words and phrases (what a plain query becomes);
+    none for a query with other syntax."""
+    if not _QUOTED_ONLY.fullmatch(query):
+        return []
+    return [word for quoted in re.findall(r'"([^"]*)"', query) for word in quoted.split()]
 
 
 def _article_filters(among: Among) -> tuple[str, list]:

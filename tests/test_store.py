@@ -129,3 +129,27 @@ def test_a_search_with_more_matches_than_can_be_ranked_in_time_gives_the_newest(
     oldest = min(row[0] for row in db.execute("select id from articles"))
     db.execute("update articles set title = 'Quayside' where id = ?", [oldest])  # now the only match
     assert [r["id"] for r in store.search(db, "quayside", limit=5)] == [oldest]
+
+
+def test_a_phrase_of_common_words_is_not_ranked_however_few_its_matches(tmp_path, monkeypatch):
+    """FTS5 reads every match of each of a phrase's words to find the phrase's: when every word has
+    too many to rank, so has the phrase, and it is not tried."""
+    from db import reading
+
+    db = connect(str(tmp_path / "s.db"))
+    store.add_feed(db, FEED)
+    feed_id = db.execute("select id from feeds").fetchone()[0]
+    entries = [entry(f"k{i}") for i in range(30)]
+    store.new_entries(db, feed_id, FEED, entries, limit=30)
+    lead = {3: "News harbour works.", 7: "Quayside harbour works."}  # each phrase in one article
+
+    def text(i: int) -> str:
+        # "alpha" in 15 articles and "beta" in 20, both in 10 of them
+        return f"Harbour news {i}. {lead.get(i, '')} {'alpha' * (i % 2 == 0)} {'beta' * (i % 3 != 0)}\n\n{TEXT}"
+
+    store.save_outcomes(db, feed_id, [page(e, text(i)) for i, e in enumerate(entries)])
+    monkeypatch.setattr(reading, "RANK_AT_MOST", 10)  # "harbour" and "news" are in all 30
+    assert [r["ranked"] for r in store.search(db, '"news harbour"')] == [False]
+    assert {r["ranked"] for r in store.search(db, "alpha beta")} == {False}
+    assert [r["ranked"] for r in store.search(db, '"quayside harbour"')] == [True]  # "quayside" is rare
+    assert [r["ranked"] for r in store.search(db, "quayside harbour")] == [True]
