@@ -12,6 +12,7 @@ import asyncio
 import ssl
 import time
 from collections.abc import AsyncIterator
+from typing import NoReturn
 
 import h11
 import httpx
@@ -20,8 +21,8 @@ from ._guard import Guard
 
 READ_SIZE = 64 * 1024
 MAX_HEAD = 100 * 1024  # bytes of a response's status line and headers (httpcore's limit)
-# Idle connections kept for reuse, and for how long. One kept for each of a batch's 50 feed hosts
-# made every request look at them all (a fifth of a poll's CPU with httpcore).
+# Idle connections kept for reuse, and for how long: a host's next request (its pages after its
+# robots.txt) takes one, where a batch of feeds, each on another host, would hold a socket apiece.
 KEEP_IDLE = 8
 KEEP_ALIVE_SECONDS = 5.0
 
@@ -104,7 +105,7 @@ class _Body(httpx.AsyncByteStream):
             self._drop()
 
 
-def _reraise(exc: BaseException, request: httpx.Request):
+def _reraise(exc: BaseException, request: httpx.Request) -> NoReturn:
     """Raise httpx's error for what went wrong on the wire; cancellation and the rest as they are."""
     if isinstance(exc, TimeoutError):
         raise httpx.ReadTimeout("timed out reading the response", request=request) from exc
