@@ -99,11 +99,14 @@ def _followed(db: sqlite_utils.Database, only: tuple[str, ...] = ()) -> sqlite3.
     return db.execute(f"select {_feed_columns(have, count_articles=True, only=only)} from feeds f {where}order by f.id")
 
 
-def ids_to_poll(db: sqlite_utils.Database, urls: Iterable[str] = (), due_only: bool = False) -> list[tuple[int, str]]:
-    """(id, url) of each feed a pass polls (all, these `urls`, or the due ones): at 100,000 feeds
-    18 MB, where their Feeds take 46 MB; `feeds_by_id` reads a batch's Feeds as its turn comes."""
+def ids_to_poll(
+    db: sqlite_utils.Database, urls: Iterable[str] = (), due_only: bool = False
+) -> list[tuple[int, str, int]]:
+    """(id, url, failing: 1 when its last poll failed) of each feed a pass polls (all, these `urls`,
+    or the due ones): at 100,000 feeds 18 MB, where their Feeds take 46 MB; `feeds_by_id` reads a
+    batch's Feeds as its turn comes."""
     where, params = _to_poll(urls, due_only)
-    return db.execute(f"select f.id, f.url {where}", params).fetchall()
+    return db.execute(f"select f.id, f.url, coalesce(f.consecutive_errors, 0) > 0 {where}", params).fetchall()
 
 
 def any_to_poll(db: sqlite_utils.Database, urls: Iterable[str] = (), due_only: bool = False) -> bool:

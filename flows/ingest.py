@@ -77,18 +77,21 @@ def ingest_pass(db_path: str, feeds: list[str] | None, due: bool, config_path: s
     started = datetime.now(UTC).isoformat(timespec="seconds")  # the browse view of this pass's articles starts here
     summary = Summary()
     settings = replace(cfg.fetch, holds=store.host_holds(db))  # Retry-After holds outlive a pass
-    to_poll = store.ids_to_poll(db, feeds or (), due_only=due)  # (id, url): a feed's row is read in its turn
+    to_poll = store.ids_to_poll(db, feeds or (), due_only=due)  # (id, url, failing): a row is read in its turn
     total = len(to_poll)
     by_url: dict[str, Feed] = {}  # the rows of the feeds being polled, each until its poll is back
 
-    def submit_polls(chunk: list[tuple[int, str]]):
-        rows = store.feeds_by_id(db, [feed_id for feed_id, _ in chunk])
+    def submit_polls(chunk: list[tuple[int, str, int]]):
+        rows = store.feeds_by_id(db, [feed_id for feed_id, _, _ in chunk])
         by_url.update((r.url, r) for r in rows)
         return poll_feeds.submit([r.state for r in rows], settings)
 
     # 1. Poll the feeds: a conditional GET each, parsed from the bytes, a batch of feeds per task.
     # Hosts take turns: a batch of one host's feeds would poll two at a time (its politeness limit).
-    polls = as_done(submit_polls, chunked(in_turns(to_poll, lambda f: host_of(f[1])), FEEDS_PER_TASK), POLL_TASKS)
+    # Feeds whose last poll failed come last, in batches of their own: a batch waits for its slowest
+    # poll, and a dead host takes its whole connect timeout, twice with the retry.
+    turns = in_turns(to_poll, lambda f: host_of(f[1]), lane=lambda f: f[2])
+    polls = as_done(submit_polls, chunked(turns, FEEDS_PER_TASK), POLL_TASKS)
     del to_poll  # held by the turns, each until it is handed out
     batches = Batches(
         settings, cfg.extract, extraction_for(cfg.workers, cfg.extract_time_limit, cfg.dask_address), cfg.raw_pages

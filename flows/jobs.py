@@ -34,22 +34,22 @@ def chunked(items: Iterable[T], size: int) -> Iterator[list[T]]:
         yield batch
 
 
-def in_turns(items: Iterable[T], key: Callable[[T], str]) -> Iterator[T]:
+def in_turns(items: Iterable[T], key: Callable[[T], str], lane: Callable[[T], int] = lambda _: 0) -> Iterator[T]:
     """`items` with each key taking its turn: the first item of every key, then the second of every
     key, and so on, each key's items in their order; an item is let go once given. A key whose items
     are all taken leaves the round (one host with 50,000 feeds beside 50,000 hosts with one each
-    costs 100,000 steps, not 50,000²)."""
-    groups: dict[str, deque[T]] = {}
+    costs 100,000 steps, not 50,000²). The items of a later `lane` come after all of an earlier one's."""
+    lanes: dict[int, dict[str, deque[T]]] = {}
     for item in items:
-        groups.setdefault(key(item), deque()).append(item)
+        lanes.setdefault(lane(item), {}).setdefault(key(item), deque()).append(item)
     del items  # a list given in would hold every item to the end
-    rounds = deque(groups.values())
-    groups.clear()
-    while rounds:
-        group = rounds.popleft()
-        yield group.popleft()
-        if group:
-            rounds.append(group)
+    for number in sorted(lanes):
+        rounds = deque(lanes.pop(number).values())
+        while rounds:
+            group = rounds.popleft()
+            yield group.popleft()
+            if group:
+                rounds.append(group)
 
 
 def as_done(submit: Callable[[T], Any], batches: Iterable[T], in_flight: int) -> Iterator[Any]:

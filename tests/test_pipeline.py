@@ -162,6 +162,23 @@ def test_a_feed_slow_to_answer_holds_up_its_own_slot_only(server, db_path, monke
     assert released.is_set()  # the five were polled while the first still hung
 
 
+def test_feeds_whose_last_poll_failed_are_polled_after_the_others(server, db_path, monkeypatch):
+    """A batch waits for its slowest poll, and a dead host takes its whole connect timeout: feeds
+    whose last poll failed go last, in batches of their own, and hold up no healthy feed."""
+    monkeypatch.setattr("flows.ingest.FEEDS_PER_TASK", 2)
+    monkeypatch.setattr("flows.ingest.POLL_TASKS", 1)
+    db = connect(db_path)
+    paths = [f"/lane{i}.xml" for i in range(4)]
+    for path in paths:
+        store.add_feed(db, server.add(path, rss([]), "application/rss+xml"))
+    db.execute(
+        "update feeds set consecutive_errors = 3 where url in (?, ?)", [server.url(paths[0]), server.url(paths[2])]
+    )
+    run(db_path)
+    polled = [hit.path for hit in server.hits if hit.path in paths]
+    assert sorted(polled[:2]) == ["/lane1.xml", "/lane3.xml"] and sorted(polled[2:]) == ["/lane0.xml", "/lane2.xml"]
+
+
 def test_hosts_take_turns_in_the_order_feeds_are_polled():
     """A batch of one host's feeds would poll two at a time (the host's limit): each host gives one
     feed to each round, in the order its feeds came."""
@@ -172,6 +189,9 @@ def test_hosts_take_turns_in_the_order_feeds_are_polled():
     many = [f"big/{i}" for i in range(50_000)] + [f"h{i}/1" for i in range(50_000)]
     turned = list(in_turns(many, lambda f: f.split("/")[0]))
     assert sorted(turned) == sorted(many) and turned[:3] == ["big/0", "h0/1", "h1/1"]
+    later = {"a/1", "c/2"}  # a later lane: after every item of the first, in turns of their own
+    lanes = list(in_turns(feeds, lambda f: f.split("/")[0], lane=lambda f: int(f in later)))
+    assert lanes == ["a/2", "b/1", "c/1", "a/3", "a/1", "c/2"]
 
 
 def test_batches_run_a_bounded_number_at_once_and_come_back_as_they_finish():
