@@ -264,35 +264,79 @@ def test_a_hosts_pages_come_over_one_kept_connection(server, settings):
     assert len({hit.peer for hit in server.hits}) == 1
 
 
+class _RawServer:
+    """A server on 127.0.0.1 that answers each connection with `answer(socket)`, bytes as written."""
+
+    def __init__(self, answer) -> None:
+        import socket
+
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.connections = 0
+        threading.Thread(target=self._serve, args=(answer,), daemon=True).start()
+
+    def _serve(self, answer) -> None:
+        while True:
+            try:
+                conn, _ = self.listener.accept()
+            except OSError:
+                return
+            self.connections += 1
+            with conn:
+                answer(conn)
+
+    def fetch(self, paths: list[str]) -> list:
+        settings = FetchSettings(allowed_hosts=frozenset({f"127.0.0.1:{self.port}"}), deadline=5.0, retries=0)
+        try:
+            return _one_after_another([f"http://127.0.0.1:{self.port}{path}" for path in paths], settings)
+        finally:
+            self.listener.close()
+
+
+OK_PAGE = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 9\r\n\r\n<p>ok</p>"
+
+
 def test_a_kept_connection_the_server_dropped_is_not_an_error():
     """A server may close a kept connection as the next request is sent (its idle timeout): the
     request never reached it, so it goes again on a new connection, with no retry spent."""
-    import socket
 
-    listener = socket.create_server(("127.0.0.1", 0))
-    connections = []
+    def answer_once(conn) -> None:
+        conn.recv(65536)  # the first request: answered, the connection kept open
+        conn.sendall(OK_PAGE)
+        conn.recv(65536)  # the next one: closed without an answer
 
-    def serve() -> None:
-        while True:
-            try:
-                conn, _ = listener.accept()
-            except OSError:
-                return
-            connections.append(conn)
-            with conn:
-                conn.recv(65536)  # the first request: answered, the connection kept open
-                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 9\r\n\r\n<p>ok</p>")
-                conn.recv(65536)  # the next one: closed without an answer
-
-    threading.Thread(target=serve, daemon=True).start()
-    port = listener.getsockname()[1]
-    settings = FetchSettings(allowed_hosts=frozenset({f"127.0.0.1:{port}"}), deadline=5.0, retries=0)
-    try:
-        results = _one_after_another([f"http://127.0.0.1:{port}/a", f"http://127.0.0.1:{port}/b"], settings)
-    finally:
-        listener.close()
+    server = _RawServer(answer_once)
+    results = server.fetch(["/a", "/b"])
     assert [(r.error, r.content) for r in results] == [(None, b"<p>ok</p>"), (None, b"<p>ok</p>")]
-    assert len(connections) == 2
+    assert server.connections == 2
+
+
+@pytest.mark.parametrize(
+    "response",
+    [
+        b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nTransfer-Encoding: chunked\r\n\r\n"
+        b"5\r\n<p>ok\r\n4\r\n</p>\r\n0\r\n\r\n",
+        b"HTTP/1.0 200 OK\r\nContent-Type: text/html\r\n\r\n<p>ok</p>",  # the body ends where the connection does
+        b"HTTP/1.1 100 Continue\r\n\r\n" + OK_PAGE,
+    ],
+    ids=["chunked", "until the connection closes", "after a 100 Continue"],
+)
+def test_a_body_is_read_whole_however_it_is_framed(response):
+    def answer(conn) -> None:
+        conn.recv(65536)
+        conn.sendall(response)
+
+    [result] = _RawServer(answer).fetch(["/page"])
+    assert (result.error, result.content) == (None, b"<p>ok</p>")
+
+
+def test_a_body_cut_short_is_an_error_not_a_page():
+    def answer(conn) -> None:
+        conn.recv(65536)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 900\r\n\r\n<p>the start")
+
+    [result] = _RawServer(answer).fetch(["/page"])
+    assert result.content == b"" and "RemoteProtocolError" in result.error and result.transient
 
 
 def _slow_pages(server, count: int, seconds: float) -> list[str]:
