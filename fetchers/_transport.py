@@ -164,7 +164,7 @@ class GuardedTransport(httpx.AsyncBaseTransport):
         try:
             head = h11.Request(method=request.method, target=request.url.raw_path, headers=request.headers.raw)
             conn.writer.write(conn.h11.send(head))
-            async for part in request.stream:  # type: ignore[union-attr]  # an AsyncClient's requests are async
+            async for part in request.stream:  # type: ignore[union-attr]  # the Fetcher's requests: an empty ByteStream
                 if part:
                     conn.writer.write(conn.h11.send(h11.Data(data=part)))
                     await conn.writer.drain()
