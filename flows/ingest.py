@@ -88,8 +88,8 @@ def ingest_pass(db_path: str, feeds: list[str] | None, due: bool, config_path: s
 
     # 1. Poll the feeds: a conditional GET each, parsed from the bytes, a batch of feeds per task.
     # Hosts take turns: a batch of one host's feeds would poll two at a time (its politeness limit).
-    # Feeds whose last poll failed come last, in batches of their own: a batch waits for its slowest
-    # poll, and a dead host takes its whole connect timeout, twice with the retry.
+    # Feeds whose last poll failed come last, all but a few in batches of their own: a batch waits for
+    # its slowest poll, and a dead host takes its whole connect timeout, twice with the retry.
     turns = in_turns(to_poll, lambda f: host_of(f[1]), lane=lambda f: f[2])
     polls = as_done(submit_polls, chunked(turns, FEEDS_PER_TASK), POLL_TASKS)
     del to_poll  # held by the turns, each until it is handed out
