@@ -99,8 +99,8 @@ class Fetcher:
         self._headers = httpx.Headers(
             {"User-Agent": settings.user_agent, "Accept": "*/*", "Accept-Encoding": "gzip, deflate, br"}
         )
-        # A timeout for connecting only: the deadline bounds the whole exchange (_request).
-        self._timeouts = {"connect": settings.connect_timeout, "read": None, "write": None, "pool": None}
+        # A timeout for connecting only (all the transport reads): the deadline bounds the whole exchange (_request).
+        self._timeouts = {"connect": settings.connect_timeout}
         self._overall = asyncio.Semaphore(settings.max_connections)
         # origin -> Protego rules; True (no rules: allowed); or the failed FetchResult (disallowed, and why)
         self._robots: dict[str, Protego | bool | FetchResult] = {}

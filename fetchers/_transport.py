@@ -3,7 +3,8 @@ address guard lets it, keeping a few idle connections for reuse.
 
 httpx's own transport goes through httpcore's pool and anyio: two thirds of the CPU of a feed poll
 that gets a 304 (docs/performance.md, "A 304 poll's CPU"). This is the part of that paperboy uses:
-one GET at a time on a connection, no proxies, no HTTP/2.
+one GET at a time on a connection, no proxies, no HTTP/2, and of the timeouts only the connect's
+(the Fetcher's deadline bounds the whole exchange).
 """
 
 from __future__ import annotations
@@ -43,16 +44,12 @@ class _Connection:
     def close(self) -> None:
         self.writer.close()
 
-    async def next_event(self, timeout: float | None):
+    async def next_event(self):
         while True:
             event = self.h11.next_event()
             if event is not h11.NEED_DATA:
                 return event
-            if timeout is None:
-                data = await self.reader.read(READ_SIZE)
-            else:
-                async with asyncio.timeout(timeout):
-                    data = await self.reader.read(READ_SIZE)
+            data = await self.reader.read(READ_SIZE)
             if not data and self.h11.their_state is h11.SEND_RESPONSE:
                 raise _Stale("the server closed the connection without sending a response")
             self.h11.receive_data(data)
@@ -64,13 +61,12 @@ class _Body(httpx.AsyncByteStream):
     def __init__(self, transport: GuardedTransport, key: tuple, conn: _Connection, request: httpx.Request) -> None:
         self._transport, self._key, self._request = transport, key, request
         self._conn: _Connection | None = conn
-        self._timeout = request.extensions.get("timeout", {}).get("read")
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         conn = self._conn
         while conn is not None:
             try:
-                event = await conn.next_event(self._timeout)
+                event = await conn.next_event()
             except BaseException as exc:
                 self._drop()
                 _reraise(exc, self._request)
@@ -107,9 +103,7 @@ class _Body(httpx.AsyncByteStream):
 
 def _reraise(exc: BaseException, request: httpx.Request) -> NoReturn:
     """Raise httpx's error for what went wrong on the wire; cancellation and the rest as they are."""
-    if isinstance(exc, TimeoutError):
-        raise httpx.ReadTimeout("timed out reading the response", request=request) from exc
-    if isinstance(exc, (h11.RemoteProtocolError, _Stale)):
+    if isinstance(exc, h11.RemoteProtocolError):
         raise httpx.RemoteProtocolError(str(exc) or type(exc).__name__, request=request) from exc
     if isinstance(exc, h11.LocalProtocolError):
         raise httpx.LocalProtocolError(str(exc), request=request) from exc
@@ -160,7 +154,6 @@ class GuardedTransport(httpx.AsyncBaseTransport):
         return _Connection(reader, writer)
 
     async def _exchange(self, key: tuple, conn: _Connection, request: httpx.Request) -> httpx.Response:
-        timeout = request.extensions.get("timeout", {}).get("read")
         try:
             head = h11.Request(method=request.method, target=request.url.raw_path, headers=request.headers.raw)
             conn.writer.write(conn.h11.send(head))
@@ -169,9 +162,9 @@ class GuardedTransport(httpx.AsyncBaseTransport):
                     conn.writer.write(conn.h11.send(h11.Data(data=part)))
                     await conn.writer.drain()
             conn.writer.write(conn.h11.send(h11.EndOfMessage()))
-            event = await conn.next_event(timeout)
+            event = await conn.next_event()
             while isinstance(event, h11.InformationalResponse):  # 100 Continue and the like
-                event = await conn.next_event(timeout)
+                event = await conn.next_event()
         except BaseException as exc:
             conn.close()
             unanswered = conn.h11.their_state is h11.SEND_RESPONSE  # nothing of a response read
