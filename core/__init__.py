@@ -2,9 +2,33 @@
 (models), the rules for URLs (urls), for values read from strangers (values) and for stored text
 (text). Standard library only."""
 
-from .models import EXTRACTOR_VERSION, FEED_FIELDS, Article, Entry, Feed, FeedPoll, FeedState, Outcome, StoredPage
+from .models import (
+    EXTRACTOR_VERSION,
+    FEED_FIELDS,
+    Article,
+    Entry,
+    Feed,
+    FeedAccess,
+    FeedPoll,
+    FeedState,
+    Outcome,
+    StoredPage,
+    header_problem,
+)
 from .text import fingerprint, plain_text
-from .urls import feed_identity, host_of, site_of, url_key, url_problem, web_url, without_credentials
+from .urls import (
+    MASK,
+    feed_identity,
+    host_of,
+    origin_of,
+    same_origin_or_upgrade,
+    site_of,
+    split_credentials,
+    url_key,
+    url_problem,
+    web_url,
+    without_credentials,
+)
 from .values import ascii_int, clamp, one_line, printable
 
 __all__ = [
@@ -13,6 +37,8 @@ __all__ = [
     "Article",
     "Entry",
     "Feed",
+    "FeedAccess",
+    "MASK",
     "FeedPoll",
     "FeedState",
     "Outcome",
@@ -21,11 +47,15 @@ __all__ = [
     "clamp",
     "feed_identity",
     "fingerprint",
+    "header_problem",
     "host_of",
+    "origin_of",
+    "same_origin_or_upgrade",
     "one_line",
     "plain_text",
     "printable",
     "site_of",
+    "split_credentials",
     "url_key",
     "url_problem",
     "web_url",

@@ -4,9 +4,59 @@ them)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+import base64
+import re
+from dataclasses import dataclass, field, fields
 
 EXTRACTOR_VERSION = "2"  # bump when a change to extraction or cleaning (extractors/) changes stored text
+
+
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # an HTTP header or cookie name (RFC 9110 token)
+_UNSAFE_VALUE = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")  # a header value may hold tabs, never line breaks
+
+
+def header_problem(name: str, value: str) -> str | None:
+    """Why `name: value` cannot be sent as a request header (None: it can)."""
+    if not _TOKEN.fullmatch(name):
+        return f"{name!r} is not a header name"
+    if _UNSAFE_VALUE.search(value):
+        return f"the value of {name} holds a line break or a control character"
+    return None
+
+
+@dataclass(frozen=True)
+class FeedAccess:
+    """What a feed's server asks for before it answers: HTTP Basic credentials, headers, cookies.
+    Kept outside the archive (db/credentials.py) and sent only to `origin`, the feed's own: never
+    on a redirect to another origin, never to article pages. Its repr shows no value, so a log or a
+    traceback that prints a FeedState carries no secret."""
+
+    origin: str  # scheme://host:port of the feed the secrets were given for
+    user: str | None = field(default=None, repr=False)
+    password: str | None = field(default=None, repr=False)
+    headers: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+    cookies: tuple[tuple[str, str], ...] = field(default=(), repr=False)
+
+    def __bool__(self) -> bool:
+        return bool(self.user or self.password or self.headers or self.cookies)
+
+    def request_headers(self) -> dict[str, str]:
+        """The headers that carry the secrets."""
+        out = dict(self.headers)
+        if self.user is not None or self.password is not None:
+            pair = f"{self.user or ''}:{self.password or ''}".encode()
+            out["Authorization"] = "Basic " + base64.b64encode(pair).decode("ascii")
+        if self.cookies:
+            out["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies)
+        return out
+
+    def updated(self, other: FeedAccess) -> FeedAccess:
+        """These secrets with `other`'s over them (a header or cookie of the same name replaced)."""
+        headers = {k.lower(): (k, v) for k, v in self.headers}
+        headers.update({k.lower(): (k, v) for k, v in other.headers})
+        cookies = dict(self.cookies) | dict(other.cookies)
+        user, password = (other.user, other.password) if other.user is not None else (self.user, self.password)
+        return FeedAccess(other.origin, user, password, tuple(headers.values()), tuple(cookies.items()))
 
 
 @dataclass(frozen=True)
@@ -17,6 +67,7 @@ class FeedState:
     etag: str | None = None
     last_modified: str | None = None
     content_hash: str | None = None
+    access: FeedAccess | None = field(default=None, repr=False)  # the feed's secrets, where it has any
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ gets the same key). Nothing here raises on a bad URL."""
 from __future__ import annotations
 
 import re
-from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import SplitResult, parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 MAX_URL = 4096  # characters; longer addresses are refused where they enter
 _UNSAFE = re.compile(r"[\s\x00-\x1f\x7f-\x9f]")  # white space and control characters
@@ -132,3 +132,38 @@ def without_credentials(url: str) -> str:
     if parts is None or "@" not in parts.netloc:
         return url
     return urlunsplit(parts._replace(netloc="***@" + parts.netloc.rsplit("@", 1)[1]))
+
+
+MASK = "***"  # what a masked user name and password read as
+
+
+def split_credentials(url: str) -> tuple[str, str | None, str | None]:
+    """(the URL without user name and password, the user name, the password), both decoded; the
+    URL as given and (None, None) when it carries none."""
+    parts = _split(url.strip()) if "@" in url else None
+    if parts is None or "@" not in parts.netloc:
+        return url, None, None
+    userinfo, _, hostport = parts.netloc.rpartition("@")
+    user, colon, password = userinfo.partition(":")
+    return urlunsplit(parts._replace(netloc=hostport)), unquote(user), unquote(password) if colon else None
+
+
+def origin_of(url: str) -> str:
+    """`scheme://host:port` with the port always said: the unit a feed's secrets are sent to."""
+    parts = _split(url)
+    if parts is None or not parts.hostname:
+        return ""
+    scheme = parts.scheme.lower()
+    port = _port(parts) or {"http": 80, "https": 443}.get(scheme, 0)
+    host = parts.hostname.lower()
+    return f"{scheme}://{f'[{host}]' if ':' in host else host}:{port}"
+
+
+def same_origin_or_upgrade(origin: str, url: str) -> bool:
+    """Whether a request to `url` may carry secrets given for `origin`: the same origin, or the same
+    host moved from http on port 80 to https on 443 (as `requests` keeps credentials)."""
+    there = origin_of(url)
+    if there == origin:
+        return True
+    host = origin.split("://", 1)[-1].rsplit(":", 1)[0]
+    return origin == f"http://{host}:80" and there == f"https://{host}:443"

@@ -3,13 +3,14 @@
 from . import store
 from ._base import MAX_ATTEMPTS
 from ._lock import Busy, exclusive
-from ._schema import connect
+from ._schema import NotAnArchive, connect
 from ._warc import WHERE as RAW_PAGES_WHERE
 from ._warc import RawPages, check_folder
 from .reading import QueryError
 
 __all__ = [
     "MAX_ATTEMPTS",
+    "NotAnArchive",
     "RAW_PAGES_WHERE",
     "Busy",
     "QueryError",

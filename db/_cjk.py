@@ -15,7 +15,7 @@ from collections.abc import Iterable
 
 import sqlite_utils
 
-from ._base import IN_LIST, write
+from ._base import IN_LIST
 
 TABLE = "articles_cjk"
 SEP = "\x1f"  # a separator to unicode61, and never in stored text (control characters are stripped)
@@ -54,17 +54,14 @@ def query(q: str) -> str:
 
 
 def create(db: sqlite_utils.Database) -> None:
-    """The index, filled from the stored articles when it is new (an archive of an older paperboy)."""
-    if TABLE in db.table_names():
+    """The index, filled from the stored articles when it is new (an archive of an older paperboy),
+    in the caller's transaction (the schema's)."""
+    if db.execute("select 1 from sqlite_master where name = ?", [TABLE]).fetchone():
         return
-    with write(db):  # another process may be creating it too: one fills it
-        if TABLE not in db.table_names():
-            db.execute(
-                f"create virtual table {TABLE} using fts5(title, text, tokenize='unicode61 remove_diacritics 2')"
-            )
-            db.conn.create_function("paperboy_has_cjk", 1, has_cjk, deterministic=True)
-            sql = "select id, title, text from articles where paperboy_has_cjk(coalesce(title, '') || ' ' || text)"
-            index(db, db.execute(sql).fetchall())
+    db.execute(f"create virtual table {TABLE} using fts5(title, text, tokenize='unicode61 remove_diacritics 2')")
+    db.conn.create_function("paperboy_has_cjk", 1, has_cjk, deterministic=True)
+    sql = "select id, title, text from articles where paperboy_has_cjk(coalesce(title, '') || ' ' || text)"
+    index(db, db.execute(sql).fetchall())
 
 
 def index(db: sqlite_utils.Database, articles: Iterable[tuple[int, str | None, str]]) -> None:

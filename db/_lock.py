@@ -20,7 +20,12 @@ class Busy(Exception):
 def exclusive(db_path: str, name: str) -> Iterator[None]:
     """Hold `name`'s lock on the archive at `db_path`, or raise Busy saying who holds it."""
     path = f"{db_path}.{name}.lock"
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:  # a link in the lock's place is not followed: its target would be truncated
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+    except OSError as exc:
+        if os.path.islink(path):
+            raise Busy(f"{path} is a symbolic link: not followed; remove it") from None
+        raise OSError(f"cannot open {path}: {exc.strerror}") from exc
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -7,10 +7,20 @@ from pathlib import Path
 
 import sqlite_utils
 
-from . import _cjk
+from core import FeedAccess, origin_of, split_credentials
 
-SCHEMA_VERSION = 1
+from . import _cjk, credentials
+
+# PRAGMA application_id: this file is a paperboy archive ("pape"). A file that is neither one, nor
+# empty, nor an archive of a paperboy from before the mark (all its TABLES) is refused unchanged.
+APPLICATION_ID = 0x70617065
+# PRAGMA user_version. 2: feeds' user names and passwords moved out of their URLs (db/credentials.py).
+SCHEMA_VERSION = 2
 LEARNED_MIN_ARTICLES = 3  # a paragraph in this many articles of one host is boilerplate
+
+
+class NotAnArchive(Exception):
+    """The file is another application's database: paperboy writes nothing to it."""
 
 
 def connect(path: str, *, read_only: bool = False) -> sqlite_utils.Database:
@@ -20,13 +30,27 @@ def connect(path: str, *, read_only: bool = False) -> sqlite_utils.Database:
     if read_only:
         return sqlite_utils.Database(_read_only(path))
     conn = sqlite3.connect(path, timeout=30, isolation_level=None, check_same_thread=False)
-    conn.execute("PRAGMA journal_mode=WAL")
-    conn.execute("PRAGMA synchronous=NORMAL")
-    conn.execute("PRAGMA busy_timeout=30000")
-    conn.execute("PRAGMA foreign_keys=ON")
-    db = sqlite_utils.Database(conn)
-    ensure_schema(db)
+    try:
+        conn.execute("PRAGMA busy_timeout=30000")
+        _check_ours(conn, path)  # before anything is written, WAL mode included
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        db = sqlite_utils.Database(conn)
+        ensure_schema(db)
+    except BaseException:
+        conn.close()
+        raise
     return db
+
+
+def _check_ours(conn: sqlite3.Connection, path: str) -> None:
+    if conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID:
+        return
+    names = [r[0] for r in conn.execute("select name from sqlite_master where name not like 'sqlite_%'")]
+    if names and not set(TABLES) <= set(names):
+        some = ", ".join(sorted(names)[:4]) + (", …" if len(names) > 4 else "")
+        raise NotAnArchive(f"{path} is not a paperboy archive (it holds {some}); left unchanged")
 
 
 def _read_only(path: str) -> sqlite3.Connection:
@@ -46,79 +70,78 @@ def _read_only(path: str) -> sqlite3.Connection:
 
 TABLES = ("feeds", "articles", "article_urls", "entries", "raw_pages", "boilerplate", "host_holds", "backfill_jobs")
 
+# The schema as first released, in plain SQL: sqlite-utils' create() and enable_fts() commit on their
+# own, and creating an archive is one transaction that leaves nothing behind when it fails.
+CREATE = (
+    """create table if not exists feeds (id integer primary key, url text not null, name text, title text,
+    site_url text, etag text, last_modified text, content_hash text, added_at text, last_polled_at text,
+    last_success_at text, last_error text, last_error_at text, consecutive_errors integer default 0,
+    next_poll_at text, interval_seconds integer, ttl_hint integer, moved_to text, disabled integer default 0)""",
+    "create unique index if not exists idx_feeds_url on feeds (url)",
+    """create table if not exists articles (id integer primary key, url text not null,
+    feed_id integer references feeds(id), guid text, title text, authors text, published text, language text,
+    text text not null, text_source text, fetched_at text, updated_at text, content_hash text,
+    extractor_version text)""",
+    "create unique index if not exists idx_articles_url on articles (url)",
+    "create index if not exists idx_articles_content_hash on articles (content_hash)",
+    "create index if not exists idx_articles_published on articles (published)",
+    "create index if not exists idx_articles_feed_id on articles (feed_id)",
+    # Every address an article was reached under (link, final URL, canonical), normalised.
+    "create table if not exists article_urls (key text primary key, article_id integer)",
+    "create index if not exists idx_article_urls_article_id on article_urls (article_id)",
+    # Every feed item seen, with what became of it: the memory that makes a re-run add nothing.
+    """create table if not exists entries (feed_id integer, key text, guid text, link text, title text,
+    authors text, published text, content text, status text, article_id integer, attempts integer default 0,
+    last_error text, first_seen_at text, updated_at text, primary key (feed_id, key))""",
+    "create index if not exists idx_entries_status on entries (status)",
+    # The page as fetched, compressed (zstd), so that it can be re-extracted without a request.
+    # html_zlib: the page as paperboy stored it before zstd (zlib); NULL in rows written since.
+    """create table if not exists raw_pages (article_id integer primary key, url text, fetched_at text,
+    html_zlib blob, html_zstd blob)""",
+    # Learned boilerplate: how many articles of a host carry the same paragraph.
+    """create table if not exists boilerplate (host text, fingerprint text, articles integer,
+    primary key (host, fingerprint))""",
+    # Retry-After holds outlive a pass: a host that asked for a day gets a day.
+    "create table if not exists host_holds (host text primary key, until real)",
+    # One row per backfill job (its parameters are its key): the checkpoint a resumed job starts from.
+    """create table if not exists backfill_jobs (key text primary key, params text, state text, started_at text,
+    updated_at text, finished_at text)""",
+    """create virtual table if not exists articles_fts using fts5 (title, text,
+    tokenize='unicode61 remove_diacritics 2', content='articles')""",
+    """create trigger if not exists articles_ai after insert on articles begin
+    insert into articles_fts (rowid, title, text) values (new.rowid, new.title, new.text); end""",
+    """create trigger if not exists articles_ad after delete on articles begin
+    insert into articles_fts (articles_fts, rowid, title, text) values ('delete', old.rowid, old.title, old.text);
+    end""",
+    """create trigger if not exists articles_au after update on articles begin
+    insert into articles_fts (articles_fts, rowid, title, text) values ('delete', old.rowid, old.title, old.text);
+    insert into articles_fts (rowid, title, text) values (new.rowid, new.title, new.text); end""",
+)
+
 
 def ensure_schema(db: sqlite_utils.Database) -> None:
-    """Create what is missing (a db made by an older paperboy gains its new tables and columns)."""
-    if set(TABLES) <= set(db.table_names()):
-        _upgrade(db)
-        return
+    """Create what is missing, in one transaction (a db made by an older paperboy gains its new
+    tables and columns, and is marked as an archive)."""
     conn = db.conn
+    if _current(conn):
+        return
     conn.execute("BEGIN IMMEDIATE")
     try:
-        db.table("feeds").create(
-            {
-                "id": int, "url": str, "name": str, "title": str, "site_url": str,
-                "etag": str, "last_modified": str, "content_hash": str,
-                "added_at": str, "last_polled_at": str, "last_success_at": str,
-                "last_error": str, "last_error_at": str, "consecutive_errors": int,
-                "next_poll_at": str, "interval_seconds": int, "ttl_hint": int,
-                "moved_to": str, "disabled": int,
-            },
-            pk="id", not_null={"url"}, defaults={"consecutive_errors": 0, "disabled": 0}, if_not_exists=True,
-        )  # fmt: skip
-        db.table("feeds").create_index(["url"], unique=True, if_not_exists=True)
-        db.table("articles").create(
-            {
-                "id": int, "url": str, "feed_id": int, "guid": str, "title": str, "authors": str,
-                "published": str, "language": str, "text": str, "text_source": str,
-                "fetched_at": str, "updated_at": str, "content_hash": str, "extractor_version": str,
-            },
-            pk="id", not_null={"url", "text"}, foreign_keys=[("feed_id", "feeds", "id")], if_not_exists=True,
-        )  # fmt: skip
-        db.table("articles").create_index(["url"], unique=True, if_not_exists=True)
-        db.table("articles").create_index(["content_hash"], if_not_exists=True)
-        db.table("articles").create_index(["published"], if_not_exists=True)
-        db.table("articles").create_index(["feed_id"], if_not_exists=True)
-        # Every address an article was reached under (link, final URL, canonical), normalised.
-        db.table("article_urls").create({"key": str, "article_id": int}, pk="key", if_not_exists=True)
-        db.table("article_urls").create_index(["article_id"], if_not_exists=True)
-        # Every feed item seen, with what became of it: the memory that makes a re-run add nothing.
-        db.table("entries").create(
-            {
-                "feed_id": int, "key": str, "guid": str, "link": str, "title": str, "authors": str,
-                "published": str, "content": str, "status": str, "article_id": int, "attempts": int,
-                "last_error": str, "first_seen_at": str, "updated_at": str,
-            },
-            pk=("feed_id", "key"), defaults={"attempts": 0}, if_not_exists=True,
-        )  # fmt: skip
-        db.table("entries").create_index(["status"], if_not_exists=True)
-        # The page as fetched, compressed (zstd), so that it can be re-extracted without a request.
-        # html_zlib: the page as paperboy stored it before zstd (zlib); NULL in rows written since.
-        db.table("raw_pages").create(
-            {"article_id": int, "url": str, "fetched_at": str, "html_zlib": bytes, "html_zstd": bytes},
-            pk="article_id",
-            if_not_exists=True,
-        )
-        # Learned boilerplate: how many articles of a host carry the same paragraph.
-        db.table("boilerplate").create(
-            {"host": str, "fingerprint": str, "articles": int}, pk=("host", "fingerprint"), if_not_exists=True
-        )
-        # Retry-After holds outlive a pass: a host that asked for a day gets a day.
-        db.table("host_holds").create({"host": str, "until": float}, pk="host", if_not_exists=True)
-        # One row per backfill job (its parameters are its key): the checkpoint a resumed job starts from.
-        db.table("backfill_jobs").create(
-            {"key": str, "params": str, "state": str, "started_at": str, "updated_at": str, "finished_at": str},
-            pk="key",
-            if_not_exists=True,
-        )
-        if "articles_fts" not in db.table_names():
-            words = "unicode61 remove_diacritics 2"
-            db.table("articles").enable_fts(["title", "text"], create_triggers=True, tokenize=words)
+        if not _current(conn):  # another process may have done it while this one waited
+            for sql in CREATE:
+                conn.execute(sql)
+            _upgrade(db)
+            conn.execute(f"PRAGMA application_id={APPLICATION_ID}")
+            conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         conn.execute("COMMIT")
     except BaseException:
         conn.execute("ROLLBACK")
         raise
-    _upgrade(db)
+
+
+def _current(conn: sqlite3.Connection) -> bool:
+    marks = conn.execute("select * from pragma_application_id, pragma_user_version").fetchone()
+    return marks == (APPLICATION_ID, SCHEMA_VERSION)
 
 
 # Columns added after a table was first released: (table, column, type).
@@ -141,22 +164,43 @@ ADDED_INDEXES = (
     f"where articles >= {LEARNED_MIN_ARTICLES}",
     # Where a WARC file's last record ends is read before each batch is appended to it.
     "create index if not exists raw_pages_warc on raw_pages (warc_file, warc_offset) where warc_file is not null",
+    # An article belongs to every feed that links it: a feed's articles are read from its entries
+    # (filters, counts), and a purge asks which other feeds link an article.
+    "create index if not exists entries_feed_article on entries (feed_id, article_id) where article_id is not null",
+    "create index if not exists entries_article on entries (article_id, feed_id) where article_id is not null",
 )
 
 
 def _upgrade(db: sqlite_utils.Database) -> None:
-    """What a db made by an older paperboy lacks: columns, then indexes."""
-    _add_columns(db)
+    """What a db made by an older paperboy lacks, in the caller's transaction: columns, indexes,
+    the CJK index, and feeds' credentials moved out of their URLs."""
+    for table, column, kind in ADDED_COLUMNS:
+        if column not in {r[1] for r in db.execute(f"pragma table_info({table})")}:
+            db.execute(f"alter table {table} add column {column} {_SQL_TYPES[kind]}")
     for sql in ADDED_INDEXES:
         db.conn.execute(sql)
     _cjk.create(db)
+    _move_credentials(db)
 
 
-def _add_columns(db: sqlite_utils.Database) -> None:
-    for table, column, kind in ADDED_COLUMNS:
-        if column not in db.table(table).columns_dict:
-            try:
-                db.table(table).add_column(column, kind)
-            except sqlite3.OperationalError as exc:  # another process added it first
-                if "duplicate column" not in str(exc):
-                    raise
+_SQL_TYPES = {str: "text", int: "integer", bytes: "blob"}
+
+
+def _move_credentials(db: sqlite_utils.Database) -> None:
+    """An older archive kept a feed's user name and password in its URL: they go to the credentials
+    file (written first: a failure after it leaves them in both, and the next open moves them again)."""
+    rows = db.execute("select id, url from feeds where url like '%@%'").fetchall()
+    moved = {}
+    for feed_id, url in rows:
+        clean, user, password = split_credentials(url)
+        taken = db.execute("select 1 from feeds where url = ? and id != ?", [clean, feed_id]).fetchone()
+        if (user is not None or password is not None) and not taken:
+            moved[feed_id] = (clean, FeedAccess(origin_of(clean), user, password))
+    if not moved:
+        return
+    path = credentials.path_of(db)
+    secrets = credentials.read(path)
+    for feed_id, (_, access) in moved.items():
+        secrets[feed_id] = secrets[feed_id].updated(access) if feed_id in secrets else access
+    credentials.write(path, secrets)
+    db.conn.executemany("update feeds set url = ? where id = ?", [(clean, i) for i, (clean, _) in moved.items()])

@@ -5,6 +5,11 @@ browse page read the `*_per_day` and `failures_by_day` views as JSON."""
 
 from __future__ import annotations
 
+import sqlite3
+
+from .feeds import FEED_ARTICLES
+from .reading import fts_query
+
 # A failure's reason: what its error says before the first colon ("HTTP 404", "no article text in the page").
 _REASON = (
     "case when instr(coalesce(e.last_error, ''), ':') > 0 then substr(e.last_error, 1, instr(e.last_error, ':') - 1) "
@@ -22,10 +27,15 @@ QUERIES = {
     },
     "search": {
         "title": "Search",
-        "description": 'Full-text search, FTS5\'s syntax as in `paperboy search`: words, "a phrase", OR, NOT, prefix*.',
-        "sql": "select a.id, a.title, substr(coalesce(a.published, a.fetched_at), 1, 10) as day, "
-        "snippet(articles_fts, 1, char(2), char(3), ' … ', 24) as snippet from articles_fts "
-        "join articles a on a.id = articles_fts.rowid where articles_fts match :q order by rank limit 50",
+        "description": 'Full-text search as `paperboy search` does it: words, "a phrase", OR, NOT, prefix*; plain '
+        "words are searched as they are (U.S., C++); Chinese, Japanese and Korean inside words.",
+        # paperboy_fts (prepare) turns the query into the full-text table to search and its FTS5 query.
+        "sql": "select a.id, a.title, substr(coalesce(a.published, a.fetched_at), 1, 10) as day, m.snippet from ("
+        "select rowid as id, snippet(articles_fts, 1, char(2), char(3), ' … ', 24) as snippet, rank from articles_fts "
+        "where paperboy_fts(:q, 0) = 'articles_fts' and articles_fts match paperboy_fts(:q, 1) union all "
+        "select rowid, snippet(articles_cjk, 1, char(2), char(3), ' … ', 24), rank from articles_cjk "
+        "where paperboy_fts(:q, 0) = 'articles_cjk' and articles_cjk match paperboy_fts(:q, 1)"
+        ") m join articles a on a.id = m.id order by m.rank limit 50",
     },
     "article": {
         "title": "Article",
@@ -44,7 +54,7 @@ QUERIES = {
         "then 'removed' when f.disabled = 2 then 'gone (410)' when f.disabled = 1 then 'paused' "
         "when f.consecutive_errors > 0 then 'failing' when f.last_success_at is null then 'not polled yet' "
         "else 'ok' end as health, f.consecutive_errors as errors_in_a_row, f.last_error, f.last_success_at, "
-        "f.next_poll_at, (select count(*) from articles a where a.feed_id = f.id) as articles from feeds f "
+        f"f.next_poll_at, (select count(*) from {FEED_ARTICLES.replace('?', 'f.id')}) as articles from feeds f "
         "order by f.consecutive_errors desc, f.id",
     },
     "failures": {
@@ -85,10 +95,31 @@ QUERIES = {
 HIDDEN = ("boilerplate", "host_holds", "backfill_jobs", "raw_pages", "entries", "article_urls")
 
 
-def metadata(name: str) -> dict:
-    """Datasette's metadata for an archive served under `name`."""
+UNREADABLE = ("raw_pages",)  # the fetched pages, whole: no query of browse reads them, --sql's neither
+
+
+def prepare(conn: sqlite3.Connection) -> None:
+    """Each of Datasette's connections: the SQL functions the views use, and no read of UNREADABLE."""
+    conn.create_function("paperboy_fts", 2, _fts, deterministic=True)
+    conn.set_authorizer(_authorize)
+
+
+def _authorize(action: int, table: str | None, *_: object) -> int:
+    return sqlite3.SQLITE_DENY if action == sqlite3.SQLITE_READ and table in UNREADABLE else sqlite3.SQLITE_OK
+
+
+def _fts(query: str | None, part: int) -> str | None:
+    """paperboy_fts(q, 0): the full-text table `paperboy search` would search for q; (q, 1): its query."""
+    found = fts_query(query or "")
+    return None if found is None else found[part]
+
+
+def metadata(name: str, sql: bool = False) -> dict:
+    """Datasette's metadata for an archive served under `name`: its own views, the internal tables
+    out of reach (no page, no JSON, no blob), and SQL of the user's own only when `sql`."""
     return {
         "title": "paperboy archive",
+        "allow_sql": sql,
         "description": "Articles followed from news feeds, their clean text and metadata. Search uses FTS5's "
         'syntax, as `paperboy search` does: "a phrase", OR, NOT, prefix*, NEAR(a b, 5).',
         "databases": {
@@ -119,7 +150,7 @@ def metadata(name: str) -> dict:
                             "next_poll_at": "When it is due again (UTC)",
                         },
                     },
-                    **{t: {"hidden": True} for t in HIDDEN},
+                    **{t: {"hidden": True, "allow": False} for t in HIDDEN},
                 },
                 "queries": QUERIES,
             }

@@ -9,54 +9,106 @@ from dataclasses import MISSING, fields
 
 import sqlite_utils
 
-from core import Feed, FeedPoll
+from core import Feed, FeedAccess, FeedPoll, origin_of, split_credentials
 
-from . import _cjk
-from ._base import IN_LIST, now_iso, write
+from . import _cjk, credentials
+from ._base import IN_LIST, _insert, now_iso, write
 
 # --- feeds --------------------------------------------------------------------------------------
 
 
-def add_feed(db: sqlite_utils.Database, url: str, name: str | None = None) -> bool:
+def add_feed(db: sqlite_utils.Database, url: str, name: str | None = None, access: FeedAccess | None = None) -> bool:
     """Follow a feed; a removed one is followed again, with its articles and memory. False when
-    it is followed already."""
+    it is followed already. A user name and password in `url`, and `access`, go to the feed's
+    secrets (db/credentials.py), never into the archive; given for a feed followed already, they
+    replace its own."""
+    url, user, password = split_credentials(url)
+    if user is not None or password is not None:
+        given = FeedAccess(origin_of(url), user, password)
+        access = access.updated(given) if access else given
     with write(db):
         row = db.execute("select id, removed_at from feeds where url = ?", [url]).fetchone()
-        if row and row[1] is None:
-            return False
         if row:
             db.execute("update feeds set removed_at = null, name = coalesce(?, name) where id = ?", [name, row[0]])
-            return True
-        fields = {"url": url, "name": name, "added_at": now_iso(), "consecutive_errors": 0, "disabled": 0}
-        db.table("feeds").insert(fields)
-    return True
+            feed_id, added = row[0], row[1] is not None
+        else:
+            fields = {"url": url, "name": name, "added_at": now_iso(), "consecutive_errors": 0, "disabled": 0}
+            feed_id, added = _insert(db, "feeds", fields), True
+        if access:
+            set_access(db, feed_id, access)
+    return added
 
 
-def remove_feed(db: sqlite_utils.Database, url: str, purge: bool = False) -> bool:
+def set_access(db: sqlite_utils.Database, feed_id: int, access: FeedAccess | None) -> None:
+    """Give a feed these secrets over those it has (None: forget them all)."""
+    path = credentials.path_of(db)
+    secrets = credentials.read(path)
+    if access is None:
+        secrets.pop(feed_id, None)
+    else:
+        secrets[feed_id] = secrets[feed_id].updated(access) if feed_id in secrets else access
+    credentials.write(path, secrets)
+
+
+def feed_access(db: sqlite_utils.Database) -> dict[int, FeedAccess]:
+    """Every feed's secrets, by feed id."""
+    return credentials.read(credentials.path_of(db))
+
+
+def remove_feed(db: sqlite_utils.Database, url: str, purge: bool = False) -> tuple[int, int] | None:
     """Stop following a feed. Its row stays, marked removed, so that its articles keep their feed
     and its memory of items stays (adding it again restores both); `purge` deletes the feed with
-    its articles, their pages and addresses, and its items."""
+    its items and the articles no other feed links (their pages and addresses too): an article
+    another feed links stays, now that feed's. (articles deleted, articles kept); None when no
+    such feed."""
     with write(db):
         row = db.execute("select id from feeds where url = ?", [url]).fetchone()
         if not row:
-            return False
+            return None
+        feed_id = row[0]
         if not purge:
-            db.execute("update feeds set removed_at = ? where id = ?", [now_iso(), row[0]])
-            return True
-        gone = "(select id from articles where feed_id = ?)"
+            db.execute("update feeds set removed_at = ? where id = ?", [now_iso(), feed_id])
+            return 0, 0
+        linked = [r[0] for r in db.execute(f"select id from {FEED_ARTICLES}", [feed_id, feed_id])]
+        others = dict(
+            db.execute(
+                f"select article_id, min(feed_id) from entries where article_id in {IN_LIST} and feed_id != ? "
+                "group by article_id",
+                [json.dumps(linked), feed_id],
+            ).fetchall()
+        )
+        gone = json.dumps([i for i in linked if i not in others])
         for sql in (
-            f"delete from {_cjk.TABLE} where rowid in {gone}",
-            f"delete from raw_pages where article_id in {gone}",
-            f"delete from article_urls where article_id in {gone}",
-            "delete from entries where feed_id = ?",
-            "delete from articles where feed_id = ?",
-            "delete from feeds where id = ?",
+            f"delete from {_cjk.TABLE} where rowid in {IN_LIST}",
+            f"delete from raw_pages where article_id in {IN_LIST}",
+            f"delete from article_urls where article_id in {IN_LIST}",
+            f"delete from articles where id in {IN_LIST}",
         ):
-            db.execute(sql, [row[0]])
-    return True
+            db.execute(sql, [gone])
+        db.conn.executemany(
+            "update articles set feed_id = ? where id = ? and feed_id = ?",
+            [(other, article, feed_id) for article, other in others.items()],
+        )
+        db.execute("delete from entries where feed_id = ?", [feed_id])
+        db.execute("delete from feeds where id = ?", [feed_id])
+        set_access(db, feed_id, None)
+    return len(linked) - len(others), len(others)
+
+
+# A feed's articles (parameters: its id, twice): those its items link, and those first stored through it.
+FEED_ARTICLES = (
+    "(select article_id as id from entries where feed_id = ? and article_id is not null "
+    "union select id from articles where feed_id = ?)"
+)
 
 
 PAUSED, GONE = 1, 2  # feeds.disabled: by the user, or by the publisher (HTTP 410); 0 polls it
+
+FEED_ARTICLES_BY_URL = (  # the same of a feed named by its URL (twice)
+    "(select e.article_id from entries e join feeds ff on ff.id = e.feed_id "
+    "where ff.url = ? and e.article_id is not null "
+    "union select a2.id from articles a2 join feeds ff on ff.id = a2.feed_id where ff.url = ?)"
+)
 
 
 def edit_feed(db: sqlite_utils.Database, url: str, **changes: object) -> bool:
@@ -146,7 +198,7 @@ def _feed_columns(have: dict, *, count_articles: bool = False, only: tuple[str, 
     for f in (by_name[name] for name in only) if only else by_name.values():
         default = None if f.default is MISSING else f.default
         if f.name == "articles" and count_articles:
-            columns.append("(select count(*) from articles a where a.feed_id = f.id)")
+            columns.append(f"(select count(*) from {FEED_ARTICLES.replace('?', 'f.id')})")
         elif f.name not in have:
             columns.append("null" if default is None else repr(default))
         else:

@@ -17,6 +17,7 @@ from core import url_key
 from . import _cjk
 from ._base import _day_range
 from .articles import PAGE_COLUMNS, page_zstd
+from .feeds import FEED_ARTICLES_BY_URL
 
 # --- reading ------------------------------------------------------------------------------------
 
@@ -47,14 +48,11 @@ def search(
     RANK_BUDGET: each row says which in `ranked`). The query is FTS5's syntax (phrases in quotes, OR, NOT, prefix*,
     NEAR); a query of plain words (`plain`, or one without any operator) has each word quoted, so
     its punctuation is never syntax. QueryError for a query FTS5 cannot read."""
-    if plain or not _OPERATORS.search(query):
-        terms = [t for t in query.replace('"', " ").split() if t]
-        if not terms:
-            return []
-        query = " ".join(f'"{t}"' for t in terms)
-    fts = "articles_fts"
-    if _cjk.has_cjk(query) and _cjk.TABLE in db.table_names():  # (a read-only db of an older paperboy has none)
-        fts, query = _cjk.TABLE, _cjk.query(query)
+    # (a read-only db of an older paperboy has no CJK index)
+    found = fts_query(query, plain, cjk=_cjk.TABLE in db.table_names())
+    if found is None:
+        return []
+    fts, query = found
     where, params = _article_filters(among)
     days, day_params = _day_range("a.published", among.since, among.until)
     joins = f" join articles a on a.rowid = {fts}.rowid left join feeds f on f.id = a.feed_id"
@@ -79,6 +77,20 @@ def search(
         row["snippet"] = " ".join(_cjk.unspaced(row["snippet"] or "").split())  # one line
         row["ranked"] = ranked
     return out
+
+
+def fts_query(query: str, plain: bool = False, cjk: bool = True) -> tuple[str, str] | None:
+    """The full-text table to search and the FTS5 query for `query` in paperboy's syntax (None for a
+    query with no words): a query of plain words (`plain`, or one without any operator) has each
+    word quoted, so its punctuation is never syntax; one with CJK text searches the CJK index."""
+    if plain or not _OPERATORS.search(query):
+        terms = [t for t in query.replace('"', " ").split() if t]
+        if not terms:
+            return None
+        query = " ".join(f'"{t}"' for t in terms)
+    if cjk and _cjk.has_cjk(query):
+        return _cjk.TABLE, _cjk.query(query)
+    return "articles_fts", query
 
 
 # Ranking scores every match: a word in half of 1 M articles took 1 to 5 s (docs/performance.md).
@@ -144,12 +156,12 @@ def _words(query: str) -> list[str]:
 
 
 def _article_filters(among: Among) -> tuple[str, list]:
-    """` and …` conditions on an article's feed URL (as `f`) and language (as `a`), where given."""
+    """` and …` conditions on an article (as `a`): a feed (its URL) that links it, its language."""
     feed, language = among.feed, among.language
     sql, params = "", []
-    if feed:
-        sql += " and f.url = ?"
-        params.append(feed)
+    if feed:  # every article the feed links, also those first stored through another feed
+        sql += f" and a.id in {FEED_ARTICLES_BY_URL}"
+        params += [feed, feed]
     if language:
         sql += " and a.language = ?"
         params.append(language)

@@ -20,11 +20,13 @@ from .feeds import (
     each_feed,
     each_feed_health,
     edit_feed,
+    feed_access,
     feeds_by_id,
     ids_to_poll,
     list_feeds,
     record_poll,
     remove_feed,
+    set_access,
 )
 from .reading import Among, QueryError, article, export_articles, raw_page, search
 
@@ -40,6 +42,7 @@ __all__ = [
     "backlog_size",
     "edit_feed",
     "export_articles",
+    "feed_access",
     "feeds_by_id",
     "ids_to_poll",
     "host_holds",
@@ -56,6 +59,7 @@ __all__ = [
     "remove_feed",
     "replace_texts",
     "safe_article",
+    "set_access",
     "save_holds",
     "save_job_state",
     "save_outcomes",

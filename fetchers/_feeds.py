@@ -44,7 +44,7 @@ def conditional_headers(state: FeedState) -> dict[str, str]:
 
 
 async def fetch_feed(state: FeedState, *, fetcher: Fetcher) -> FetchResult:
-    return await fetcher.get(state.url, conditional_headers(state))
+    return await fetcher.get(state.url, conditional_headers(state), access=state.access)
 
 
 def cache_hint(headers) -> int | None:

@@ -8,7 +8,7 @@ from urllib.parse import urljoin
 import lxml.html
 from lxml import etree
 
-from core import FeedState, web_url
+from core import FeedAccess, FeedState, web_url
 
 from ._feeds import FEED_ACCEPT, parse_entries
 from ._http import Fetcher
@@ -58,9 +58,10 @@ def _linked(result: FetchResult) -> list[str]:
     return out
 
 
-async def find_feeds(url: str, *, fetcher: Fetcher) -> Found:
-    """The feed at `url`; or, for a page, the feeds it links, else those at the usual places."""
-    result = await fetcher.get(url, {"Accept": FEED_ACCEPT + ", text/html;q=0.5"})
+async def find_feeds(url: str, *, fetcher: Fetcher, access: FeedAccess | None = None) -> Found:
+    """The feed at `url`; or, for a page, the feeds it links, else those at the usual places.
+    `access`: the secrets the user gave with `url`, sent to its origin only."""
+    result = await fetcher.get(url, {"Accept": FEED_ACCEPT + ", text/html;q=0.5"}, access=access)
     if not result.ok:
         return Found(error=result.error or f"HTTP {result.status}")
     feed = _as_feed(url, result)
@@ -71,7 +72,7 @@ async def find_feeds(url: str, *, fetcher: Fetcher) -> Found:
     candidates = _linked(result) or [urljoin(result.final_url, place) for place in USUAL_PLACES]
     found = []
     for candidate in candidates:
-        feed = _as_feed(candidate, await fetcher.get(candidate, {"Accept": FEED_ACCEPT}))
+        feed = _as_feed(candidate, await fetcher.get(candidate, {"Accept": FEED_ACCEPT}, access=access))
         if feed:
             found.append(feed)
             if not _linked(result):  # the first of the usual places that answers is enough

@@ -23,7 +23,7 @@ import brotli
 import httpx
 from protego import Protego
 
-from core import ascii_int, site_of, url_problem
+from core import FeedAccess, ascii_int, same_origin_or_upgrade, site_of, url_problem
 
 from ._body import Body, BodyFactory, JoinedBody, TooLarge, _Decoder
 from ._guard import BlockedAddress, Guard
@@ -181,18 +181,23 @@ class Fetcher:
         return await self.get(url, body=body)
 
     async def get(
-        self, url: str, headers: dict[str, str] | None = None, body: BodyFactory | None = None
+        self,
+        url: str,
+        headers: dict[str, str] | None = None,
+        body: BodyFactory | None = None,
+        access: FeedAccess | None = None,
     ) -> FetchResult:
         """GET with redirects followed by hand, retries on transient errors, and every limit.
         `body`, when given, makes what keeps each response's body as it arrives (see Body); by
-        default the body's parts are joined into `content`."""
+        default the body's parts are joined into `content`. `access`: a feed's secrets, sent on
+        each hop to their own origin only."""
         host = site_of(url)
-        result = self._note(host, await self._get_once(url, headers, body))
+        result = self._note(host, await self._get_once(url, headers, body, access))
         for attempt in range(self.settings.retries):
             if not result.transient or HOSTS.held_for(host) > 0:
                 break
             await asyncio.sleep(self.settings.retry_backoff * (2**attempt) * (1 + random.random() / 2))
-            result = self._note(host, await self._get_once(url, headers, body))
+            result = self._note(host, await self._get_once(url, headers, body, access))
         return result
 
     def _note(self, host: str, result: FetchResult) -> FetchResult:
@@ -202,13 +207,21 @@ class Fetcher:
             HOSTS.hold(host, time.time() + seconds)
         return result
 
-    async def _get_once(self, url: str, headers: dict[str, str] | None, body: BodyFactory | None = None) -> FetchResult:
+    async def _get_once(
+        self,
+        url: str,
+        headers: dict[str, str] | None,
+        body: BodyFactory | None = None,
+        access: FeedAccess | None = None,
+    ) -> FetchResult:
         try:
-            return await self._follow(url, headers or {}, body)
+            return await self._follow(url, headers or {}, body, access)
         except Exception as exc:  # noqa: BLE001 - a URL from a stranger must never crash a pass
             return FetchResult(url, url, error=f"{type(exc).__name__}: {exc}"[:300])
 
-    async def _follow(self, url: str, headers: dict[str, str], body: BodyFactory | None) -> FetchResult:
+    async def _follow(
+        self, url: str, headers: dict[str, str], body: BodyFactory | None, access: FeedAccess | None
+    ) -> FetchResult:
         hops: list[tuple[int, str]] = []
         seen = {url}
         current = url
@@ -216,7 +229,10 @@ class Fetcher:
             problem = url_problem(current)
             if problem is not None:
                 return FetchResult(url, current, error=f"refused: {problem}: {current[:200]!r}", redirects=tuple(hops))
-            result = await self._request(url, current, headers, tuple(hops), body)
+            sent = headers
+            if access and same_origin_or_upgrade(access.origin, current):
+                sent = {**headers, **access.request_headers()}
+            result = await self._request(url, current, sent, tuple(hops), body)
             if result.status not in REDIRECTS or result.error:
                 return result
             location = result.headers.get("location")

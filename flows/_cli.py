@@ -14,7 +14,7 @@ os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
 # The first start on a new machine creates Prefect's database: more than the default 20 s when busy.
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
 
-from core import feed_identity, printable, without_credentials
+from core import feed_identity, printable, split_credentials, without_credentials
 from db import check_folder, connect
 from flows.config import ConfigError, load_config  # noqa: E402
 
@@ -95,7 +95,9 @@ def cli(ctx: click.Context, db_path: str, config_path: str | None) -> None:
 
 
 def _stored_url(url: str, known: set[str], hint: str) -> str:
-    """The followed feed's URL as stored, `url` written as given or in any form of the same identity."""
+    """The followed feed's URL as stored, `url` written as given or in any form of the same identity
+    (a user name and password in it are the feed's secrets, never part of its stored URL)."""
+    url = split_credentials(url)[0]
     if url in known:
         return url
     by_identity = {feed_identity(k): k for k in known}

@@ -9,7 +9,20 @@ from pathlib import Path
 
 import click
 
-from core import FEED_FIELDS, Feed, feed_identity, printable, url_problem, without_credentials
+from core import (
+    FEED_FIELDS,
+    MASK,
+    Feed,
+    FeedAccess,
+    feed_identity,
+    header_problem,
+    origin_of,
+    printable,
+    same_origin_or_upgrade,
+    split_credentials,
+    url_problem,
+    without_credentials,
+)
 from db import store
 from flows._cli import Ctx, Fail, _exit_for, _stored_url, cli, say
 from flows.config import ConfigError, feeds_in, read_toml
@@ -26,36 +39,80 @@ def feeds() -> None:
 def _check_url(url: str) -> str:
     problem = url_problem(url)
     if problem:
-        raise Fail(f"{problem}: {printable(url)!r}")
+        raise Fail(f"{problem}: {printable(without_credentials(url))!r}")
     return url.strip()
+
+
+def _secrets(url: str, headers=(), cookies=()) -> tuple[str, FeedAccess | None]:
+    """The URL without user name and password, and the secrets given with it: those, the headers
+    ("Name: value") and the cookies ("name=value"). A masked URL (from `feeds export`) is refused."""
+    clean, user, password = split_credentials(url)
+    if MASK in (user, password):
+        raise Fail(
+            f"{without_credentials(url)}: its user name and password are masked ({MASK}), as `feeds export` writes "
+            "them: give them in the URL, or export with --with-credentials"
+        )
+    pairs = []
+    for kind, given, sep in (("header", headers, ":"), ("cookie", cookies, "=")):
+        parsed = []
+        for item in given:
+            name, found, value = item.partition(sep)
+            problem = header_problem(name.strip(), value.strip()) if found else f"{item!r} is not {kind} {sep} value"
+            if problem:
+                raise click.BadParameter(problem, param_hint=f"--{kind}")
+            parsed.append((name.strip(), value.strip()))
+        pairs.append(tuple(parsed))
+    access = FeedAccess(origin_of(clean), user, password, pairs[0], pairs[1])
+    return clean, access or None
+
+
+_SECRET_OPTIONS = (
+    click.option("--header", "headers", multiple=True, help='A request header for the feed, "Name: value" (repeat).'),
+    click.option("--cookie", "cookies", multiple=True, help='A cookie for the feed, "name=value" (repeat).'),
+)
+
+
+def secret_options(command):
+    for option in reversed(_SECRET_OPTIONS):
+        command = option(command)
+    return command
 
 
 @feeds.command("add")
 @click.argument("url")
 @click.option("--name", help="A display name for the feed.")
 @click.option("--no-check", is_flag=True, help="Add the URL as it is, without fetching it.")
+@secret_options
 @click.pass_obj
-def feeds_add(obj: Ctx, url: str, name: str | None, no_check: bool) -> None:
+def feeds_add(obj: Ctx, url: str, name: str | None, no_check: bool, headers, cookies) -> None:
     """Follow the feed at URL, once it is fetched and read as a feed. For a page, the feeds it
-    links (else those at the usual places, /feed, /rss.xml, …): one is added, several are listed."""
-    url = feed_identity(_check_url(url))
+    links (else those at the usual places, /feed, /rss.xml, …): one is added, several are listed.
+    A user name and password in URL are sent as HTTP Basic auth, with --header and --cookie, to
+    the feed's own server only; they are kept beside the archive (<db>.credentials), not in it."""
+    url, access = _secrets(feed_identity(_check_url(url)), headers, cookies)
     if not no_check:
         from flows.fetching import find_feed
 
-        found = find_feed(url, obj.config().fetch)
+        found = find_feed(url, obj.config().fetch, access)
         if found.error:
-            raise Fail(f"{without_credentials(url)}: {found.error} (--no-check adds it as it is)")
+            raise Fail(f"{url}: {found.error} (--no-check adds it as it is)")
         if len(found.feeds) > 1:
             for feed, title in found.feeds:
-                say(f"{feed}  {title or ''}")
-            raise Fail(f"{without_credentials(url)} names {len(found.feeds)} feeds: add one of them")
+                say(f"{without_credentials(feed)}  {title or ''}")
+            raise Fail(f"{url} names {len(found.feeds)} feeds: add one of them")
         [(url, title)] = found.feeds
-        url = feed_identity(url)
+        url = feed_identity(split_credentials(url)[0])
         name = name or title
         if found.page:
-            say(f"found {without_credentials(url)} on the page")
-    added = store.add_feed(obj.db(), url, name)
-    say(f"added {without_credentials(url)}" if added else f"already following {without_credentials(url)}")
+            say(f"found {url} on the page")
+        if access and not same_origin_or_upgrade(access.origin, url):
+            say(f"the feed is on another server than the page: its secrets are not kept for {url}")
+            access = None
+    if access:
+        access = replace(access, origin=origin_of(url))
+    added = store.add_feed(obj.db(), url, name, access)
+    said = "added" if added else "credentials updated for" if access else "already following"
+    say(f"{said} {url}")
 
 
 @feeds.command("remove")
@@ -70,9 +127,14 @@ def feeds_remove(obj: Ctx, url: str, purge: bool, yes: bool) -> None:
     url = _stored_url(url, {r.url for r in store.list_feeds(db)}, "paperboy feeds list shows them")
     if purge and not yes:
         count = next(r.articles for r in store.list_feeds(db) if r.url == url)
-        click.confirm(f"delete {without_credentials(url)} and its {count} stored articles?", abort=True, err=True)
-    store.remove_feed(db, url, purge=purge)
-    say(f"{'purged' if purge else 'removed'} {without_credentials(url)}")
+        click.confirm(
+            f"delete {url} and those of its {count} stored articles no other feed links?", abort=True, err=True
+        )
+    deleted, kept = store.remove_feed(db, url, purge=purge) or (0, 0)
+    if not purge:
+        say(f"removed {url}")
+    else:
+        say(f"purged {url}: {deleted} articles deleted, {kept} kept (other feeds link them)")
 
 
 @feeds.command("edit")
@@ -84,11 +146,23 @@ def feeds_remove(obj: Ctx, url: str, purge: bool, yes: bool) -> None:
     help="This feed's shortest poll interval in seconds (0: the global one).",
 )
 @click.option("--pause/--resume", default=None, help="Stop polling the feed, or poll it again.")
+@secret_options
+@click.option("--forget-secrets", is_flag=True, help="Forget the feed's user name, password, headers and cookies.")
 @click.pass_obj
-def feeds_edit(obj: Ctx, url: str, name: str | None, min_interval: int | None, pause: bool | None) -> None:
-    """Change a followed feed: its name, its shortest poll interval, paused or not."""
+def feeds_edit(
+    obj: Ctx, url: str, name: str | None, min_interval: int | None, pause: bool | None, headers, cookies,
+    forget_secrets: bool,
+) -> None:  # fmt: skip
+    """Change a followed feed: its name, its shortest poll interval, paused or not, its secrets (a
+    user name and password in URL, --header, --cookie) or none (--forget-secrets)."""
     db = obj.db()
+    url, access = _secrets(url, headers, cookies)
     url = _stored_url(url, {r.url for r in store.list_feeds(db)}, "paperboy feeds list shows them")
+    if access or forget_secrets:
+        feed_id = next(r.id for r in store.list_feeds(db) if r.url == url)
+        given = replace(access, origin=origin_of(url)) if access and not forget_secrets else None
+        store.set_access(db, feed_id, given)
+        say(f"{'forgot the secrets of' if forget_secrets else 'changed the secrets of'} {url}")
     changes: dict = {}
     if name is not None:
         changes["name"] = name
@@ -97,7 +171,9 @@ def feeds_edit(obj: Ctx, url: str, name: str | None, min_interval: int | None, p
     if pause is not None:
         changes.update(disabled=int(pause), next_poll_at=None)  # a resumed feed is due at once
     if not changes:
-        raise Fail("say what to change: --name, --min-interval, --pause or --resume")
+        if access or forget_secrets:
+            return
+        raise Fail("say what to change: --name, --min-interval, --pause or --resume, --header, --cookie")
     store.edit_feed(db, url, **changes)
     say(f"changed {without_credentials(url)}: {', '.join(changes)}")
 
@@ -147,7 +223,7 @@ def feeds_import(obj: Ctx, file: str) -> None:
         if file.endswith(".toml"):
             items = list(feeds_in(read_toml(file), file))
         else:
-            items = read_opml(Path(file).read_bytes())
+            items = [(url, name, (), ()) for url, name in read_opml(Path(file).read_bytes())]
     except (FileNotFoundError, IsADirectoryError) as exc:
         raise Fail(f"{file}: no such file") from exc
     except OPMLError as exc:
@@ -158,13 +234,17 @@ def feeds_import(obj: Ctx, file: str) -> None:
         raise Fail(f"{file}: no feeds in it (no outline with an xmlUrl)")
     db = obj.db()
     added = refused = 0
-    for url, name in items:
+    for url, name, headers, cookies in items:
         problem = url_problem(url)
+        if not problem and MASK in split_credentials(url)[1:]:
+            problem = f"its user name and password are masked ({MASK}): export with --with-credentials"
         if problem:
-            say(f"paperboy: {file}: refused {printable(url)[:200]!r}: {problem}", err=True)
+            say(f"paperboy: {file}: refused {printable(without_credentials(url))[:200]!r}: {problem}", err=True)
             refused += 1
         else:
-            added += store.add_feed(db, feed_identity(url), name)
+            clean = feed_identity(split_credentials(url)[0])
+            access = FeedAccess(origin_of(clean), headers=headers, cookies=cookies)
+            added += store.add_feed(db, feed_identity(url), name, access or None)
     say(f"{added} feeds added, {len(items) - added - refused} already followed, {refused} refused ({file})")
     _exit_for(len(items) - refused, refused)
 
@@ -174,7 +254,20 @@ def feeds_import(obj: Ctx, file: str) -> None:
 @click.pass_obj
 def feeds_export(obj: Ctx, with_credentials: bool) -> None:
     """The feeds as OPML 2.0 on stdout."""
-    rows = store.list_feeds(obj.db(read_only=True))
-    if not with_credentials:
-        rows = [replace(r, url=without_credentials(r.url)) for r in rows]
+    db = obj.db(read_only=True)
+    rows = store.list_feeds(db)
+    secrets = store.feed_access(db)
+    rows = [replace(r, url=_with_credentials(r.url, secrets.get(r.id), with_credentials)) for r in rows]
     click.echo(write_opml(rows), nl=False)
+
+
+def _with_credentials(url: str, access: FeedAccess | None, reveal: bool) -> str:
+    """The feed's URL with its user name and password (masked unless `reveal`), where it has them
+    for its own origin: an import of the masked one is refused, never stored with a user `***`."""
+    if not access or (access.user is None and access.password is None) or access.origin != origin_of(url):
+        return url
+    from urllib.parse import quote, urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    userinfo = quote(access.user or "", safe="") + (":" + quote(access.password, safe="") if access.password else "")
+    return urlunsplit(parts._replace(netloc=f"{userinfo if reveal else MASK}@{parts.netloc}"))

@@ -61,18 +61,19 @@ def extract(obj: Ctx, sources: tuple[str, ...], url: str | None, fmt: str, raw: 
     options = replace(cfg.extract, clean=not raw)
     failed = 0
     for source in sources:
+        shown = without_credentials(source)  # a password in a URL given here is never printed
         try:
             html, fetched_url = _read_input(source, cfg)
         except (OSError, ValueError, EOFError, zlib.error) as exc:
-            say(f"paperboy: {source}: {exc}", err=True)
+            say(f"paperboy: {shown}: {exc}", err=True)
             failed += 1
             continue
         page_url = url or fetched_url
         result = run_job_limited(PageJob(page_url or "", zstandard.compress(html), options), cfg.extract_time_limit)
         article = result.article if isinstance(result, Extracted) else None
         record = {
-            "source": source,
-            "url": (article.canonical_url or article.url) if article else page_url,
+            "source": shown,
+            "url": _shown_url((article.canonical_url or article.url) if article else page_url),
             "title": article.title if article else None,
             "authors": list(article.authors) if article else [],
             "published": article.published if article else None,
@@ -81,7 +82,7 @@ def extract(obj: Ctx, sources: tuple[str, ...], url: str | None, fmt: str, raw: 
         }
         if article is None:
             why = result.reason if isinstance(result, Failed) else "no article text found"
-            say(f"paperboy: {source}: {why}", err=True)
+            say(f"paperboy: {shown}: {why}", err=True)
             failed += 1
         if fmt == "jsonl":
             click.echo(json.dumps(record, ensure_ascii=False))
@@ -89,7 +90,7 @@ def extract(obj: Ctx, sources: tuple[str, ...], url: str | None, fmt: str, raw: 
             click.echo(json.dumps(record, ensure_ascii=False, indent=2))
         elif article is not None:
             if len(sources) > 1:
-                say(f"==> {source} <==")
+                say(f"==> {shown} <==")
             say(f"{record['title'] or ''}\n\n{record['text']}\n")
     _exit_for(len(sources) - failed, failed)
 
@@ -186,10 +187,24 @@ def export(obj: Ctx, fmt: str, since: str | None, until: str | None, feed_url: s
     writer = None
     for row in rows:
         row["authors"] = "; ".join(row["authors"])
+        row = {k: _inert(v) for k, v in row.items()}
         if writer is None:
             writer = csv.DictWriter(sys.stdout, fieldnames=list(row))
             writer.writeheader()
         writer.writerow(row)
+
+
+def _shown_url(url: str | None) -> str | None:
+    return without_credentials(url) if url else url
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # what spreadsheets read as the start of a formula
+
+
+def _inert(value):
+    """A CSV cell no spreadsheet runs: text that would start a formula gets a leading apostrophe,
+    as OWASP advises (the apostrophe shows; the formula does not run)."""
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_START) else value
 
 
 def _printable_row(row: dict) -> dict:

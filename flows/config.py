@@ -37,6 +37,7 @@ from typing import Any
 
 from lxml import etree
 
+from core import header_problem
 from db import RAW_PAGES_WHERE, RawPages
 from extractors import RULE_FAMILIES, ExtractOptions, SiteRules
 from fetchers import FetchSettings
@@ -63,7 +64,7 @@ class Config:
     max_poll_interval: int = 86400  # seconds: no feed waits longer (a failing one backs off up to this)
     raw_pages: RawPages = field(default_factory=RawPages)  # where fetched pages are kept
     dask_address: str | None = None  # extraction on this Dask scheduler's cluster; None: the local pool
-    feeds: tuple[tuple[str, str | None], ...] = ()
+    feeds: tuple[FeedItem, ...] = ()
     path: str | None = None
 
 
@@ -77,13 +78,17 @@ def read_toml(path: str | Path) -> dict:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from exc
 
 
-FEED_KEYS = ("url", "name")
+FEED_KEYS = ("url", "name", "headers", "cookies")
 SITE_KEYS = ("drop_xpath", "drop_patterns")
 
 
-def feeds_in(data: dict, where: str) -> tuple[tuple[str, str | None], ...]:
-    """The [[feeds]] of a config or feed list: each a table with a url and a name (the URLs are
-    checked one by one where they are added)."""
+FeedItem = tuple[str, str | None, tuple[tuple[str, str], ...], tuple[tuple[str, str], ...]]
+
+
+def feeds_in(data: dict, where: str) -> tuple[FeedItem, ...]:
+    """The [[feeds]] of a config or feed list: each a table with a url, a name, and the headers and
+    cookies its server wants (tables of strings), as (url, name, headers, cookies). The URLs are
+    checked one by one where they are added."""
     feeds = data.get("feeds", [])
     if isinstance(feeds, dict):
         raise ConfigError(f"{where}: [feeds] is one table; write each feed as [[feeds]] (two brackets)")
@@ -98,7 +103,17 @@ def feeds_in(data: dict, where: str) -> tuple[tuple[str, str | None], ...]:
             raise ConfigError(f"{where}: feeds[{i}]: unknown key {unknown[0]!r} (known: {', '.join(FEED_KEYS)})")
         if "name" in item and not isinstance(item["name"], str):
             raise ConfigError(f"{where}: feeds[{i}]: name must be a string")
-        out.append((item["url"].strip(), item.get("name")))
+        pairs = {}
+        for key in ("headers", "cookies"):
+            table = item.get(key, {})
+            if not isinstance(table, dict) or not all(isinstance(v, str) for v in table.values()):
+                raise ConfigError(f'{where}: feeds[{i}].{key} must be a table of strings: {key} = {{ Name = "value" }}')
+            for name, value in table.items():
+                problem = header_problem(name, value)
+                if problem:
+                    raise ConfigError(f"{where}: feeds[{i}].{key}: {problem}")
+            pairs[key] = tuple(table.items())
+        out.append((item["url"].strip(), item.get("name"), pairs["headers"], pairs["cookies"]))
     return tuple(out)
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 
 import zstandard
 
-from core import FeedPoll, FeedState
+from core import FeedAccess, FeedPoll, FeedState
 from fetchers import (
     Fetcher,
     FetchResult,
@@ -35,10 +35,10 @@ def poll_many(states: list[FeedState], settings: FetchSettings) -> list[FeedPoll
     return asyncio.run(_poll_many(states, settings))
 
 
-def find_feed(url: str, settings: FetchSettings) -> Found:
+def find_feed(url: str, settings: FetchSettings, access: FeedAccess | None = None) -> Found:
     async def look() -> Found:
         async with Fetcher(settings) as fetcher:
-            return await find_feeds(url, fetcher=fetcher)
+            return await find_feeds(url, fetcher=fetcher, access=access)
 
     return asyncio.run(look())
 

@@ -80,11 +80,12 @@ def ingest_pass(db_path: str, feeds: list[str] | None, due: bool, config_path: s
     to_poll = store.ids_to_poll(db, feeds or (), due_only=due)  # (id, url, failing): a row is read in its turn
     total = len(to_poll)
     by_url: dict[str, Feed] = {}  # the rows of the feeds being polled, each until its poll is back
+    access = store.feed_access(db)  # the secrets of the feeds that have any, kept outside the archive
 
     def submit_polls(chunk: list[tuple[int, str, int]]):
         rows = store.feeds_by_id(db, [feed_id for feed_id, _, _ in chunk])
         by_url.update((r.url, r) for r in rows)
-        return poll_feeds.submit([r.state for r in rows], settings)
+        return poll_feeds.submit([replace(r.state, access=access.get(r.id)) for r in rows], settings)
 
     # 1. Poll the feeds: a conditional GET each, parsed from the bytes, a batch of feeds per task.
     # Hosts take turns: a batch of one host's feeds would poll two at a time (its politeness limit).

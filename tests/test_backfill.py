@@ -97,6 +97,7 @@ def test_reprocess_reads_the_pages_an_older_paperboy_archived_with_zlib(server, 
     # the archive as paperboy wrote it before zstd: zlib in html_zlib, no html_zstd column
     conn.execute("update raw_pages set html_zlib = ?", [zlib.compress(html)])
     conn.execute("alter table raw_pages drop column html_zstd")
+    conn.execute("pragma user_version = 0")  # as a paperboy before the mark left it
     conn.commit()
 
     summary = backfill(db_path, reprocess=True)

@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -50,11 +51,11 @@ def archive(server, tmp_path) -> str:
     return db
 
 
-@pytest.fixture
-def browse(archive):
+def start_browse(archive: str, *extra: str) -> tuple[subprocess.Popen, str]:
+    """`paperboy browse` in a process of its own (and its own session), once it answers."""
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "flows", "--db", archive, "browse", "--port", str(port)],
+        [sys.executable, "-m", "flows", "--db", archive, "browse", "--port", str(port), *extra],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
@@ -62,11 +63,16 @@ def browse(archive):
     while True:
         try:
             urllib.request.urlopen(base + "/-/versions.json", timeout=2)
-            break
+            return proc, base
         except OSError:
             if proc.poll() is not None or time.monotonic() > end:
                 raise AssertionError(f"browse did not start: {proc.stdout.read() if proc.stdout else ''}") from None
             time.sleep(0.2)
+
+
+@pytest.fixture
+def browse(archive):
+    proc, base = start_browse(archive)
     yield base
     os.killpg(proc.pid, 15)
     proc.wait(10)
@@ -172,3 +178,68 @@ def test_a_pass_run_while_browse_runs_links_its_summary_to_the_articles_it_store
     page.goto(links[0])
     titles = page.locator("td.col-title").all_inner_texts()
     assert titles == ["Story 9"]
+
+
+def status(url: str, method: str = "GET") -> int:
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, method=method, data=b"" if method == "POST" else None)):
+            return 200
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def test_browse_is_read_only_and_keeps_the_internals_and_sql_out_of_reach(browse):
+    for path in ("/paperboy/feeds", "/paperboy/latest", "/paperboy/search?q=council", "/-/article/1"):
+        assert status(browse + path) == 200, path
+        assert status(browse + path, "POST") == 405, path
+    for path in ("/paperboy/raw_pages", "/paperboy/raw_pages.json", "/paperboy/raw_pages/1.blob?_blob_column=html_zstd",
+                 "/paperboy/entries.json", "/paperboy/host_holds.csv", "/paperboy.db",
+                 "/paperboy.json?sql=select+url+from+feeds", "/paperboy?sql=select+1"):  # fmt: skip
+        assert 400 <= status(browse + path) < 500, path
+
+
+def test_browse_search_speaks_paperboy_search_syntax(browse, archive):
+    from urllib.parse import quote
+
+    word = story(1)[0].split()[3]
+    for query in ("U.S.", "don't", "C++", "ferry-strike", f"{word} 東京都"):
+        assert status(f"{browse}/paperboy/search.json?q={quote(query)}") == 200, query
+    with urllib.request.urlopen(f"{browse}/paperboy/search.json?_shape=array&q={quote(word + '.')}") as answer:
+        assert len(__import__("json").load(answer)) >= 1  # plain words: the full stop is no syntax
+
+
+def test_sql_of_ones_own_only_when_asked(archive):
+    proc, base = start_browse(archive, "--sql")
+    try:
+        assert status(base + "/paperboy.json?sql=select+count(*)+from+articles") == 200
+        assert 400 <= status(base + "/paperboy.json?sql=select+*+from+raw_pages") < 500  # the internals stay shut
+    finally:
+        os.killpg(proc.pid, 15)
+        proc.wait(10)
+
+
+def test_stopping_browse_by_its_pid_stops_datasette_and_leaves_no_file(archive):
+    from flows.processes import alive, descendants
+
+    proc, base = start_browse(archive)
+    [child] = descendants(proc.pid)
+    command = Path(f"/proc/{child}/cmdline").read_bytes().split(b"\0")
+    metadata = Path(command[command.index(b"--metadata") + 1].decode())
+    assert metadata.exists() and Path(archive + ".browse.json").exists()
+    os.kill(proc.pid, 15)  # the process alone, as `kill PID` does
+    assert proc.wait(30) == 143
+    deadline = time.monotonic() + 30
+    while alive(child) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not alive(child)
+    with pytest.raises(OSError):
+        urllib.request.urlopen(base + "/-/versions.json", timeout=2)
+    assert not metadata.exists() and not metadata.parent.exists()
+    assert not Path(archive + ".browse.json").exists()
+
+
+def test_an_address_beyond_loopback_is_said(archive):
+    proc, _ = start_browse(archive, "--host", "0.0.0.0")
+    os.killpg(proc.pid, 15)
+    out, _ = proc.communicate(timeout=30)
+    assert "warning: 0.0.0.0 lets anyone who can reach this machine read the archive" in out

@@ -446,7 +446,9 @@ def test_a_paragraph_that_recurs_across_a_sites_articles_is_learned_as_boilerpla
 
 def test_a_sites_learned_boilerplate_is_read_through_an_index_that_an_older_archive_gains(db_path):
     """The read after every batch must not walk every paragraph ever counted for the site."""
-    connect(db_path).conn.execute("drop index boilerplate_learned")  # the archive as an older paperboy left it
+    older = connect(db_path).conn  # the archive as an older paperboy left it
+    older.execute("drop index boilerplate_learned")
+    older.execute("pragma user_version = 0")
     db = connect(db_path)
     statements: list[str] = []
     db.conn.set_trace_callback(statements.append)

@@ -12,6 +12,10 @@ from datasette import hookimpl
 from datasette.utils.asgi import Response
 from markupsafe import Markup
 
+from db.browse import prepare
+
+SEP = "\x1f"  # between the characters of CJK text in its index (db/_cjk.py)
+
 DB = os.environ.get("PAPERBOY_BROWSE_DB", "paperboy")  # the archive's name under the browse server
 START, END = "\x02", "\x03"  # what the search view's snippet marks a match with
 
@@ -31,10 +35,11 @@ def _view(row) -> str:
 @hookimpl
 def render_cell(row, value, column, table, database, datasette):
     view = "" if table is not None else _view(row)
-    if view in ("latest", "search") and column == "id" and value is not None:
-        return Markup(f'<a href="/-/article/{int(value)}">{int(value)}</a>')
+    if view in ("latest", "search") and column == "id" and isinstance(value, int):
+        return Markup(f'<a href="/-/article/{value}">{value}</a>')
     if view == "search" and column == "snippet" and isinstance(value, str):
-        return Markup(html.escape(value).replace(START, "<mark>").replace(END, "</mark>"))
+        text = html.escape(value.replace(SEP, ""))
+        return Markup(text.replace(START, "<mark>").replace(END, "</mark>"))
     if view == "article" and column == "text" and isinstance(value, str):
         return Markup("".join(f"<p>{html.escape(p)}</p>" for p in value.split("\n\n")))
     return None
@@ -80,3 +85,24 @@ async def _message(datasette, text: str, status: int = 400):
 @hookimpl
 def register_routes():
     return [(r"^/-/article/(?P<id>[^/]+)$", article_page), (r"^/-/charts$", charts_page)]
+
+
+@hookimpl
+def prepare_connection(conn):
+    prepare(conn)
+
+
+@hookimpl
+def asgi_wrapper(datasette):
+    """The archive is read-only: a request of any method but GET and HEAD is 405, whatever its route."""
+
+    def wrap(app):
+        async def read_only(scope, receive, send):
+            if scope["type"] == "http" and scope.get("method") not in ("GET", "HEAD"):
+                await Response.text("paperboy browse is read-only", status=405).asgi_send(send)
+                return
+            await app(scope, receive, send)
+
+        return read_only
+
+    return wrap
