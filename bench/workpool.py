@@ -140,7 +140,7 @@ def main() -> int:
             with Client(dask, timeout=10) as client:  # what each Dask worker ran: the run's extraction jobs
                 ran = client.run(lambda dask_worker: dask_worker.state.executed_count)
             print(f"deployments: {', '.join(n for n in ('ingest/pool-ingest', 'backfill/pool-backfill') if n in names)}"
-                  f" (paperboy serve's is ingest/paperboy-ingest)")  # fmt: skip
+                  f" (paperboy serve's is ingest/paperboy-<archive>)")  # fmt: skip
             print(f"ingest/pool-ingest on the work pool: {stored} of {ARTICLES} articles stored in {seconds:.1f} s; "
                   f"pages extracted by the Dask workers: {sorted(ran.values())}")  # fmt: skip
             return 0 if stored == ARTICLES and sum(ran.values()) >= ARTICLES else 1

@@ -65,7 +65,7 @@ class Ctx:
         if stores_pages and cfg.dask_address:
             from flows.cluster import check_scheduler
 
-            problem = check_scheduler(cfg.dask_address)
+            problem = check_scheduler(cfg.dask_address, cfg.dask_certs)
             if problem:
                 raise Fail(f"{problem}; not started")
         return cfg

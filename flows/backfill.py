@@ -95,7 +95,10 @@ def backfill(
     # 2. Fetch, extract and store the backlog, source by source, at each host's pace.
     if not request.dry_run:
         batches = Batches(
-            settings, cfg.extract, extraction_for(cfg.workers, cfg.extract_time_limit, cfg.dask_address), cfg.raw_pages
+            settings,
+            cfg.extract,
+            extraction_for(cfg.workers, cfg.extract_time_limit, cfg.dask_address, cfg.dask_certs),
+            cfg.raw_pages,
         )
         try:
             for src in job.sources:
@@ -237,7 +240,7 @@ def fetch_backlog(job: Job, src: str, batches: Batches) -> Summary:
 
 def reprocess_stored(db, feeds, since, until, cfg, show: Progress, dry_run: bool) -> dict:
     """Re-extract stored pages with the current extractor; update the text where it changed."""
-    pool = extraction_for(cfg.workers, cfg.extract_time_limit, cfg.dask_address)
+    pool = extraction_for(cfg.workers, cfg.extract_time_limit, cfg.dask_address, cfg.dask_certs)
     seen = changed = failed = 0
     total = store.stored_page_count(db, feeds, since, until)
     try:

@@ -11,7 +11,7 @@ import sys
 import click
 
 from core import printable
-from flows import cli_browse, cli_feeds, cli_pass, cli_read  # noqa: F401  (they add their commands to the group)
+from flows import cli_browse, cli_cluster, cli_feeds, cli_pass, cli_read  # noqa: F401  (they add their commands)
 from flows._cli import cli
 
 __all__ = ["cli", "main"]

@@ -36,7 +36,7 @@ def _restore(name: str, value: str | None) -> None:
 
 dask_option = click.option(
     "--dask",
-    metavar="tcp://HOST:8786",
+    metavar="tls://HOST:8786",
     expose_value=False,
     callback=_use_dask,
     help="Extract on this Dask cluster (env PAPERBOY_DASK, or dask_address in the config).",

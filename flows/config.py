@@ -15,7 +15,8 @@ new_pages_per_feed = 200            # pages fetched per feed and pass; the rest 
 raw_pages = "db"                    # fetched pages kept: "db", "warc" (rotating WARC files) or "none"
 warc_dir = ""                       # raw_pages = "warc": their folder; "": <db file>.warc beside the db
 warc_file_bytes = 1073741824        # a WARC file is closed past this size, the next one begun
-dask_address = ""                   # extraction on this Dask cluster (tcp://host:8786); env PAPERBOY_DASK
+dask_address = ""                   # extraction on this Dask cluster (tls://host:8786); env PAPERBOY_DASK
+dask_certs = ""                     # tls:// addresses: `paperboy cluster certs`' folder; env PAPERBOY_DASK_CERTS
 
 [sites."example.com"]               # a user's own cleaning rules for one host
 drop_xpath = ["//div[@class='promo']"]
@@ -64,6 +65,7 @@ class Config:
     max_poll_interval: int = 86400  # seconds: no feed waits longer (a failing one backs off up to this)
     raw_pages: RawPages = field(default_factory=RawPages)  # where fetched pages are kept
     dask_address: str | None = None  # extraction on this Dask scheduler's cluster; None: the local pool
+    dask_certs: str | None = None  # the folder of that cluster's TLS certificates (tls:// addresses)
     feeds: tuple[FeedItem, ...] = ()
     path: str | None = None
 
@@ -170,7 +172,7 @@ NUMBERS: dict[str, tuple[type, float | None, float | None]] = {
 FLAGS = ("allow_private_networks", "favor_precision")
 OWN = ("workers", "favor_precision", "disabled_rules", "backfill_rate", "extract_time_limit", "new_pages_per_feed",
        "min_poll_interval", "max_poll_interval", "raw_pages", "warc_dir", "warc_file_bytes",
-       "dask_address")  # fmt: skip
+       "dask_address", "dask_certs")  # fmt: skip
 
 
 def _checked(path, key: str, value):
@@ -196,6 +198,8 @@ def _checked(path, key: str, value):
         raise ConfigError(f"{path}: warc_dir must be a folder's path, not {value!r}")
     if key == "dask_address" and (not isinstance(value, str) or (value and not DASK_ADDRESS.match(value))):
         raise ConfigError(f"{path}: dask_address must be a scheduler's address like tcp://host:8786, not {value!r}")
+    if key == "dask_certs" and (not isinstance(value, str) or not value.isprintable()):
+        raise ConfigError(f"{path}: dask_certs must be a folder's path, not {value!r}")
     if key == "user_agent" and (not isinstance(value, str) or not value.isprintable() or not value.strip()):
         raise ConfigError(f"{path}: user_agent must be a line of printable text, not {value!r}")
     return value
@@ -260,6 +264,7 @@ def load_config(path: str | None = None) -> Config:
             settings.get("warc_file_bytes", RawPages.file_bytes),
         ),
         dask_address=os.environ.get("PAPERBOY_DASK") or settings.get("dask_address") or None,
+        dask_certs=os.environ.get("PAPERBOY_DASK_CERTS") or _beside(path, settings.get("dask_certs", "")) or None,
         feeds=feeds_in(data, str(path)),
         path=path,
     )

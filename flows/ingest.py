@@ -95,7 +95,10 @@ def ingest_pass(db_path: str, feeds: list[str] | None, due: bool, config_path: s
     polls = as_done(submit_polls, chunked(turns, FEEDS_PER_TASK), POLL_TASKS)
     del to_poll  # held by the turns, each until it is handed out
     batches = Batches(
-        settings, cfg.extract, extraction_for(cfg.workers, cfg.extract_time_limit, cfg.dask_address), cfg.raw_pages
+        settings,
+        cfg.extract,
+        extraction_for(cfg.workers, cfg.extract_time_limit, cfg.dask_address, cfg.dask_certs),
+        cfg.raw_pages,
     )
     learned = batches.learned  # each host's learned boilerplate
     looked_up: set[str] = set()  # hosts asked for it (a host with none learned is not in `learned`)

@@ -29,13 +29,13 @@ class Extraction(Protocol):
         ...
 
 
-def extraction_for(workers: int, time_limit: float, dask: str | None = None) -> Extraction:
+def extraction_for(workers: int, time_limit: float, dask: str | None = None, certs: str | None = None) -> Extraction:
     """The executor of this process's passes: the Dask cluster at `dask` when one is given, else the
-    local pool of worker processes."""
+    local pool of worker processes. `certs`: the folder of the cluster's TLS certificates."""
     if dask:
         from flows.cluster import DaskExtraction
 
-        return DaskExtraction(dask, time_limit)
+        return DaskExtraction(dask, time_limit, certs)
     return ExtractPool(workers, time_limit)
 
 

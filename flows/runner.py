@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -14,6 +16,7 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
+from pathlib import Path
 
 from db import connect, store
 from flows.backfill import BackfillRequest, backfill
@@ -21,7 +24,13 @@ from flows.ingest import ingest
 from flows.pool import start_forkserver
 from flows.processes import SERVE_PID, alive, children_by_parent, die_with_parent
 
-DEPLOYMENT = "paperboy-ingest"
+
+def deployment_name(db_path: str) -> str:
+    """`serve`'s deployment of this archive: its own name, so that two archives served with one
+    Prefect home each run only their own passes (`paperboy-<file stem>-<hash of its path>`)."""
+    path = os.path.realpath(db_path)
+    stem = re.sub(r"[^A-Za-z0-9_-]+", "-", Path(path).stem)[:40] or "archive"
+    return f"paperboy-{stem}-{hashlib.sha256(path.encode()).hexdigest()[:8]}"
 
 
 def _quiet_engine() -> None:
@@ -117,6 +126,9 @@ def prefect_api(*, scheduler: bool = False, port: int = 0) -> Iterator[None]:
         **get_current_settings().to_environment_variables(exclude_unset=True),
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_LOGGING_LEVEL": "WARNING",
+        # Our own server answers its own UI only: a web page elsewhere cannot start a run with any
+        # db_path (CORS), nor post a form to it (CSRF; Prefect's client fetches its token).
+        "PREFECT_SERVER_API_CSRF_PROTECTION_ENABLED": "true",
     }
     cmd = [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1"]
     if scheduler:
@@ -126,6 +138,7 @@ def prefect_api(*, scheduler: bool = False, port: int = 0) -> Iterator[None]:
         cmd += ["--no-ui", "--no-services", "--log-level", "ERROR"]
     cmd.append("--port")
     port = _free_port(port)
+    env["PREFECT_SERVER_API_CORS_ALLOWED_ORIGINS"] = f"http://127.0.0.1:{port}"
     # What a short-lived server says is kept, to tell why it did not start; `serve` runs for weeks,
     # and its server's talk would fill a file for nothing.
     errors = None if scheduler else tempfile.TemporaryFile()
@@ -232,7 +245,7 @@ def _serve(db_path, config_path, schedule, ConcurrencyLimitConfig, ConcurrencyLi
     os.environ[SERVE_PID] = str(os.getpid())  # its flow runs leave with it (flows/processes.py)
     try:
         ingest.serve(
-            name=DEPLOYMENT,
+            name=deployment_name(db_path),
             parameters={
                 "db_path": os.path.abspath(db_path),
                 "due": True,

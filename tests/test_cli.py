@@ -290,8 +290,10 @@ def test_serve_ticks_on_its_schedule_polls_due_feeds_and_stops_cleanly(server, t
     conn = sqlite3.connect(db)
     assert conn.execute("select count(*) from articles").fetchone()[0] == 1
     prefect_db = sqlite3.connect(home / "prefect.db")
-    paused = prefect_db.execute("select paused from deployment where name = 'paperboy-ingest'").fetchone()
-    assert paused == (0,)
+    from flows.runner import deployment_name
+
+    paused = prefect_db.execute("select paused from deployment where name = ?", [deployment_name(db)]).fetchall()
+    assert paused == [(0,)]
     assert "Traceback" not in err
 
 
@@ -628,3 +630,77 @@ def test_feeds_list_reads_an_archive_of_an_older_paperboy_without_changing_it(db
     [row] = [json.loads(line) for line in invoke(db_path, "feeds", "list", "--json").output.splitlines()]
     assert row["consecutive_errors"] == 0 and row["removed_at"] is None and row["disabled"] == 0
     assert "removed_at" not in [r[1] for r in conn.execute("pragma table_info(feeds)")]
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_two_archives_served_with_one_prefect_home_each_run_their_own_passes(server, tmp_path, prefect_home):
+    """Each `serve` deploys its own archive's deployment; its Prefect server answers its own UI only."""
+    import re
+    import threading
+    import time
+    import urllib.error
+    import urllib.request
+
+    env = {**os.environ, "PREFECT_HOME": str(prefect_home)}
+    env.pop("PREFECT_API_URL", None)
+    env.update(PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS="1", PREFECT_RUNNER_POLL_FREQUENCY="1")
+    dbs = {}
+    for name in ("a", "b"):
+        server.add(f"/{name}.html", article_page(f"Story {name}", story(ord(name))))
+        link = server.url(f"/{name}.html")
+        server.add(f"/{name}.xml", rss([{"title": f"Story {name}", "link": link, "guid": name}]),
+                   content_type="application/rss+xml")  # fmt: skip
+        dbs[name] = str(tmp_path / f"{name}.db")
+        store.add_feed(connect(dbs[name]), server.url(f"/{name}.xml"))
+    procs, said = {}, {}
+    try:
+        for name, db in dbs.items():
+            procs[name] = subprocess.Popen(
+                [sys.executable, "-m", "flows", "--db", db, "serve", "--interval", "10", "--port", str(free_port())],
+                env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+            )  # fmt: skip
+            said[name] = []
+            threading.Thread(target=lambda p=procs[name], out=said[name]: out.extend(p.stderr), daemon=True).start()
+
+        def titles(db: str) -> list[str]:
+            return [r["title"] for r in store.export_articles(connect(db, read_only=True), store.Among())]
+
+        deadline = time.monotonic() + 240
+        while not all(titles(db) for db in dbs.values()):
+            assert time.monotonic() < deadline, {n: "".join(s)[-2000:] for n, s in said.items()}
+            assert all(p.poll() is None for p in procs.values()), {n: "".join(s)[-2000:] for n, s in said.items()}
+            time.sleep(0.5)
+        assert titles(dbs["a"]) == ["Story a"] and titles(dbs["b"]) == ["Story b"]
+        deployed = sqlite3.connect(prefect_home / "prefect.db").execute("select name, parameters from deployment")
+        by_db = {json.loads(parameters)["db_path"]: name for name, parameters in deployed}
+        assert set(by_db) == set(dbs.values()) and len(set(by_db.values())) == 2, by_db  # one deployment each
+
+        [ui] = {m for line in said["a"] for m in re.findall(r"UI at (http://127\.0\.0\.1:\d+)", line)}
+        evil = urllib.request.Request(ui + "/api/health", method="OPTIONS", headers={
+            "Origin": "http://attacker.example", "Access-Control-Request-Method": "POST"})  # fmt: skip
+        try:
+            with urllib.request.urlopen(evil, timeout=10) as answer:
+                allowed = answer.headers.get("access-control-allow-origin")
+        except urllib.error.HTTPError as exc:
+            allowed = exc.headers.get("access-control-allow-origin")
+        assert allowed in (None, ui), allowed
+        post = urllib.request.Request(ui + "/api/flow_runs/filter", data=b"{}", method="POST",
+                                      headers={"Content-Type": "application/json"})  # fmt: skip
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(post, timeout=10)
+        assert refused.value.code == 403  # no CSRF token
+    finally:
+        for proc in procs.values():
+            proc.send_signal(2)
+        for proc in procs.values():
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                proc.kill()

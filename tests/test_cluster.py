@@ -34,18 +34,26 @@ def _wait(condition, what: str, timeout: float = 120) -> None:
 
 
 class Cluster:
-    """A scheduler and two single-threaded workers, each a process group of its own."""
+    """A scheduler and two single-threaded workers, each a process group of its own. `certs`: with
+    TLS, as the README starts them (`paperboy cluster certs`); `nanny`: each worker as the README
+    starts it (with its nanny, --nworkers), else bare processes."""
 
-    def __init__(self, tmp: Path) -> None:
+    def __init__(self, tmp: Path, certs: Path | None = None, nanny: bool = False) -> None:
         self.file = tmp / "scheduler.json"
+        self.certs = certs
         env = {**os.environ, "DASK_DISTRIBUTED__WORKER__DAEMON": "False"}
         common = {"env": env, "stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL, "start_new_session": True}
+        tls = []
+        if certs is not None:
+            tls = ["--tls-ca-file", str(certs / "ca.pem"), "--tls-cert", str(certs / "cluster.pem"),
+                   "--tls-key", str(certs / "cluster-key.pem")]  # fmt: skip
         self.scheduler = subprocess.Popen(
             [DASK, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
-             "--scheduler-file", str(self.file)], **common,
+             "--scheduler-file", str(self.file), *(["--protocol", "tls"] if certs else []), *tls], **common,
         )  # fmt: skip
         _wait(lambda: self.file.exists() and self.file.stat().st_size > 0, "the scheduler's file")
         self.address = json.loads(self.file.read_text())["address"]
+        kind = ["--nworkers", "1"] if nanny else ["--no-nanny"]
         self.workers = [
             subprocess.Popen(
                 [
@@ -58,11 +66,12 @@ class Cluster:
                     "--host",
                     "127.0.0.1",
                     "--no-dashboard",
-                    "--no-nanny",
+                    *kind,
                     "--preload",
                     "flows.dask_preload",
                     "--name",
                     f"w{i}",
+                    *tls,
                 ],
                 **common,
             )  # fmt: skip
@@ -73,7 +82,11 @@ class Cluster:
     def count_workers(self) -> int:
         from distributed import Client
 
-        with Client(self.address, timeout=10) as client:
+        from flows.cluster import security
+
+        with Client(
+            self.address, timeout=10, security=security(self.address, self.certs and str(self.certs))
+        ) as client:
             return len(client.scheduler_info(n_workers=-1)["workers"])
 
     def kill(self, proc: subprocess.Popen) -> None:
@@ -156,8 +169,12 @@ def test_a_scheduler_lost_mid_pass_stops_it_and_the_next_pass_takes_up_the_rest(
     serve_articles(server, 200)
     db = str(tmp_path / "lost.db")
     store.add_feed(connect(db), server.url("/feed.xml"))
+    # Pages a host gives at most every 20 ms: the pass still has work when the scheduler goes.
+    config = tmp_path / "paced.toml"
+    config.write_text(f'[settings]\nmin_interval = 0.02\nallowed_hosts = ["127.0.0.1:{server.port}"]\n')
     result: dict = {}
-    thread = threading.Thread(target=lambda: result.update(out=run(db, "--dask", cluster.address)))
+    args = ["--db", db, "--config", str(config), "run", "--dask", cluster.address]
+    thread = threading.Thread(target=lambda: result.update(out=CliRunner().invoke(cli, args)))
     thread.start()
     _wait(lambda: len(texts(db)) >= 1, "the first articles stored")
     cluster.kill(cluster.scheduler)
@@ -170,3 +187,76 @@ def test_a_scheduler_lost_mid_pass_stops_it_and_the_next_pass_takes_up_the_rest(
     assert again.exit_code == 0, again.output
     after = texts(db)
     assert len(after) == 200 and set(kept) <= set(after)
+
+
+@pytest.fixture
+def tls_cluster(tmp_path):
+    certs = tmp_path / "certs"
+    made = CliRunner().invoke(cli, ["cluster", "certs", str(certs)])
+    assert made.exit_code == 0 and "dask scheduler --protocol tls" in made.output, made.output
+    c = Cluster(tmp_path, certs=certs, nanny=True)
+    yield c
+    c.stop()
+
+
+def test_a_tls_cluster_admits_only_who_holds_its_certificates(server, tmp_path, tls_cluster):
+    from distributed import Client
+    from distributed.security import Security
+
+    from flows.cluster import make_certs
+
+    assert tls_cluster.address.startswith("tls://")
+    other = tmp_path / "other"
+    make_certs(str(other))  # a certificate of another authority
+    wrong = Security(tls_ca_file=str(other / "ca.pem"), tls_client_cert=str(other / "cluster.pem"),
+                     tls_client_key=str(other / "cluster-key.pem"), require_encryption=True)  # fmt: skip
+    with pytest.raises((OSError, TimeoutError)):
+        Client(tls_cluster.address, timeout=3, security=wrong).close()
+    import socket
+    import ssl
+
+    host, port = tls_cluster.address.removeprefix("tls://").rsplit(":", 1)
+    bare = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # no certificate of its own
+    bare.check_hostname, bare.verify_mode = False, ssl.CERT_NONE
+    with pytest.raises((ssl.SSLError, OSError)):
+        with socket.create_connection((host, int(port)), timeout=5) as raw, bare.wrap_socket(raw) as conn:
+            conn.sendall(b"\0" * 8)
+            assert conn.recv(1) == b""  # a server that admitted it would answer or wait; this one hangs up
+    plain = tls_cluster.address.replace("tls://", "tcp://")
+    with pytest.raises((OSError, TimeoutError)):
+        Client(plain, timeout=3).close()
+
+    serve_articles(server, 6)
+    store.add_feed(connect(db_path := str(tmp_path / "tls.db")), server.url("/feed.xml"))
+    without = run(db_path, "--dask", tls_cluster.address)
+    assert without.exit_code == 1 and "needs certificates" in without.output and server.hits == []
+    config = tmp_path / "paperboy.toml"
+    config.write_text(f'[settings]\ndask_certs = "certs"\nallowed_hosts = ["127.0.0.1:{server.port}"]\n')
+    done = CliRunner().invoke(cli, ["--db", db_path, "--config", str(config), "run", "--dask", tls_cluster.address])
+    assert done.exit_code == 0, done.output
+    assert len(texts(db_path)) == 6
+
+
+def test_plain_tcp_to_another_machine_is_refused(server, db_path):
+    serve_articles(server, 1)
+    store.add_feed(connect(db_path), server.url("/feed.xml"))
+    out = run(db_path, "--dask", "tcp://192.0.2.1:8786")  # refused before any connection is tried
+    assert out.exit_code == 1 and "without TLS lets anyone run code" in out.output and server.hits == []
+
+
+def test_a_worker_killed_with_its_nanny_mid_pass_costs_only_time(server, tmp_path, tls_cluster):
+    serve_articles(server, 120)
+    db = str(tmp_path / "nanny.db")
+    store.add_feed(connect(db), server.url("/feed.xml"))
+    config = tmp_path / "paperboy.toml"
+    config.write_text(f'[settings]\ndask_certs = "certs"\nallowed_hosts = ["127.0.0.1:{server.port}"]\n')
+    result: dict = {}
+    args = ["--db", db, "--config", str(config), "run", "--dask", tls_cluster.address]
+    thread = threading.Thread(target=lambda: result.update(out=CliRunner().invoke(cli, args)))
+    thread.start()
+    _wait(lambda: len(texts(db)) >= 1, "the first articles stored")
+    tls_cluster.kill(tls_cluster.workers[0])  # the nanny and its worker process, -9
+    thread.join()
+    assert result["out"].exit_code == 0, result["out"].output
+    stored = texts(db)
+    assert len(stored) == 120 and len({url for url, _ in stored}) == 120
