@@ -29,6 +29,7 @@ name = "Example"
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tomllib
@@ -151,23 +152,26 @@ def site_rules(data: dict, where) -> dict[str, SiteRules]:
 
 
 # Every setting's type and range: (kind, lowest, highest); None where a side is open.
+# Every bound is finite: an endless deadline or interval would hold a pass for good, and past them
+# a value only overflows (a 1e308-second time limit, a max_bytes no read can hold).
+HOUR, DAY = 3600, 86400
 NUMBERS: dict[str, tuple[type, float | None, float | None]] = {
-    "max_bytes": (int, 1, None),
-    "deadline": (float, 0.001, None),
-    "connect_timeout": (float, 0.001, None),
+    "max_bytes": (int, 1, 1 << 30),
+    "deadline": (float, 0.001, HOUR),
+    "connect_timeout": (float, 0.001, HOUR),
     "max_redirects": (int, 0, 100),
     "per_host": (int, 1, 1000),
     "max_connections": (int, 1, 10_000),
-    "min_interval": (float, 0, None),
+    "min_interval": (float, 0, HOUR),
     "retries": (int, 0, 10),
-    "retry_backoff": (float, 0, None),
+    "retry_backoff": (float, 0, HOUR),
     "workers": (int, 0, 1024),
-    "backfill_rate": (float, 0.001, None),
-    "extract_time_limit": (float, 0.001, None),
-    "new_pages_per_feed": (int, 1, None),
-    "min_poll_interval": (int, 60, None),
-    "max_poll_interval": (int, 60, None),
-    "warc_file_bytes": (int, 1 << 20, None),
+    "backfill_rate": (float, 0.001, 10_000),
+    "extract_time_limit": (float, 0.001, HOUR),
+    "new_pages_per_feed": (int, 1, 1_000_000),
+    "min_poll_interval": (int, 60, 366 * DAY),
+    "max_poll_interval": (int, 60, 366 * DAY),
+    "warc_file_bytes": (int, 1 << 20, 1 << 40),
 }
 FLAGS = ("allow_private_networks", "favor_precision")
 OWN = ("workers", "favor_precision", "disabled_rules", "backfill_rate", "extract_time_limit", "new_pages_per_feed",
@@ -175,15 +179,19 @@ OWN = ("workers", "favor_precision", "disabled_rules", "backfill_rate", "extract
        "dask_address", "dask_certs")  # fmt: skip
 
 
+def _shown(bound: float) -> str:
+    return str(int(bound)) if float(bound).is_integer() else f"{bound:g}"
+
+
 def _checked(path, key: str, value):
     """A setting's value, or ConfigError naming the file, the key and what is allowed."""
     if key in NUMBERS:
         kind, lo, hi = NUMBERS[key]
-        ok = isinstance(value, int) if kind is int else isinstance(value, (int, float))
+        ok = isinstance(value, int) if kind is int else isinstance(value, (int, float)) and math.isfinite(value)
         if isinstance(value, bool) or not ok or (lo is not None and value < lo) or (hi is not None and value > hi):
             what = "a whole number" if kind is int else "a number"
-            bounds = f" from {lo:g}" if lo is not None else ""
-            bounds += f" to {hi:g}" if hi is not None else (" or more" if lo is not None else "")
+            bounds = f" from {_shown(lo)}" if lo is not None else ""
+            bounds += f" to {_shown(hi)}" if hi is not None else (" or more" if lo is not None else "")
             raise ConfigError(f"{path}: {key} must be {what}{bounds}, not {value!r}")
         return kind(value)
     if key in FLAGS and not isinstance(value, bool):

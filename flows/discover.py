@@ -72,7 +72,8 @@ class Walker:
     def take(self, page: SourcePage, since: str | None, until: str | None) -> list[Entry]:
         """A page read: its entries within the range; the walk moves on or ends."""
         s = self.state
-        s["queue"].remove(page.url)
+        if page.url in s["queue"]:  # a round's later pages, read before its first one reached MAX_PAGES
+            s["queue"].remove(page.url)
         s["seen"].append(page.url)
         if self.source == "archive":
             found = self._take_feed_page(page, since)
@@ -81,7 +82,7 @@ class Walker:
         s["found"] += len(found)
         kept = [e for e in found if in_range(e.published, since, until)]
         s["in_range"] += len(kept)
-        if s["pages"] >= MAX_PAGES:
+        if s["pages"] >= MAX_PAGES and s["queue"]:
             s["errors"].append(f"{self.feed_url}: stopped after {MAX_PAGES} pages")
             s["queue"] = []
         s["done"] = not s["queue"]

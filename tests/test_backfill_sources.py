@@ -308,3 +308,29 @@ def test_a_backfill_and_a_scheduled_pass_at_once_store_each_article_once(server,
         ).fetchone()
         conn.close()
         assert rows == (12, 12, 12)
+
+
+def test_a_site_of_more_sitemaps_than_a_walk_reads_stores_what_it_found(server, db_path):
+    """2,001 sitemaps in an index, more than MAX_PAGES: the walk stops there, says so, and what the
+    sitemaps it read list is stored (each lists one old article, out of the range, and a few a new one)."""
+    from flows.discover import MAX_PAGES
+
+    children = []
+    for i in range(MAX_PAGES + 1):
+        day = "2024-03-01" if i % 700 == 1 else "2020-01-01"
+        url = server.url(f"/a/x{i}.html")
+        server.add(f"/sm/c{i}.xml", f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><url><loc>{url}</loc>'
+                   f"<lastmod>{day}</lastmod></url></urlset>", content_type="application/xml")  # fmt: skip
+        children.append(f"<sitemap><loc>{server.url(f'/sm/c{i}.xml')}</loc></sitemap>")
+        if day > "2024":
+            article(server, f"x{i}", i)
+    index = '<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">' + "".join(children) + "</sitemapindex>"
+    server.add("/sitemap.xml", index, content_type="application/xml")
+    server.add("/robots.txt", f"Sitemap: {server.url('/sitemap.xml')}\n", content_type="text/plain")
+    feed = server.add("/big/feed.xml", rss([]), content_type="application/rss+xml")
+    store.add_feed(connect(db_path), feed)
+    summary = backfill(db_path, feeds=[feed], source="sitemap", since="2024-01-01", rate=2000.0)
+    read = summary["sources"]["sitemap"]["pages"]
+    assert MAX_PAGES <= read < MAX_PAGES + 4  # the round of 4 that reached the limit is read whole
+    assert {"x1.html", "x701.html", "x1401.html"} == stored(db_path)
+    assert any(f"stopped after {MAX_PAGES} pages" in e for e in summary["errors"]), summary["errors"]
