@@ -1,7 +1,7 @@
 """Storage: schema and store. The only package that imports sqlite_utils or speaks SQL."""
 
 from . import store
-from ._base import MAX_ATTEMPTS
+from ._base import MAX_ATTEMPTS, ArchiveDamaged, damage
 from ._lock import Busy, exclusive
 from ._schema import NotAnArchive, connect
 from ._warc import WHERE as RAW_PAGES_WHERE
@@ -9,6 +9,8 @@ from ._warc import RawPages, check_folder
 from .reading import QueryError
 
 __all__ = [
+    "ArchiveDamaged",
+    "damage",
     "MAX_ATTEMPTS",
     "NotAnArchive",
     "RAW_PAGES_WHERE",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -12,6 +13,22 @@ MAX_ATTEMPTS = 5  # page fetches tried for an entry before it is given up (its f
 # A list of any length as one parameter (a JSON array): an IN list of one variable per value fails
 # past SQLite's limit (32,766 on default builds), which one large feed reaches.
 IN_LIST = "(select value from json_each(?))"
+
+
+class ArchiveDamaged(Exception):
+    """The archive itself is at fault (a table, a column or an index gone, a damaged file), not the
+    item being stored: the pass stops, and no item is charged an attempt for it."""
+
+
+# What SQLite says of an archive whose schema or file is damaged; an item's own faults say otherwise.
+_DAMAGE = ("no such table", "no such column", "has no column named", "malformed", "not a database",
+           "no such index", "disk i/o error", "no such function", "no such module")  # fmt: skip
+
+
+def damage(exc: BaseException) -> str | None:
+    """What is damaged, when `exc` says the archive is (see ArchiveDamaged); else None."""
+    text = str(exc)
+    return text if isinstance(exc, sqlite3.DatabaseError) and any(d in text.lower() for d in _DAMAGE) else None
 
 
 def now_iso() -> str:

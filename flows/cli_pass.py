@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from db import Busy, exclusive, store
+from db import ArchiveDamaged, Busy, exclusive, store
 from flows._cli import Ctx, Fail, _check_days, _exit_for, _stored_url, cli, say
 
 # --- run and serve ------------------------------------------------------------------------------
@@ -69,12 +69,21 @@ def run(obj: Ctx, feed_urls: tuple[str, ...], due: bool, as_json: bool) -> None:
         summary = run_ingest(obj.db_path, list(feed_urls), due, obj.config_path)
     except ClusterLost as exc:
         raise Fail(str(exc)) from exc
+    except ArchiveDamaged as exc:
+        raise Fail(_damaged(obj.db_path, exc)) from exc
     if summary.get("busy"):
         raise Fail(f"{summary['busy']}; not started")
     from flows.progress import render
 
     say(json.dumps(summary) if as_json else render(summary))
     _exit_for(*_pass_outcome(summary))
+
+
+def _damaged(db_path: str, exc: ArchiveDamaged) -> str:
+    return (
+        f"the archive {db_path} is damaged ({exc}): the pass stopped there, and no item was charged an "
+        "attempt for it; restore the archive (a backup, or sqlite3's .recover) and run again"
+    )
 
 
 def _pass_outcome(summary: dict) -> tuple[int, int]:
@@ -175,6 +184,8 @@ def backfill(
         summary = run_backfill(obj.db_path, request, obj.config_path)
     except ClusterLost as exc:
         raise Fail(str(exc)) from exc
+    except ArchiveDamaged as exc:
+        raise Fail(_damaged(obj.db_path, exc)) from exc
     if as_json:
         click.echo(json.dumps(summary))  # one JSON document, the URLs of a dry run in it
     else:

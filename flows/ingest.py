@@ -18,7 +18,7 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from core import Entry, Feed, FeedPoll, FeedState, host_of, site_of, without_credentials
-from db import Busy, connect, exclusive, store
+from db import ArchiveDamaged, Busy, connect, damage, exclusive, store
 from fetchers import FetchSettings
 from flows import schedule
 from flows.browse import stored_since
@@ -147,6 +147,8 @@ def remember_poll(db, row: Feed, poll: FeedPoll, summary: Summary, show: Progres
     try:
         todo, duplicates = store.new_entries(db, row.id, row.url, poll.entries, cfg.new_pages_per_feed)
     except Exception as exc:  # noqa: BLE001 - a defect in one feed's handling must not stop the pass
+        if damage(exc):  # unless it is the archive's
+            raise ArchiveDamaged(damage(exc)) from exc
         poll = replace(poll, status="failed", error=f"internal error: {type(exc).__name__}: {exc}"[:300])
         todo, duplicates = [], 0
     summary.articles["duplicate"] += duplicates

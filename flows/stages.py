@@ -14,7 +14,7 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from core import Entry, Outcome, host_of, site_of, url_key, web_url
-from db import RawPages, store
+from db import ArchiveDamaged, RawPages, damage, store
 from extractors import ExtractOptions
 from fetchers import FetchSettings, hold_seconds
 from flows.cluster import ClusterLost
@@ -92,7 +92,7 @@ def process_pages(
         batch, future = in_flight.popleft()
         try:
             pages, extracted = future.result()
-        except ClusterLost:
+        except (ClusterLost, ArchiveDamaged):
             raise  # the pass stops; its items are taken up by the next one
         except Exception as exc:  # noqa: BLE001 - a defect in one batch fails its items, not the pass
             failed = Failed(f"internal error: {type(exc).__name__}: {exc}"[:300])
@@ -159,7 +159,9 @@ def save_or_fail(db, feed_id: int | None, items: list[Outcome], raw: RawPages) -
     item that cannot be stored is recorded as failed with the reason (tried again on a later pass)."""
     try:
         return store.save_outcomes(db, feed_id, items, raw)
-    except Exception:  # noqa: BLE001 - find the item at fault; the others are stored
+    except Exception as exc:  # noqa: BLE001 - find the item at fault; the others are stored
+        if damage(exc):  # not the items' fault: the pass stops, their attempts kept
+            raise ArchiveDamaged(damage(exc)) from exc
         counts: Counter = Counter()
         for item in items:
             try:

@@ -1,0 +1,42 @@
+"""Faults and edges: a damaged archive stops a pass without charging its items. Against a real
+HTTP server, a real SQLite file and real Prefect flow runs."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+from click.testing import CliRunner
+
+from db import connect, store
+from flows.cli import cli
+from tests.conftest import article_page, rss, story
+
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+
+
+def three_stories(server) -> str:
+    items = [{"title": f"Story {i}", "link": server.add(f"/d{i}.html", article_page(f"Story {i}", story(i))),
+              "guid": f"d{i}"} for i in range(3)]  # fmt: skip
+    return server.add("/feed.xml", rss(items), content_type="application/rss+xml")
+
+
+def test_a_dropped_table_stops_the_pass_in_one_line_and_costs_no_item_an_attempt(server, db_path):
+    store.add_feed(connect(db_path), three_stories(server))
+    conn = sqlite3.connect(db_path)
+    conn.execute("drop table articles_fts")  # its triggers stay, and every insert of an article fails
+    conn.commit()
+    result = CliRunner().invoke(cli, ["--db", db_path, "run"])
+    lines = result.output.strip().splitlines()
+    assert result.exit_code == 1 and "is damaged (no such table: main.articles_fts)" in lines[-1], result.output
+    assert not [line for line in lines if "internal error" in line]
+    assert conn.execute("select count(*) from articles").fetchone() == (0,)
+    assert conn.execute("select sum(attempts), count(*) from entries where status = 'pending'").fetchone() == (0, 3)
+
+    conn.execute("create virtual table articles_fts using fts5(title, text, "
+                 "tokenize='unicode61 remove_diacritics 2', content='articles')")  # fmt: skip
+    conn.commit()
+    again = CliRunner().invoke(cli, ["--db", db_path, "run"])
+    assert again.exit_code == 0, again.output
+    assert conn.execute("select count(*) from articles").fetchone() == (3,)
+    conn.close()
