@@ -15,7 +15,7 @@ from .models import (
     StoredPage,
     header_problem,
 )
-from .text import fingerprint, plain_text
+from .text import MAX_TEXT, capped, fingerprint, plain_text
 from .urls import (
     MASK,
     feed_identity,
@@ -33,6 +33,7 @@ from .values import ascii_int, clamp, one_line, printable
 
 __all__ = [
     "FEED_FIELDS",
+    "MAX_TEXT",
     "EXTRACTOR_VERSION",
     "Article",
     "Entry",
@@ -44,6 +45,7 @@ __all__ = [
     "Outcome",
     "StoredPage",
     "ascii_int",
+    "capped",
     "clamp",
     "feed_identity",
     "fingerprint",

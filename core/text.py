@@ -27,3 +27,16 @@ def fingerprint(paragraph: str) -> str:
         paragraph = unicodedata.normalize("NFKC", paragraph)
     norm = _DIGITS.sub("0", " ".join(paragraph.lower().split()))
     return hashlib.sha1(norm.encode()).hexdigest()[:16]
+
+
+MAX_TEXT = 1_000_000  # characters of an article's stored text: ten times a long feature; a page past it is a dump
+
+
+def capped(text: str, limit: int = MAX_TEXT) -> str | None:
+    """The text cut to at most `limit` characters at its last paragraph break before the limit (at
+    the limit when there is none); None when it is within it."""
+    if len(text) <= limit:
+        return None
+    head = text[:limit]
+    cut = head.rfind("\n\n")
+    return head[:cut] if cut > 0 else head

@@ -7,7 +7,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
-from core import printable
+from core import MAX_TEXT, printable
 
 # Articles stored (new or updated) by the passes of this process, for the line said when it is stopped.
 STORED: Counter[str] = Counter()
@@ -41,6 +41,7 @@ class Summary:
                 "failed": sum(failed.values()),
                 "failed_by_reason": dict(sorted(failed.items(), key=lambda kv: -kv[1])),
                 "from_feed_text": self.articles.get("fallback", 0),
+                "text_cut": self.articles.get("text_cut", 0),
             },
             "errors": list(self.errors),
             "seconds": round(time.monotonic() - self.started, 2),  # the pass's own work, Prefect's start-up not in it
@@ -56,6 +57,8 @@ def render(summary: dict) -> str:
     ]
     if a["from_feed_text"]:
         lines.append(f"  {a['from_feed_text']} stored from the feed's own text (the page will be tried again)")
+    if a.get("text_cut"):
+        lines.append(f"  {a['text_cut']} stored with their text cut at {MAX_TEXT:,} characters")
     for reason, n in a["failed_by_reason"].items():
         lines.append(f"  failed: {n} × {reason}")
     return "\n".join(lines)

@@ -13,7 +13,7 @@ from typing import Any
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from core import Entry, Outcome, host_of, site_of, url_key, web_url
+from core import Entry, Outcome, capped, host_of, site_of, url_key, web_url
 from db import ArchiveDamaged, RawPages, damage, store
 from extractors import ExtractOptions
 from fetchers import FetchSettings, hold_seconds
@@ -139,7 +139,12 @@ def store_extracted(db, pages, articles, batches: Batches, summary: Summary) -> 
     """Store one extracted batch in one transaction; an entry whose page failed falls back to its feed text."""
     outcomes: dict[int | None, list[Outcome]] = {}
     for (feed_id, e, page), article in zip(pages, articles, strict=True):
-        outcomes.setdefault(feed_id, []).append(outcome_for(e, page, article))
+        outcome = outcome_for(e, page, article)
+        cut = capped(outcome.article.text) if outcome.article else None
+        if outcome.article and cut is not None:  # stored, but not whole: the summary says so
+            outcome = replace(outcome, article=replace(outcome.article, text=cut))
+            summary.articles["text_cut"] += 1
+        outcomes.setdefault(feed_id, []).append(outcome)
         seconds = hold_seconds(page.result) if page is not None else None
         if seconds is not None:
             summary.holds[site_of(page.result.final_url)] = time.time() + seconds

@@ -40,3 +40,20 @@ def test_a_dropped_table_stops_the_pass_in_one_line_and_costs_no_item_an_attempt
     assert again.exit_code == 0, again.output
     assert conn.execute("select count(*) from articles").fetchone() == (3,)
     conn.close()
+
+
+def test_an_article_past_the_text_cap_is_stored_cut_and_the_summary_says_so(server, db_path):
+    from core import MAX_TEXT
+
+    words = story(7)
+    paragraphs = [f"Part {i}. {words[i % 5]} And so the {i}th account went on." for i in range(5_000)]
+    assert sum(map(len, paragraphs)) > MAX_TEXT
+    link = server.add("/huge.html", article_page("A very long record", paragraphs))
+    server.add("/huge.xml", rss([{"title": "A very long record", "link": link, "guid": "h"}]),
+               content_type="application/rss+xml")  # fmt: skip
+    store.add_feed(connect(db_path), server.url("/huge.xml"))
+    result = CliRunner().invoke(cli, ["--db", db_path, "run"])
+    assert result.exit_code == 0, result.output
+    assert f"1 stored with their text cut at {MAX_TEXT:,} characters" in result.output
+    [(text,)] = sqlite3.connect(db_path).execute("select text from articles").fetchall()
+    assert MAX_TEXT - 1000 < len(text) <= MAX_TEXT and text.endswith("went on.")
