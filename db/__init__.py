@@ -6,6 +6,7 @@ from ._lock import Busy, exclusive
 from ._schema import NotAnArchive, connect
 from ._warc import WHERE as RAW_PAGES_WHERE
 from ._warc import RawPages, check_folder
+from ._warc import repair as repair_warc
 from .reading import QueryError
 
 __all__ = [
@@ -18,6 +19,7 @@ __all__ = [
     "QueryError",
     "RawPages",
     "check_folder",
+    "repair_warc",
     "connect",
     "exclusive",
     "store",

@@ -4,6 +4,7 @@ of the db's bytes."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import secrets
@@ -16,7 +17,8 @@ import sqlite_utils
 
 WHERE = ("db", "warc", "none")
 FILE_BYTES = 1 << 30  # a WARC file is closed past 1 GiB, the common size of crawl archives
-_NAME = re.compile(r"^paperboy-\d{14}-\d{5}-[0-9a-f]{8}\.warc\.gz$")
+# paperboy-<UTC time>-<count>-<random>-<the archive's token>; before the token: no <random>
+_NAME = re.compile(r"^paperboy-\d{14}-\d{5}(?:-[0-9a-f]{8})?-[0-9a-f]{8}\.warc\.gz$")
 
 
 @dataclass(frozen=True)
@@ -87,18 +89,49 @@ def read(db: sqlite_utils.Database, name: str, offset: int) -> bytes:
         return record.content_stream().read()
 
 
+def _own(db: sqlite_utils.Database, where: Path) -> list[str]:
+    """This archive's WARC files in `where`, oldest first: those whose name ends in its token (a
+    folder shared by several archives holds theirs too, never to be written or cut by this one)."""
+    token = _token(db)
+    return sorted(p.name for p in where.iterdir() if _NAME.match(p.name) and p.name.endswith(f"-{token}.warc.gz"))
+
+
+def _token(db: sqlite_utils.Database) -> str:
+    return hashlib.sha256(str(db_file(db).resolve()).encode()).hexdigest()[:8]
+
+
+def repair(db: sqlite_utils.Database, raw: RawPages) -> list[str]:
+    """Cut what lies past the last record the db points at in each of this archive's WARC files: the
+    torn record of a pass killed mid-write, the records of a batch rolled back. Run before a pass
+    writes; says what it cut."""
+    where = folder(db_file(db), raw)
+    if raw.where != "warc" or not where.is_dir():
+        return []
+    said = []
+    for name in _own(db, where):
+        path = where / name
+        size, end = path.stat().st_size, _end_in_db(db, _stored_name(db, path))
+        if size > end:
+            fd = os.open(path, os.O_WRONLY | os.O_NOFOLLOW)
+            try:
+                os.ftruncate(fd, end)
+            finally:
+                os.close(fd)
+            said.append(f"cut {size - end} bytes past the last stored record of {path} (a pass stopped while writing)")
+    return said
+
+
 def _current(db: sqlite_utils.Database, where: Path, file_bytes: int) -> Path:
-    """The newest WARC file while it is under the size limit and ends where the db's last record in
-    it ends, else a new one: bytes past that end (a batch rolled back, a crash mid-write) are never
-    written after, nor cut away (they may be another archive's)."""
-    names = sorted(p.name for p in where.iterdir() if _NAME.match(p.name))
+    """This archive's newest WARC file while it is under the size limit and ends where the db's last
+    record in it ends (`repair` cuts what lies past that), else a new one."""
+    names = _own(db, where)
     if names:
         size = (where / names[-1]).stat().st_size
         if size < file_bytes and size == _end_in_db(db, _stored_name(db, where / names[-1])):
             return where / names[-1]
     stamp = time.strftime("%Y%m%d%H%M%S", time.gmtime())
-    # a token of its own: a name once used (a file since moved or deleted) must never point at new pages
-    return where / f"paperboy-{stamp}-{len(names) + 1:05d}-{secrets.token_hex(4)}.warc.gz"
+    # a random part: a name once used (a file since moved or deleted) never points at new pages
+    return where / f"paperboy-{stamp}-{len(names) + 1:05d}-{secrets.token_hex(4)}-{_token(db)}.warc.gz"
 
 
 def _stored_name(db: sqlite_utils.Database, path: Path) -> str:

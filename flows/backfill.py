@@ -30,7 +30,7 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from core import Entry, Feed, host_of, printable, url_key, url_problem
-from db import connect, store
+from db import connect, repair_warc, store
 from fetchers import FetchSettings, SourcePage, origin_of
 from flows.config import load_config
 from flows.discover import Walker
@@ -80,6 +80,8 @@ def backfill(
     cfg = load_config(config_path)
     db = connect(db_path)
     show = Progress(enabled=progress)
+    for cut in repair_warc(db, cfg.raw_pages):  # a pass killed while writing left a torn record
+        show.line(cut)
     if request.reprocess:
         return reprocess_stored(db, request.feeds, request.since, request.until, cfg, show, request.dry_run)
     rate = request.rate or cfg.backfill_rate

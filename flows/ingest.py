@@ -18,7 +18,7 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from core import Entry, Feed, FeedPoll, FeedState, host_of, site_of, without_credentials
-from db import ArchiveDamaged, Busy, connect, damage, exclusive, store
+from db import ArchiveDamaged, Busy, connect, damage, exclusive, repair_warc, store
 from fetchers import FetchSettings
 from flows import schedule
 from flows.browse import stored_since
@@ -74,6 +74,8 @@ def ingest(
 def ingest_pass(db_path: str, feeds: list[str] | None, due: bool, config_path: str | None, show: Progress) -> dict:
     cfg = load_config(config_path)
     db = connect(db_path)
+    for cut in repair_warc(db, cfg.raw_pages):  # a pass killed while writing left a torn record
+        show.line(cut)
     started = datetime.now(UTC).isoformat(timespec="seconds")  # the browse view of this pass's articles starts here
     summary = Summary()
     settings = replace(cfg.fetch, holds=store.host_holds(db))  # Retry-After holds outlive a pass

@@ -57,3 +57,37 @@ def test_an_article_past_the_text_cap_is_stored_cut_and_the_summary_says_so(serv
     assert f"1 stored with their text cut at {MAX_TEXT:,} characters" in result.output
     [(text,)] = sqlite3.connect(db_path).execute("select text from articles").fetchall()
     assert MAX_TEXT - 1000 < len(text) <= MAX_TEXT and text.endswith("went on.")
+
+
+def test_a_torn_warc_record_is_cut_on_the_next_pass_and_said(server, db_path, tmp_path):
+    import gzip
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    items = [{"title": "S0", "link": server.add("/w0.html", article_page("Story 0", story(0))), "guid": "w0"}]
+    server.add("/feed.xml", rss(items), content_type="application/rss+xml")
+    config = tmp_path / "warc.toml"
+    config.write_text('[settings]\nraw_pages = "warc"\n')
+    store.add_feed(connect(db_path), server.url("/feed.xml"))
+    args = ["--db", db_path, "--config", str(config), "run"]
+    assert CliRunner().invoke(cli, args).exit_code == 0
+    [warc] = Path(db_path + ".warc").glob("*.warc.gz")
+    whole = warc.read_bytes()
+    with open(warc, "ab") as fh:  # as a pass killed while writing leaves it: a record and half of another
+        fh.write(whole + whole[: len(whole) // 2])
+    torn = warc.stat().st_size - len(whole)
+
+    items.append({"title": "S1", "link": server.add("/w1.html", article_page("Story 1", story(1))), "guid": "w1"})
+    server.add("/feed.xml", rss(items), content_type="application/rss+xml")
+    again = CliRunner().invoke(cli, args)
+    assert again.exit_code == 0, again.output
+    assert f"cut {torn} bytes past the last stored record of {warc}" in again.output
+    warcio = str(Path(sys.executable).with_name("warcio"))
+    for path in Path(db_path + ".warc").glob("*.warc.gz"):
+        gzip.decompress(path.read_bytes())  # gzip -t: every member whole
+        check = subprocess.run([warcio, "check", str(path)], capture_output=True, text=True)
+        assert check.returncode == 0, check.stdout + check.stderr
+    assert sqlite3.connect(db_path).execute("select count(*) from raw_pages").fetchone() == (2,)
+    reprocessed = CliRunner().invoke(cli, ["--db", db_path, "--config", str(config), "backfill", "--reprocess"])
+    assert reprocessed.exit_code == 0, reprocessed.output
