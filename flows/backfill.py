@@ -22,8 +22,8 @@ import json
 import os
 import time
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any
 
 from prefect import flow, task
@@ -188,31 +188,42 @@ def walk_source(job: Job, src: str) -> None:
             job.show.line(f"{src}: {e}")
 
 
+URLS_PER_ROUND = 10_000  # lines of --urls recorded per transaction: a file of millions is never held whole
+
+
 def record_url_list(job: Job, urls_file: str) -> None:
-    urls, bad = read_url_list(urls_file)
-    for line in bad:
-        job.show.line(f"urls: {line}")
-    job.errors += bad
+    """Record the file's URLs as the backlog, a round of lines at a time, saying how far it got."""
     job.feed_ids[URLS_FEED] = URLS_FEED_ID
-    job.report["urls"].update(found=len(urls), in_range=len(urls))
-    job.record("urls", URLS_FEED, [Entry(URLS_FEED, url_key(u), None, u, None) for u in urls])
+    found = 0
+    for urls, bad in read_url_list(urls_file):
+        for line in bad:
+            job.show.line(f"urls: {line}")
+        job.errors += bad
+        found += len(urls)
+        job.record("urls", URLS_FEED, [Entry(URLS_FEED, url_key(u), None, u, None) for u in urls])
+        job.show.status(f"urls: {found:,} read from {urls_file}")
+    job.report["urls"].update(found=found, in_range=found)
 
 
-def read_url_list(path: str) -> tuple[list[str], list[str]]:
-    """The URLs of a file, one a line (blank lines and `#` comments skipped), each once; and a line
-    for each line that is not an http(s) URL, with its number."""
+def read_url_list(path: str) -> Iterator[tuple[list[str], list[str]]]:
+    """The URLs of a file, one a line (blank lines and `#` comments skipped), a round of lines at a
+    time, each URL once in its round (storage knows the ones seen in rounds before); and a line for
+    each line that is not an http(s) URL, with its number."""
     urls: list[str] = []
     bad: list[str] = []
-    for number, line in enumerate(Path(path).read_text(encoding="utf-8", errors="replace").splitlines(), 1):
-        line = line.strip()
-        if not line or line.startswith("#"):
-            continue
-        problem = url_problem(line)
-        if problem:
-            bad.append(f"{path}:{number}: {problem}: {printable(line)[:200]!r}")
-        else:
-            urls.append(line)
-    return list(dict.fromkeys(urls)), bad
+    with open(path, encoding="utf-8", errors="replace") as lines:
+        for number, line in enumerate(lines, 1):
+            line = line.strip()
+            if line and not line.startswith("#"):
+                problem = url_problem(line)
+                if problem:
+                    bad.append(f"{path}:{number}: {problem}: {printable(line)[:200]!r}")
+                else:
+                    urls.append(line)
+            if number % URLS_PER_ROUND == 0:
+                yield list(dict.fromkeys(urls)), bad
+                urls, bad = [], []
+    yield list(dict.fromkeys(urls)), bad
 
 
 def fetch_backlog(job: Job, src: str, batches: Batches) -> Summary:

@@ -38,8 +38,13 @@ def browse(obj: Ctx, port: int, host: str, open_browser: bool, allow_sql: bool) 
     with tempfile.TemporaryDirectory() as tmp:
         meta = Path(tmp) / "metadata.json"
         meta.write_text(json.dumps(metadata(name, sql=allow_sql)))
+        path = os.path.abspath(obj.db_path)
+        # On read-only media (or a db the user may only read) SQLite cannot make the WAL's index
+        # beside it: the db is served as immutable, as `search` reads it; nobody can be writing it.
+        writable = os.access(path, os.W_OK) and os.access(os.path.dirname(path), os.W_OK)
         cmd = [
-            sys.executable, "-m", "datasette", "serve", os.path.abspath(obj.db_path), "--metadata", str(meta),
+            sys.executable, "-m", "datasette", "serve", *([path] if writable else ["-i", path]),
+            "--metadata", str(meta),
             "--plugins-dir", str(HERE / "plugins"), "--template-dir", str(HERE / "templates"),
             "--static", f"assets:{HERE / 'static'}", "--host", host, "--port", str(port),
             "--setting", "sql_time_limit_ms", "3000", "--setting", "default_page_size", "50",

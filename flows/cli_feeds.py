@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections.abc import Iterator
 from dataclasses import replace
-from pathlib import Path
 
 import click
 
@@ -221,32 +221,45 @@ def feeds_import(obj: Ctx, file: str) -> None:
     """Follow every feed in an OPML file (or a TOML file with [[feeds]])."""
     try:
         if file.endswith(".toml"):
-            items = list(feeds_in(read_toml(file), file))
+            items: Iterator = iter(feeds_in(read_toml(file), file))
         else:
-            items = [(url, name, (), ()) for url, name in read_opml(Path(file).read_bytes())]
+            items = ((url, name, (), ()) for url, name in read_opml(file))
+        first = next(items, None)  # a file that is no OPML says so here, before the db is opened
     except (FileNotFoundError, IsADirectoryError) as exc:
         raise Fail(f"{file}: no such file") from exc
     except OPMLError as exc:
         raise Fail(f"{file}: {exc}") from exc
     except ConfigError as exc:  # it names the file
         raise Fail(str(exc)) from exc
-    if not items:
+    if first is None:
         raise Fail(f"{file}: no feeds in it (no outline with an xmlUrl)")
     db = obj.db()
-    added = refused = 0
-    for url, name, headers, cookies in items:
-        problem = url_problem(url)
-        if not problem and MASK in split_credentials(url)[1:]:
-            problem = f"its user name and password are masked ({MASK}): export with --with-credentials"
-        if problem:
-            say(f"paperboy: {file}: refused {printable(without_credentials(url))[:200]!r}: {problem}", err=True)
-            refused += 1
-        else:
-            clean = feed_identity(split_credentials(url)[0])
-            access = FeedAccess(origin_of(clean), headers=headers, cookies=cookies)
-            added += store.add_feed(db, feed_identity(url), name, access or None)
-    say(f"{added} feeds added, {len(items) - added - refused} already followed, {refused} refused ({file})")
-    _exit_for(len(items) - refused, refused)
+    added = refused = read = 0
+    try:
+        for url, name, headers, cookies in itertools.chain([first], items):
+            read += 1
+            added_now, problem = _import_one(db, url, name, headers, cookies)
+            added += added_now
+            if problem:
+                say(f"paperboy: {file}: refused {printable(without_credentials(url))[:200]!r}: {problem}", err=True)
+                refused += 1
+    except OPMLError as exc:  # a fault further on: what was read before it is followed
+        say(f"paperboy: {file}: {exc}", err=True)
+        refused += 1
+    say(f"{added} feeds added, {read - added - refused} already followed, {refused} refused ({file})")
+    _exit_for(read - refused, refused)
+
+
+def _import_one(db, url: str, name, headers, cookies) -> tuple[int, str | None]:
+    """Follow one feed of an imported list: (1 when it was added, why it was refused)."""
+    problem = url_problem(url)
+    if not problem and MASK in split_credentials(url)[1:]:
+        problem = f"its user name and password are masked ({MASK}): export with --with-credentials"
+    if problem:
+        return 0, problem
+    clean = feed_identity(split_credentials(url)[0])
+    access = FeedAccess(origin_of(clean), headers=headers, cookies=cookies)
+    return int(store.add_feed(db, feed_identity(url), name, access or None)), None
 
 
 @feeds.command("export")

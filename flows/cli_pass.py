@@ -82,7 +82,7 @@ def run(obj: Ctx, feed_urls: tuple[str, ...], due: bool, as_json: bool) -> None:
 def _damaged(db_path: str, exc: ArchiveDamaged) -> str:
     return (
         f"the archive {db_path} is damaged ({exc}): the pass stopped there, and no item was charged an "
-        "attempt for it; restore the archive (a backup, or sqlite3's .recover) and run again"
+        "attempt for it; restore the archive (a backup, or the SQLite shell's .recover) and run again"
     )
 
 

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -213,6 +214,8 @@ def test_sql_of_ones_own_only_when_asked(archive):
     try:
         assert status(base + "/paperboy.json?sql=select+count(*)+from+articles") == 200
         assert 400 <= status(base + "/paperboy.json?sql=select+*+from+raw_pages") < 500  # the internals stay shut
+        odd = "select 'x' as id, 'a feed' as feed, 'a day' as day, 'an address' as url"  # looks like a view's row
+        assert status(base + "/paperboy?sql=" + urllib.parse.quote(odd)) == 200
     finally:
         os.killpg(proc.pid, 15)
         proc.wait(10)
@@ -243,3 +246,29 @@ def test_an_address_beyond_loopback_is_said(archive):
     os.killpg(proc.pid, 15)
     out, _ = proc.communicate(timeout=30)
     assert "warning: 0.0.0.0 lets anyone who can reach this machine read the archive" in out
+
+
+def test_browse_serves_an_archive_on_read_only_media(archive, tmp_path):
+    """The archive on a read-only mount (a bind mount, as root; skipped where mounting is not allowed)."""
+    import shutil as sh
+
+    source, media = tmp_path / "src", tmp_path / "media"
+    source.mkdir()
+    media.mkdir()
+    for path in Path(archive).parent.glob("paperboy.db*"):
+        sh.copy(path, source / path.name)
+    mounted = subprocess.run(["mount", "--bind", str(source), str(media)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip("cannot mount here (mounting needs root and CAP_SYS_ADMIN)")
+    try:
+        if subprocess.run(["mount", "-o", "remount,bind,ro", str(media)], capture_output=True).returncode != 0:
+            pytest.skip("cannot remount read-only here")
+        proc, base = start_browse(str(media / "paperboy.db"))
+        try:
+            assert status(base + "/paperboy/latest") == 200
+            assert status(base + "/paperboy/search?q=council") == 200
+        finally:
+            os.killpg(proc.pid, 15)
+            proc.wait(10)
+    finally:
+        subprocess.run(["umount", str(media)], capture_output=True)

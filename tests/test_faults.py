@@ -91,3 +91,41 @@ def test_a_torn_warc_record_is_cut_on_the_next_pass_and_said(server, db_path, tm
     assert sqlite3.connect(db_path).execute("select count(*) from raw_pages").fetchone() == (2,)
     reprocessed = CliRunner().invoke(cli, ["--db", db_path, "--config", str(config), "backfill", "--reprocess"])
     assert reprocessed.exit_code == 0, reprocessed.output
+
+
+def test_a_url_list_is_read_in_rounds_and_each_article_stored_once(server, db_path, tmp_path, monkeypatch):
+    import flows.backfill
+
+    monkeypatch.setattr(flows.backfill, "URLS_PER_ROUND", 4)  # eleven lines: three rounds
+    links = [server.add(f"/u{i}.html", article_page(f"Story {i}", story(i))) for i in range(6)]
+    lines = [*links[:3], "# a comment", "not a url", links[0], *links[3:], "", links[5], links[1]]
+    listing = tmp_path / "urls.txt"
+    listing.write_text("\n".join(lines) + "\n")
+    connect(db_path)
+    result = CliRunner().invoke(cli, ["--db", db_path, "backfill", "--urls", str(listing), "--rate", "50"])
+    assert result.exit_code == 3, result.output  # done, with the bad line said
+    assert f"{listing}:5: " in result.output  # the bad line, with its number
+    stored = sqlite3.connect(db_path).execute("select url from articles order by url").fetchall()
+    assert sorted(u for (u,) in stored) == sorted(links)
+    assert len(server.requests_to("/u0.html")) == 1 and len(server.requests_to("/u5.html")) == 1
+
+
+def test_an_opml_list_of_many_feeds_in_folders_is_read_as_it_streams(db_path, tmp_path, monkeypatch):
+    import flows.opml
+
+    monkeypatch.setattr(flows.opml, "CHUNK", 4096)  # the file in many chunks
+    folders = "".join(
+        f'<outline text="Folder {f}">'
+        + "".join(f'<outline text="F{f}-{i}" xmlUrl="https://f{f}.example.com/{i}.xml"/>' for i in range(500))
+        + "</outline>"
+        for f in range(6)
+    )
+    opml = tmp_path / "many.opml"
+    opml.write_text(f'<?xml version="1.0"?><opml version="2.0"><head/><body>{folders}</body></opml>')
+    result = CliRunner().invoke(cli, ["--db", db_path, "feeds", "import", str(opml)])
+    assert result.exit_code == 0 and "3000 feeds added" in result.output, result.output
+    bomb = tmp_path / "bomb.opml"
+    bomb.write_text('<?xml version="1.0"?><!DOCTYPE opml [<!ENTITY a "aaaaaaaaaa">]><opml><body>'
+                    '<outline xmlUrl="https://x.example/&a;"/></body></opml>')  # fmt: skip
+    refused = CliRunner().invoke(cli, ["--db", db_path, "feeds", "import", str(bomb)])
+    assert refused.exit_code == 1 and "declares entities" in refused.output
