@@ -18,6 +18,8 @@ from core import feed_identity, printable, split_credentials, without_credential
 from db import check_folder, connect
 from flows.config import ConfigError, load_config  # noqa: E402
 
+STOPPED_BY: list[int] = []  # the signal that stopped a long-running command (serve), for its exit code
+
 # Exit codes, the same for every command (README, "Exit codes"): a wrapper can tell them apart.
 OK, FAILED, USAGE, PARTIAL = 0, 1, 2, 3
 
@@ -33,6 +35,12 @@ class Fail(click.ClickException):
 
     def show(self, file=None) -> None:
         click.echo(f"paperboy: {printable(self.format_message())}", err=True)
+
+
+class Usage(Fail):
+    """A bad value for an option, or options that do not go together: one line, and exit 2."""
+
+    exit_code = USAGE
 
 
 def say(text: str = "", err: bool = False) -> None:
@@ -114,4 +122,4 @@ def _check_days(**days: str | None) -> None:
             try:
                 date.fromisoformat(value[:10])
             except ValueError as exc:
-                raise Fail(f"--{name} wants a date like 2024-05-01, not {value!r}") from exc
+                raise Usage(f"--{name} wants a date like 2024-05-01, not {value!r}") from exc

@@ -12,7 +12,7 @@ import click
 
 from core import printable
 from flows import cli_browse, cli_cluster, cli_feeds, cli_pass, cli_read  # noqa: F401  (they add their commands)
-from flows._cli import cli
+from flows._cli import STOPPED_BY, cli
 
 __all__ = ["cli", "main"]
 
@@ -50,7 +50,7 @@ def main() -> None:
     except click.Abort as exc:
         if isinstance(exc.__context__, KeyboardInterrupt):  # serve, stopped
             click.echo("paperboy: stopped", err=True)
-            sys.exit(130)
+            sys.exit(128 + (STOPPED_BY[-1] if STOPPED_BY else signal.SIGINT))
         click.echo("paperboy: aborted", err=True)
         sys.exit(1)
     except Exception as exc:  # the last line of defence: one line, never a traceback

@@ -24,7 +24,7 @@ from core import (
     without_credentials,
 )
 from db import store
-from flows._cli import Ctx, Fail, _exit_for, _stored_url, cli, say
+from flows._cli import Ctx, Fail, Usage, _exit_for, _stored_url, cli, say
 from flows.config import ConfigError, feeds_in, read_toml
 from flows.opml import OPMLError, read_opml, write_opml
 
@@ -173,7 +173,7 @@ def feeds_edit(
     if not changes:
         if access or forget_secrets:
             return
-        raise Fail("say what to change: --name, --min-interval, --pause or --resume, --header, --cookie")
+        raise Usage("say what to change: --name, --min-interval, --pause or --resume, --header, --cookie")
     store.edit_feed(db, url, **changes)
     say(f"changed {without_credentials(url)}: {', '.join(changes)}")
 

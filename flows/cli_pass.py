@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import os
 import signal
+import sys
 from pathlib import Path
 
 import click
 
 from db import ArchiveDamaged, Busy, exclusive, store
-from flows._cli import Ctx, Fail, _check_days, _exit_for, _stored_url, cli, say
+from flows._cli import STOPPED_BY, Ctx, Fail, Usage, _check_days, _exit_for, _stored_url, cli, say
 
 # --- run and serve ------------------------------------------------------------------------------
 
@@ -100,6 +101,16 @@ def _pass_outcome(summary: dict) -> tuple[int, int]:
     return feeds_ok + pages_ok, 0
 
 
+def stopping(signum, frame) -> None:
+    """SIGINT or SIGTERM to serve: stop, said in one line. Callbacks of connections the interrupt cuts
+    (Prefect's runner's control channel) would log their CancelledError: noise once stopping."""
+    import logging
+
+    STOPPED_BY.append(signum)
+    logging.getLogger("asyncio").setLevel(logging.CRITICAL)
+    raise KeyboardInterrupt
+
+
 @cli.command()
 @click.option("--cron", help="A cron expression instead of the interval.")
 @click.option(
@@ -118,15 +129,31 @@ def _pass_outcome(summary: dict) -> tuple[int, int]:
 @click.pass_obj
 def serve(obj: Ctx, cron: str | None, interval: int, port: int, quiet: bool) -> None:
     """Serve the ingest flow as a Prefect deployment from this process (Ctrl-C stops it)."""
+    if cron is not None:
+        from prefect.client.schemas.schedules import CronSchedule
+
+        try:
+            CronSchedule(cron=cron)
+        except ValueError:  # pydantic's ValidationError is one
+            raise Usage(f'--cron {cron!r} is not a cron expression (five fields, as in "*/10 * * * *")') from None
     obj.config(stores_pages=True)
     obj.db()
     from flows.runner import serve_ingest
 
-    # Stopping serve is graceful: Prefect's runner stops the flow runs it started, then the server.
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    # Stopping serve is graceful: Prefect's runner stops the flow runs it started, then the server;
+    # the exit code says which signal stopped it (130 or 143).
+    signal.signal(signal.SIGINT, stopping)
+    signal.signal(signal.SIGTERM, stopping)
 
-    serve_ingest(obj.db_path, obj.config_path, cron=cron, interval=interval, port=port, quiet=quiet)
+    try:
+        serve_ingest(obj.db_path, obj.config_path, cron=cron, interval=interval, port=port, quiet=quiet)
+    except SystemExit as exc:  # Prefect's runner takes SIGTERM itself, stops, and exits 0
+        if exc.code not in (0, None):
+            raise
+        STOPPED_BY.append(signal.SIGTERM)
+    if STOPPED_BY:  # Prefect's runner took the interrupt and returned
+        click.echo("paperboy: stopped", err=True)
+        sys.exit(128 + STOPPED_BY[-1])
 
 
 @cli.command()
@@ -158,13 +185,13 @@ def backfill(
     what is stored (--reprocess). Resumable: run the same command again after an interruption."""
     _check_days(since=since, until=until)
     if since and until and since[:10] > until[:10]:
-        raise Fail(f"--since {since} is after --until {until}: the range holds no day")
+        raise Usage(f"--since {since} is after --until {until}: the range holds no day")
     if rate is not None and rate <= 0:
-        raise Fail(f"--rate wants a positive number of requests per second, not {rate}")
+        raise Usage(f"--rate wants a positive number of requests per second, not {rate}")
     if source == "urls" and not urls_file:
-        raise Fail("--source urls needs --urls FILE")
+        raise Usage("--source urls needs --urls FILE")
     if not reprocess and not urls_file and not feed_urls and not all_feeds:
-        raise Fail("say what to backfill: --feed URL, --all, --urls FILE, or --reprocess")
+        raise Usage("say what to backfill: --feed URL, --all, --urls FILE, or --reprocess")
     if urls_file and not Path(urls_file).is_file():
         raise Fail(f"{urls_file}: no such file")
     obj.config(stores_pages=True)

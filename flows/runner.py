@@ -188,6 +188,8 @@ def prefect_api(*, scheduler: bool = False, port: int = 0) -> Iterator[None]:
 def _free_port(wanted: int) -> int:
     """`wanted` when it is free on 127.0.0.1 (0: any), else a free one, said in a line."""
     with socket.socket() as s:
+        # As uvicorn binds: connections of a server just stopped, in TIME_WAIT, do not take the port.
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", wanted))
         except OSError:
