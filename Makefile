@@ -8,9 +8,14 @@ export PREFECT_HOME ?= $(CURDIR)/.prefect
 
 .PHONY: run test browser lint eval bench bench-hostile bench-scale bench-streams bench-workpool install
 
+# What running needs (`make run`); what testing, linting and the benchmarks need besides (`make test`).
 $(BIN)/paperboy: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e .
+	touch $@
+
+$(VENV)/.dev: $(BIN)/paperboy
 	$(BIN)/python -m pip install -q -e '.[dev]'
 	touch $@
 
@@ -25,7 +30,7 @@ run: $(BIN)/paperboy
 # Three test processes on two cores: a third of the suite's time is spent waiting on real processes.
 TEST_JOBS ?= 3
 
-test: $(BIN)/paperboy browser
+test: $(VENV)/.dev browser
 	$(BIN)/python -m pytest -q -n $(TEST_JOBS)
 
 # The browse tests drive Debian's Chromium (Playwright cannot download a browser here). Installed when
@@ -36,28 +41,28 @@ browser:
 	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium) >/dev/null 2>&1; } || \
 	  echo "no Chromium here: the browser tests will be skipped"
 
-lint: $(BIN)/paperboy
+lint: $(VENV)/.dev
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 
-eval: $(BIN)/paperboy
+eval: $(VENV)/.dev
 	$(BIN)/python bench/eval.py --shared $(SHARED)
 
-bench: $(BIN)/paperboy
+bench: $(VENV)/.dev
 	$(BIN)/python bench/bench.py --shared $(SHARED)
 
-bench-hostile: $(BIN)/paperboy
+bench-hostile: $(VENV)/.dev
 	$(BIN)/python bench/hostile.py
 
 # feeds import of 1 M outlines and backfill --urls of 1.6 M lines: peak memory (about two minutes)
-bench-streams: $(BIN)/paperboy
+bench-streams: $(VENV)/.dev
 	$(BIN)/python bench/streams.py
 
 # 100,000 feeds and an archive of 5 M articles: about an hour and 40 GB of disk (SCALE_ARGS to change).
-bench-scale: $(BIN)/paperboy
+bench-scale: $(VENV)/.dev
 	$(BIN)/python bench/scale.py --shared $(SHARED) $(SCALE_ARGS)
 
 # prefect.yaml's deployments on a process work pool, extraction on a Dask cluster, once end to end.
-bench-workpool: $(BIN)/paperboy
+bench-workpool: $(VENV)/.dev
 	$(BIN)/python bench/workpool.py

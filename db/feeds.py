@@ -161,6 +161,12 @@ def ids_to_poll(
     return db.execute(f"select f.id, f.url, coalesce(f.consecutive_errors, 0) > 0 {where}", params).fetchall()
 
 
+def next_due(db: sqlite_utils.Database) -> str | None:
+    """When the next feed a pass would poll is due (ISO 8601, UTC); None when none is polled."""
+    row = db.execute("select min(next_poll_at) from feeds where disabled = 0 and removed_at is null").fetchone()
+    return row[0] if row else None
+
+
 def any_to_poll(db: sqlite_utils.Database, urls: Iterable[str] = (), due_only: bool = False) -> bool:
     where, params = _to_poll(urls, due_only)
     return db.execute(f"select 1 {where} limit 1", params).fetchone() is not None

@@ -53,8 +53,11 @@ class Ctx:
         self.db_path = db_path
         self.config_path = config
 
-    def db(self, read_only: bool = False):
-        """The archive; `read_only` for commands that only read it (never changed, never upgraded)."""
+    def db(self, read_only: bool = False, existing: bool = False):
+        """The archive; `read_only` for commands that only read it (never changed, never upgraded);
+        `existing` for those that have nothing to do in a new one (a mistyped --db makes none)."""
+        if existing and not os.path.exists(self.db_path):
+            raise Fail(f"no archive at {self.db_path}: `paperboy feeds add URL` starts one (or --db names another)")
         try:
             return connect(self.db_path, read_only=read_only)
         except Exception as exc:  # the store's errors, a path that is a folder, a file that is not a db
@@ -99,6 +102,8 @@ class Ctx:
 @click.pass_context
 def cli(ctx: click.Context, db_path: str, config_path: str | None) -> None:
     """paperboy follows news feeds and keeps a clean, searchable archive of their articles."""
+    if config_path and not os.path.isfile(config_path):  # every command, also those that do not read it
+        raise Fail(f"{config_path}: no such file (--config, or PAPERBOY_CONFIG)")
     ctx.obj = Ctx(db_path, config_path)
 
 

@@ -53,11 +53,22 @@ dask_option = click.option(
 def run(obj: Ctx, feed_urls: tuple[str, ...], due: bool, as_json: bool) -> None:
     """One ingest pass (a Prefect flow run) over all feeds, the named ones, or the due ones."""
     obj.config(stores_pages=True)  # a bad config is one line here, not a failed flow run
-    db = obj.db()
-    known = {r.url for r in store.list_feeds(db)}
-    feed_urls = tuple(_stored_url(url, known, "add it with: paperboy feeds add URL") for url in feed_urls)
-    if not known:
+    db = obj.db(existing=True)
+    feeds = {r.url: r for r in store.list_feeds(db)}
+    feed_urls = tuple(_stored_url(url, set(feeds), "add it with: paperboy feeds add URL") for url in feed_urls)
+    if not feeds:
         raise Fail("no feeds yet: add one with `paperboy feeds add URL`")
+    stopped = [url for url in feed_urls if feeds[url].disabled]
+    for url in stopped:
+        why = "paused" if feeds[url].disabled == store.PAUSED else "gone (HTTP 410)"
+        say(f"paperboy: {url} is {why}: not polled; `paperboy feeds edit {url} --resume` polls it again", err=True)
+    if stopped and len(stopped) == len(feed_urls):
+        sys.exit(1)
+    feed_urls = tuple(url for url in feed_urls if url not in stopped)
+    if due and not store.any_to_poll(db, feed_urls, due_only=True):  # said before Prefect starts
+        upcoming = store.next_due(db)
+        say(f"nothing due; the next feed is due at {upcoming}" if upcoming else "nothing due: every feed is paused")
+        return
     try:
         with exclusive(obj.db_path, "pass"):  # said at once, not after Prefect's start-up
             pass
@@ -137,7 +148,7 @@ def serve(obj: Ctx, cron: str | None, interval: int, port: int, quiet: bool) -> 
         except ValueError:  # pydantic's ValidationError is one
             raise Usage(f'--cron {cron!r} is not a cron expression (five fields, as in "*/10 * * * *")') from None
     obj.config(stores_pages=True)
-    obj.db()
+    obj.db(existing=True)
     from flows.runner import serve_ingest
 
     # Stopping serve is graceful: Prefect's runner stops the flow runs it started, then the server;
@@ -194,8 +205,12 @@ def backfill(
         raise Usage("say what to backfill: --feed URL, --all, --urls FILE, or --reprocess")
     if urls_file and not Path(urls_file).is_file():
         raise Fail(f"{urls_file}: no such file")
+    if reprocess and urls_file:
+        raise Usage(
+            "--reprocess re-extracts what is stored (--feed, --since, --until); --urls fetches: one or the other"
+        )
     obj.config(stores_pages=True)
-    db = obj.db()
+    db = obj.db(existing=not urls_file)  # a list of URLs may start an archive; the rest work on one
     known = {r.url for r in store.list_feeds(db)}
     feed_urls = tuple(_stored_url(url, known, "add it first: paperboy feeds add URL") for url in feed_urls)
     from flows.backfill import BackfillRequest

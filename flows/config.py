@@ -221,10 +221,24 @@ def _beside(config_path: str | None, folder: str) -> str:
     return os.path.join(os.path.dirname(os.path.abspath(config_path)), folder)
 
 
+SECTIONS = ("settings", "sites", "feeds")  # what a config file holds at its top
+
+
+def _near(word: str, allowed) -> str:
+    """` (did you mean …?)` with the allowed names closest to a misspelt one, else all of them."""
+    import difflib
+
+    close = difflib.get_close_matches(word, list(allowed), n=2, cutoff=0.6)
+    return f" (did you mean {' or '.join(close)}?)" if close else f" (known: {', '.join(allowed)})"
+
+
 def load_config(path: str | None = None) -> Config:
     """The config at `path` (or $PAPERBOY_CONFIG, or ./paperboy.toml when present), env on top."""
     path = path or os.environ.get("PAPERBOY_CONFIG") or ("paperboy.toml" if Path("paperboy.toml").exists() else None)
     data = read_toml(path) if path else {}
+    for section in data:
+        if section not in SECTIONS:
+            raise ConfigError(f"{path}: unknown section [{section}]{_near(section, SECTIONS)}")
     raw = data.get("settings", {})
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: [settings] must be a table")
@@ -232,7 +246,7 @@ def load_config(path: str | None = None) -> Config:
     settings: dict[str, Any] = {}
     for key, value in raw.items():
         if key not in known and key not in OWN:
-            raise ConfigError(f"{path}: unknown setting {key!r}")
+            raise ConfigError(f"{path}: unknown setting {key!r}{_near(key, sorted(known | set(OWN)))}")
         settings[key] = _checked(path, key, value)
     given: dict[str, Any] = {k: frozenset(v) if k == "allowed_hosts" else v for k, v in settings.items() if k in known}
     fetch = FetchSettings(**given)

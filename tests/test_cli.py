@@ -84,11 +84,20 @@ def test_feeds_add_list_remove(db_path):
         (["feeds", "add", "ftp://x.example.com/feed"], "not an http(s) URL"),
         (["feeds", "remove", "https://nope.example.com/"], "no such feed"),
         (["feeds", "import", "/nonexistent/feeds.opml"], "no such file"),
-        (["run"], "no feeds yet"),
+        (["run"], "no archive at"),
         (["export", "--since", "yesterday"], "--since wants a date"),
         (["--config", "/nonexistent.toml", "run"], "no such file"),
+        (["--config", "/nonexistent.toml", "feeds", "list"], "/nonexistent.toml: no such file"),
     ],
-    ids=["bad scheme", "unknown feed", "missing file", "no feeds", "bad date", "missing config"],
+    ids=[
+        "bad scheme",
+        "unknown feed",
+        "missing file",
+        "no feeds",
+        "bad date",
+        "missing config",
+        "missing config, a command that reads none",
+    ],
 )
 def test_errors_are_one_line_and_a_non_zero_exit(db_path, args, message):
     result = CliRunner().invoke(cli, ["--db", db_path, *args])
@@ -144,6 +153,8 @@ BAD_CONFIGS = {
     "an invalid pattern": ('[sites."a.example"]\ndrop_patterns = ["(unclosed"]\n',
                            "sites.\"a.example\".drop_patterns: invalid pattern '(unclosed'"),
     "an unknown site key": ('[sites."a.example"]\ndrop = ["x"]\n', "unknown key 'drop'"),
+    "a misspelt section": ('[setings]\nper_host = 1\n', "unknown section [setings] (did you mean settings?)"),
+    "a misspelt setting": ("[settings]\nmax_byte = 1000\n", "unknown setting 'max_byte' (did you mean max_bytes?)"),
     "a misspelt feed key": ('[[feeds]]\nurl = "https://a.example/f"\nnmae = "A"\n', "feeds[0]: unknown key 'nmae'"),
     "one [feeds] table": ('[feeds]\nurl = "https://a.example/f"\n', "write each feed as [[feeds]]"),
     "a place for pages that is none": ('[settings]\nraw_pages = "s3"\n',
@@ -733,3 +744,33 @@ def test_a_bad_option_value_is_a_usage_error(db_path, args):
     result = CliRunner().invoke(cli, ["--db", db_path, *args])
     lines = result.output.strip().splitlines()
     assert result.exit_code == 2 and len(lines) == 1 and lines[0].startswith("paperboy: "), result.output
+
+
+def test_a_named_feed_that_is_paused_or_gone_is_said_and_nothing_due_is_said_at_once(server, db_path):
+    feed = server.add("/p.xml", rss([]), content_type="application/rss+xml")
+    store.add_feed(connect(db_path), feed)
+    assert invoke(db_path, "feeds", "edit", feed, "--pause").exit_code == 0
+    paused = CliRunner().invoke(cli, ["--db", db_path, "run", "--feed", feed])
+    assert paused.exit_code == 1 and f"{feed} is paused: not polled" in paused.output, paused.output
+    assert server.requests_to("/p.xml") == []
+    assert invoke(db_path, "feeds", "edit", feed, "--resume").exit_code == 0
+    assert CliRunner().invoke(cli, ["--db", db_path, "run"]).exit_code == 0  # polled: next due later
+    nothing = CliRunner().invoke(cli, ["--db", db_path, "run", "--due"])
+    assert nothing.exit_code == 0 and nothing.output.startswith("nothing due; the next feed is due at 20"), (
+        nothing.output
+    )
+    assert len(server.requests_to("/p.xml")) == 1
+
+
+@pytest.mark.parametrize("args", [["run"], ["backfill", "--reprocess"], ["backfill", "--all"]], ids=" ".join)
+def test_a_mistyped_db_makes_no_archive(tmp_path, args):
+    missing = tmp_path / "paperbyo.db"
+    result = CliRunner().invoke(cli, ["--db", str(missing), *args])
+    assert result.exit_code == 1 and f"no archive at {missing}" in result.output
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_reprocess_with_a_url_list_is_a_usage_error(db_path, tmp_path):
+    (tmp_path / "u.txt").write_text("https://example.com/a\n")
+    result = CliRunner().invoke(cli, ["--db", db_path, "backfill", "--reprocess", "--urls", str(tmp_path / "u.txt")])
+    assert result.exit_code == 2 and "one or the other" in result.output
