@@ -133,8 +133,8 @@ def each_feed(db: sqlite_utils.Database) -> Iterator[Feed]:
 
 # What `feeds list` shows of a feed, in this order.
 HEALTH_FIELDS = (
-    "url", "name", "title", "disabled", "consecutive_errors", "articles",
-    "last_success_at", "next_poll_at", "last_error", "last_error_at",
+    "id", "url", "name", "title", "disabled", "consecutive_errors", "articles", "last_polled_at",
+    "last_success_at", "next_poll_at", "last_error", "last_error_at", "moved_to",
 )  # fmt: skip
 
 
@@ -159,6 +159,10 @@ def ids_to_poll(
     batch's Feeds as its turn comes."""
     where, params = _to_poll(urls, due_only)
     return db.execute(f"select f.id, f.url, coalesce(f.consecutive_errors, 0) > 0 {where}", params).fetchall()
+
+
+def is_followed(db: sqlite_utils.Database, url: str) -> bool:
+    return db.execute("select 1 from feeds where url = ? and removed_at is null", [url]).fetchone() is not None
 
 
 def next_due(db: sqlite_utils.Database) -> str | None:

@@ -26,6 +26,7 @@ class Found:
     feeds: tuple[tuple[str, str | None], ...] = ()
     error: str | None = None
     page: bool = False  # the URL was a page, and the feeds were found from it
+    guessed: bool = False  # the page names no feed: the one found is at a usual place (/feed, /rss.xml…)
 
 
 def _html(result: FetchResult) -> bool:
@@ -36,8 +37,12 @@ def _html(result: FetchResult) -> bool:
 
 
 def _as_feed(url: str, result: FetchResult) -> tuple[str, str | None] | None:
+    """(the feed's URL, its title) when `result` is a feed: the address it moved to for good when
+    every redirect on the way was permanent (301, 308), so that it is followed under one address."""
     if not result.ok or _html(result):
         return None
+    if result.redirects and all(status in (301, 308) for status, _ in result.redirects):
+        url = result.final_url
     poll = parse_entries(FeedState(url), result)
     return (url, poll.title) if poll.status == "fetched" else None
 
@@ -77,4 +82,6 @@ async def find_feeds(url: str, *, fetcher: Fetcher, access: FeedAccess | None = 
             found.append(feed)
             if not _linked(result):  # the first of the usual places that answers is enough
                 break
-    return Found(tuple(found), None if found else "a page that names no feed, and none at the usual places", page=True)
+    guessed = not _linked(result)
+    why = None if found else "a page that names no feed, and none at the usual places"
+    return Found(tuple(found), why, page=True, guessed=guessed)

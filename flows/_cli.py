@@ -107,9 +107,15 @@ def cli(ctx: click.Context, db_path: str, config_path: str | None) -> None:
     ctx.obj = Ctx(db_path, config_path)
 
 
-def _stored_url(url: str, known: set[str], hint: str) -> str:
-    """The followed feed's URL as stored, `url` written as given or in any form of the same identity
-    (a user name and password in it are the feed's secrets, never part of its stored URL)."""
+def _stored_url(url: str, known: dict[str, int], hint: str) -> str:
+    """The followed feed's URL as stored (`known`: each followed feed's id by its URL), `url` given
+    as its id (`feeds list` shows them), as stored, or in any form of the same identity (a user name
+    and password in it are the feed's secrets, never part of its stored URL)."""
+    if url.strip().isdigit():
+        by_id = {feed_id: k for k, feed_id in known.items()}
+        if int(url) in by_id:
+            return by_id[int(url)]
+        raise Fail(f"no feed with id {url.strip()} ({hint})")
     url = split_credentials(url)[0]
     if url in known:
         return url

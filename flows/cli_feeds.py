@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import collections
+import functools
 import itertools
 import json
 from collections.abc import Iterator
@@ -94,6 +96,8 @@ def feeds_add(obj: Ctx, url: str, name: str | None, no_check: bool, headers, coo
         from flows.fetching import find_feed
 
         found = find_feed(url, obj.config().fetch, access)
+        if found.error and found.error.startswith("refused") and "address" in found.error:
+            raise Fail(f"{url}: {found.error} (allowed_hosts or allow_private_networks in the config let it in)")
         if found.error:
             raise Fail(f"{url}: {found.error} (--no-check adds it as it is)")
         if len(found.feeds) > 1:
@@ -104,15 +108,22 @@ def feeds_add(obj: Ctx, url: str, name: str | None, no_check: bool, headers, coo
         url = feed_identity(split_credentials(url)[0])
         name = name or title
         if found.page:
-            say(f"found {url} on the page")
+            say(
+                f"the page names no feed; found one at a usual place: {url}"
+                if found.guessed
+                else f"found {url} on the page"
+            )
         if access and not same_origin_or_upgrade(access.origin, url):
             say(f"the feed is on another server than the page: its secrets are not kept for {url}")
             access = None
     if access:
         access = replace(access, origin=origin_of(url))
     added = store.add_feed(obj.db(), url, name, access)
-    said = "added" if added else "credentials updated for" if access else "already following"
-    say(f"{said} {url}")
+    if added:
+        say(f"added {url}")
+    else:
+        changed = [f"named {name!r}"] * bool(name) + ["its secrets changed"] * bool(access)
+        say(f"already following {url}" + (f": {', '.join(changed)}" if changed else ""))
 
 
 @feeds.command("remove")
@@ -124,7 +135,7 @@ def feeds_remove(obj: Ctx, url: str, purge: bool, yes: bool) -> None:
     """Stop following URL. Its stored articles stay, still linked to it, and adding it again
     follows it on where it stopped; --purge deletes them."""
     db = obj.db()
-    url = _stored_url(url, {r.url for r in store.list_feeds(db)}, "paperboy feeds list shows them")
+    url = _stored_url(url, {r.url: r.id for r in store.list_feeds(db)}, "paperboy feeds list shows them")
     if purge and not yes:
         count = next(r.articles for r in store.list_feeds(db) if r.url == url)
         click.confirm(
@@ -145,72 +156,114 @@ def feeds_remove(obj: Ctx, url: str, purge: bool, yes: bool) -> None:
     type=click.IntRange(min=0),
     help="This feed's shortest poll interval in seconds (0: the global one).",
 )
-@click.option("--pause/--resume", default=None, help="Stop polling the feed, or poll it again.")
+@click.option("--pause", is_flag=True, help="Stop polling the feed.")
+@click.option("--resume", is_flag=True, help="Poll the feed again (a paused one, or one gone with HTTP 410).")
 @secret_options
 @click.option("--forget-secrets", is_flag=True, help="Forget the feed's user name, password, headers and cookies.")
 @click.pass_obj
 def feeds_edit(
-    obj: Ctx, url: str, name: str | None, min_interval: int | None, pause: bool | None, headers, cookies,
+    obj: Ctx, url: str, name: str | None, min_interval: int | None, pause: bool, resume: bool, headers, cookies,
     forget_secrets: bool,
 ) -> None:  # fmt: skip
     """Change a followed feed: its name, its shortest poll interval, paused or not, its secrets (a
-    user name and password in URL, --header, --cookie) or none (--forget-secrets)."""
+    user name and password in URL, --header, --cookie) or none (--forget-secrets). URL may be the
+    feed's id, as `feeds list` shows it."""
+    if pause and resume:
+        raise Usage("--pause and --resume: one or the other")
+    if min_interval:
+        lowest = obj.config().min_poll_interval
+        if min_interval < lowest:
+            raise Usage(f"--min-interval {min_interval} is below min_poll_interval ({lowest} s), which no feed goes "
+                        "under: give more, or 0 for the global one")  # fmt: skip
     db = obj.db()
     url, access = _secrets(url, headers, cookies)
-    url = _stored_url(url, {r.url for r in store.list_feeds(db)}, "paperboy feeds list shows them")
+    url = _stored_url(url, {r.url: r.id for r in store.list_feeds(db)}, "paperboy feeds list shows them")
     if access or forget_secrets:
         feed_id = next(r.id for r in store.list_feeds(db) if r.url == url)
         given = replace(access, origin=origin_of(url)) if access and not forget_secrets else None
         store.set_access(db, feed_id, given)
         say(f"{'forgot the secrets of' if forget_secrets else 'changed the secrets of'} {url}")
     changes: dict = {}
+    said = []
     if name is not None:
         changes["name"] = name
+        said.append(f"named {name!r}")
     if min_interval is not None:
         changes["min_interval"] = min_interval or None
-    if pause is not None:
+        said.append(f"polled at most every {min_interval} s" if min_interval else "polled as often as any feed")
+    if pause or resume:
         changes.update(disabled=int(pause), next_poll_at=None)  # a resumed feed is due at once
+        said.append("paused" if pause else "resumed: due now")
     if not changes:
         if access or forget_secrets:
             return
         raise Usage("say what to change: --name, --min-interval, --pause or --resume, --header, --cookie")
     store.edit_feed(db, url, **changes)
-    say(f"changed {without_credentials(url)}: {', '.join(changes)}")
+    say(f"{url}: {', '.join(said)}")
 
 
-STATES = {store.PAUSED: "paused", store.GONE: "gone (410): not polled; feeds edit --resume tries it again"}
+def health(disabled: int, errors: int, last_polled_at: str | None) -> str:
+    """A feed's health in a word: paused, gone, new (never polled), failing or ok."""
+    if disabled == store.PAUSED:
+        return "paused"
+    if disabled == store.GONE:
+        return "gone"
+    if not last_polled_at:
+        return "new"
+    return "failing" if errors else "ok"
+
+
+NEXT = {"paused": "not while paused (feeds edit --resume)", "gone": "never: it answered 410 Gone (feeds edit --resume)"}
 
 
 @feeds.command("list")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per feed.")
 @click.pass_obj
 def feeds_list(obj: Ctx, as_json: bool) -> None:
-    """The feeds with their health: last success, last error, errors in a row, articles, next poll."""
+    """The feeds with their id and health: last success, last error, errors in a row, articles, next poll;
+    a line of totals at the end."""
     db = obj.db(read_only=True)
-    lines = map(_feed_json, store.each_feed(db)) if as_json else map(_health_lines, store.each_feed_health(db))
-    empty = True
+    counts: collections.Counter = collections.Counter()
+    followed = functools.partial(store.is_followed, db)
+    if as_json:
+        lines: Iterator[str] = (_feed_json(feed, counts) for feed in store.each_feed(db))
+    else:
+        lines = (_health_lines(row, counts, followed) for row in store.each_feed_health(db))
     for batch in iter(lambda: list(itertools.islice(lines, 1000)), []):  # a thousand at a time, never all held
-        empty = False
         say("\n".join(batch))
-    if empty and not as_json:
+    if as_json:
+        return
+    if not counts:
         click.echo("no feeds yet: paperboy feeds add URL")
+        return
+    total = sum(counts.values())
+    parts = ", ".join(f"{counts[h]} {h}" for h in ("ok", "failing", "new", "paused", "gone") if counts[h])
+    say(f"{total} feed{'s' * (total != 1)}: {parts}")
 
 
-def _feed_json(feed: Feed) -> str:
+def _feed_json(feed: Feed, counts) -> str:
     row = {name: getattr(feed, name) for name in FEED_FIELDS}
+    row["health"] = health(feed.disabled, feed.consecutive_errors, feed.last_polled_at)
+    counts[row["health"]] += 1
     return json.dumps({**row, "url": without_credentials(feed.url)}, default=str)
 
 
-def _health_lines(row: tuple) -> str:
+def _health_lines(row: tuple, counts, followed) -> str:
     """A feed's lines in `feeds list`, from its store.HEALTH_FIELDS."""
-    url, name, title, disabled, errors, articles, last_success, next_poll, last_error, last_error_at = row
-    state = STATES.get(disabled, "failing" if errors else "ok")
+    (feed_id, url, name, title, disabled, errors, articles, last_polled, last_success, next_poll, last_error,
+     last_error_at, moved_to) = row  # fmt: skip
+    state = health(disabled, errors, last_polled)
+    counts[state] += 1
     text = (
-        f"{without_credentials(url)}  [{state}] {articles} articles\n"
-        f"    name: {name or title or '-'}   last success: {last_success or 'never'}   next poll: {next_poll or 'now'}"
+        f"[{feed_id}] {without_credentials(url)}  [{state}] {articles} article{'s' * (articles != 1)}\n"
+        f"    name: {name or title or '-'}   last success: {last_success or 'never'}   "
+        f"next poll: {NEXT.get(state) or next_poll or 'now'}"
     )
     if last_error:
         text += f"\n    last error ({errors} in a row, {last_error_at}): {last_error}"
+    if moved_to:
+        text += f"\n    moved for good to {without_credentials(moved_to)}"
+        text += ", followed too: `paperboy feeds remove` this one" if followed(moved_to) else ""
     return text
 
 

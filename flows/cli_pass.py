@@ -55,7 +55,10 @@ def run(obj: Ctx, feed_urls: tuple[str, ...], due: bool, as_json: bool) -> None:
     obj.config(stores_pages=True)  # a bad config is one line here, not a failed flow run
     db = obj.db(existing=True)
     feeds = {r.url: r for r in store.list_feeds(db)}
-    feed_urls = tuple(_stored_url(url, set(feeds), "add it with: paperboy feeds add URL") for url in feed_urls)
+    feed_urls = tuple(
+        _stored_url(url, {u: f.id for u, f in feeds.items()}, "add it with: paperboy feeds add URL")
+        for url in feed_urls
+    )
     if not feeds:
         raise Fail("no feeds yet: add one with `paperboy feeds add URL`")
     stopped = [url for url in feed_urls if feeds[url].disabled]
@@ -211,7 +214,7 @@ def backfill(
         )
     obj.config(stores_pages=True)
     db = obj.db(existing=not urls_file)  # a list of URLs may start an archive; the rest work on one
-    known = {r.url for r in store.list_feeds(db)}
+    known = {r.url: r.id for r in store.list_feeds(db)}
     feed_urls = tuple(_stored_url(url, known, "add it first: paperboy feeds add URL") for url in feed_urls)
     from flows.backfill import BackfillRequest
     from flows.runner import run_backfill

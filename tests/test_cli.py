@@ -531,7 +531,8 @@ def test_feeds_add_checks_the_url_and_finds_feeds_on_a_page(server, db_path):
     assert server.url("/j.json") in several.output
     server.add("/bare/", "<html><body>no links</body></html>")
     server.add("/rss.xml", rss([], title="Usual"), content_type="application/rss+xml")
-    assert f"found {server.url('/rss.xml')} on the page" in add(server.url("/bare/")).output  # a usual place
+    guessed = add(server.url("/bare/")).output
+    assert f"the page names no feed; found one at a usual place: {server.url('/rss.xml')}" in guessed
     for bad, why in (
         (server.url("/missing.xml"), "HTTP 404"),
         (server.url("/blog.atom").replace("blog", "x"), "HTTP 404"),
@@ -644,7 +645,7 @@ def test_feeds_list_reads_an_archive_of_an_older_paperboy_without_changing_it(db
     conn.execute("update feeds set consecutive_errors = null")  # rows written before it had a default
     conn.commit()
     result = invoke(db_path, "feeds", "list")
-    assert result.output.startswith("https://www.example.com/feed.xml  [ok] 0 articles")
+    assert result.output.startswith("[1] https://www.example.com/feed.xml  [new] 0 articles")
     [row] = [json.loads(line) for line in invoke(db_path, "feeds", "list", "--json").output.splitlines()]
     assert row["consecutive_errors"] == 0 and row["removed_at"] is None and row["disabled"] == 0
     assert "removed_at" not in [r[1] for r in conn.execute("pragma table_info(feeds)")]
@@ -774,3 +775,49 @@ def test_reprocess_with_a_url_list_is_a_usage_error(db_path, tmp_path):
     (tmp_path / "u.txt").write_text("https://example.com/a\n")
     result = CliRunner().invoke(cli, ["--db", db_path, "backfill", "--reprocess", "--urls", str(tmp_path / "u.txt")])
     assert result.exit_code == 2 and "one or the other" in result.output
+
+
+def test_feeds_list_says_each_feeds_health_in_a_word_and_the_totals(server, db_path):
+    ok = server.add("/ok.xml", rss([]), content_type="application/rss+xml")
+    for url in (ok, server.url("/broken.xml"), server.url("/later.xml"), server.url("/quiet.xml")):
+        store.add_feed(connect(db_path), url)
+    assert invoke(db_path, "run", "--feed", ok, "--feed", server.url("/broken.xml")).exit_code == 0
+    assert invoke(db_path, "feeds", "edit", "4", "--pause").exit_code == 0  # a feed named by its id
+    listed = invoke(db_path, "feeds", "list").output
+    assert f"[1] {ok}  [ok] 0 articles" in listed
+    assert f"[2] {server.url('/broken.xml')}  [failing]" in listed
+    assert f"[3] {server.url('/later.xml')}  [new] 0 articles" in listed
+    assert f"[4] {server.url('/quiet.xml')}  [paused]" in listed and "next poll: not while paused" in listed
+    assert listed.rstrip().endswith("4 feeds: 1 ok, 1 failing, 1 new, 1 paused")
+    health = {
+        json.loads(line)["id"]: json.loads(line)["health"]
+        for line in invoke(db_path, "feeds", "list", "--json").output.splitlines()
+    }
+    assert health == {1: "ok", 2: "failing", 3: "new", 4: "paused"}
+
+
+def test_feeds_edit_refuses_what_cannot_be_and_says_what_it_did(db_path):
+    store.add_feed(connect(db_path), "https://example.com/feed.xml")
+    both = invoke(db_path, "feeds", "edit", "1", "--pause", "--resume")
+    assert both.exit_code == 2 and "one or the other" in both.output
+    low = invoke(db_path, "feeds", "edit", "1", "--min-interval", "30")
+    assert low.exit_code == 2 and "below min_poll_interval (600 s)" in low.output
+    done = invoke(db_path, "feeds", "edit", "1", "--pause", "--name", "Example", "--min-interval", "1200")
+    assert done.exit_code == 0
+    assert done.output.strip() == "https://example.com/feed.xml: named 'Example', polled at most every 1200 s, paused"
+    assert invoke(db_path, "feeds", "edit", "9", "--pause").output.startswith("paperboy: no feed with id 9")
+
+
+def test_a_feed_moved_for_good_is_added_under_its_new_address_once(server, db_path):
+    new = server.add("/new.xml", rss([], title="Moved"), content_type="application/rss+xml")
+    server.add("/old.xml", b"", status=301, headers={"Location": new})
+    assert invoke(db_path, "feeds", "add", server.url("/old.xml")).output.strip() == f"added {new}"
+    again = invoke(db_path, "feeds", "add", new, "--name", "Renamed")
+    assert again.output.strip() == f"already following {new}: named 'Renamed'"
+    assert [(f.url, f.name) for f in store.list_feeds(connect(db_path))] == [(new, "Renamed")]
+
+
+def test_a_private_address_is_refused_with_the_settings_that_let_it_in(db_path, monkeypatch):
+    monkeypatch.delenv("PAPERBOY_ALLOWED_HOSTS", raising=False)
+    result = invoke(db_path, "feeds", "add", "http://127.0.0.1:9/feed.xml")
+    assert result.exit_code == 1 and "allowed_hosts or allow_private_networks" in result.output, result.output
