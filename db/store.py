@@ -30,10 +30,11 @@ from .feeds import (
     remove_feed,
     set_access,
 )
-from .reading import Among, QueryError, article, export_articles, raw_page, search
+from .reading import MARK, Among, QueryError, article, export_articles, raw_page, search
 
 __all__ = [
     "Among",
+    "MARK",
     "GONE",
     "PAUSED",
     "QueryError",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import sys
 import zlib
 
@@ -11,7 +12,7 @@ import click
 
 from core import printable, without_credentials
 from db import QueryError, store
-from flows._cli import Ctx, Fail, _check_days, _exit_for, cli, say
+from flows._cli import Ctx, Fail, Usage, _check_days, _exit_for, _stored_url, cli, say
 
 MAX_QUERY_CHARS = 1000  # a search's words: FTS5 costs grow with the square of the terms
 MAX_QUERY_TERMS = 32
@@ -103,20 +104,25 @@ def extract(obj: Ctx, sources: tuple[str, ...], url: str | None, fmt: str, raw: 
 @click.option("--lang", help="Only articles in this language (ISO 639-1, e.g. en).")
 @click.option("--since", help="Only articles published on or after this day, YYYY-MM-DD.")
 @click.option("--until", help="Only articles published on or before this day, YYYY-MM-DD.")
+@click.option("--offset", type=click.IntRange(min=0), default=0, help="Skip this many of the best matches (paging).")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per article.")
 @click.pass_obj
-def search(obj: Ctx, query: str, limit: int, plain: bool, feed_url, lang, since, until, as_json: bool) -> None:
+def search(
+    obj: Ctx, query: str, limit: int, plain: bool, feed_url, lang, since, until, offset: int, as_json: bool
+) -> None:
     """Full-text search over stored articles, best first. QUERY is FTS5's syntax: words (all must
     match), "a phrase", OR, NOT, prefix*, NEAR(a b, 5); or plain words with --plain."""
+    if not query.strip():
+        raise Usage("an empty query: give the words to search for")
     if len(query) > MAX_QUERY_CHARS or len(query.split()) > MAX_QUERY_TERMS:
         raise Fail(
             f"query too long: at most {MAX_QUERY_TERMS} words and {MAX_QUERY_CHARS} characters "
             f"(this one has {len(query.split())} words, {len(query)} characters)"
         )
-    _check_days(since=since, until=until)
+    db = obj.db(read_only=True)
+    among = _among(db, feed_url, lang, since, until)
     try:
-        among = store.Among(feed=feed_url, language=lang, since=since, until=until)
-        rows = store.search(obj.db(read_only=True), query, limit, plain=plain, among=among)
+        rows = store.search(db, query, limit + offset, plain=plain, among=among)[offset:]
     except QueryError as exc:
         raise Fail(f"search: the query cannot be read ({exc}); --plain searches for the words as they are") from exc
     if not rows:
@@ -126,7 +132,8 @@ def search(obj: Ctx, query: str, limit: int, plain: bool, feed_url, lang, since,
         say("(more matches than can be ranked at once: the newest first; add words to narrow it)", err=True)
     for r in rows:
         r["feed"] = without_credentials(r["feed"]) if r["feed"] else None
-        if as_json:
+        if as_json:  # the snippet as text: the ** around a match are for the terminal
+            r["snippet"] = (r["snippet"] or "").replace(store.MARK, "")
             click.echo(json.dumps(_printable_row(r), ensure_ascii=False))
             continue
         say(f"[{r['id']}] {r['title'] or '(no title)'}\n  {r['url']}  {(r['published'] or '')[:10]}  {r['feed'] or ''}")
@@ -140,7 +147,8 @@ def search(obj: Ctx, query: str, limit: int, plain: bool, feed_url, lang, since,
 @click.pass_obj
 def show(obj: Ctx, ref: str, as_json: bool, raw: bool) -> None:
     """One article, by its id (from search) or any address it was reached under: metadata and text."""
-
+    if raw and as_json:
+        raise Usage("--raw writes the page as fetched, --json the article: one or the other")
     db = obj.db(read_only=True)
     row = store.article(db, ref.strip())
     if row is None:
@@ -172,14 +180,9 @@ def show(obj: Ctx, ref: str, as_json: bool, raw: bool) -> None:
 @click.option("--lang", help="Only articles in this language (ISO 639-1, e.g. en).")
 @click.pass_obj
 def export(obj: Ctx, fmt: str, since: str | None, until: str | None, feed_url: str | None, lang: str | None) -> None:
-    """Stored articles on stdout, oldest first."""
-    _check_days(since=since, until=until)
-    rows = (
-        _printable_row(row)
-        for row in store.export_articles(
-            obj.db(read_only=True), store.Among(feed=feed_url, language=lang, since=since, until=until)
-        )
-    )
+    """Stored articles on stdout, in the order they were stored."""
+    db = obj.db(read_only=True)
+    rows = (_printable_row(row) for row in store.export_articles(db, _among(db, feed_url, lang, since, until)))
     if fmt == "jsonl":
         for row in rows:
             click.echo(json.dumps(row, ensure_ascii=False))
@@ -192,6 +195,22 @@ def export(obj: Ctx, fmt: str, since: str | None, until: str | None, feed_url: s
             writer = csv.DictWriter(sys.stdout, fieldnames=list(row))
             writer.writeheader()
         writer.writerow(row)
+
+
+LANGUAGE = re.compile(r"^[a-z]{2,3}$")  # ISO 639-1 (639-3 for the languages it lacks)
+
+
+def _among(db, feed_url: str | None, lang: str | None, since: str | None, until: str | None) -> store.Among:
+    """Which articles a search or export looks at, each option checked: a feed followed (its URL or
+    id), a language code (any case), days."""
+    _check_days(since=since, until=until)
+    if lang is not None:
+        lang = lang.strip().lower()
+        if not LANGUAGE.match(lang):
+            raise Usage(f"--lang wants a language code like en or de (ISO 639-1), not {lang!r}")
+    if feed_url is not None:
+        feed_url = _stored_url(feed_url, {f.url: f.id for f in store.each_feed(db)}, "paperboy feeds list shows them")
+    return store.Among(feed=feed_url, language=lang, since=since, until=until)
 
 
 def _shown_url(url: str | None) -> str | None:
