@@ -80,10 +80,13 @@ def record_backlog(db: sqlite_utils.Database, feed_id: int, source: str, entries
     already_stored (its address is an article already).
     """
     now = now_iso()
-    entries = list({e.key: e for e in reversed(list(entries))}.values())[::-1]
-    counts: Counter = Counter()
+    given = list(entries)
+    entries = list({e.key: e for e in reversed(given)}.values())[::-1]
+    # Every entry found is counted once: queued (to fetch), known (found before: in the backlog
+    # already, stored, failed for good), or already stored; so the summary adds up.
+    counts: Counter = Counter(known=len(given) - len(entries))  # the same item twice in one round
     if not entries:
-        return counts
+        return +counts
     with write(db):
         known = dict(_in(db, "select key, status from entries where feed_id = ? and key in ({})", [feed_id],
                          [e.key for e in entries]))  # fmt: skip
@@ -93,7 +96,7 @@ def record_backlog(db: sqlite_utils.Database, feed_id: int, source: str, entries
             [(f"backlog:{source}", feed_id, k) for k in retry],
         )
         for status in known.values():
-            counts["queued" if status == "failed" or (status or "").startswith("backlog:") else "known"] += 1
+            counts["queued" if status == "failed" else "known"] += 1
         fresh = [e for e in entries if e.key not in known]
         stored = _insert_entries(db, feed_id, fresh, now, f"backlog:{source}")
         counts["queued"] += sum(1 for article in stored if article is None)

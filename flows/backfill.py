@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -29,7 +30,7 @@ from typing import Any
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from core import Entry, Feed, host_of, printable, url_key, url_problem
+from core import Entry, Feed, clamp, host_of, printable, url_key, url_problem
 from db import connect, repair_warc, store
 from fetchers import FetchSettings, SourcePage, origin_of
 from flows.config import load_config
@@ -38,7 +39,7 @@ from flows.fetching import find_sitemaps, read_sources
 from flows.jobs import Extracted, PageJob, options_for
 from flows.pool import extraction_for
 from flows.progress import FAILED, Progress, Summary, failures
-from flows.stages import Batches, extract_pages, process_pages, release
+from flows.stages import PAGES_PER_TASK, Batches, extract_pages, process_pages, release
 
 URLS_FEED_ID = 0  # entries of URLs given by hand belong to no feed
 URLS_FEED = "backfill:urls"
@@ -188,6 +189,7 @@ def walk_source(job: Job, src: str) -> None:
             job.show.line(f"{src}: {e}")
 
 
+PACED_BATCH_SECONDS = 8  # of requests a backfill batch holds, at the backfill's rate per host
 URLS_PER_ROUND = 10_000  # lines of --urls recorded per transaction: a file of millions is never held whole
 
 
@@ -196,13 +198,16 @@ def record_url_list(job: Job, urls_file: str) -> None:
     job.feed_ids[URLS_FEED] = URLS_FEED_ID
     found = 0
     for urls, bad in read_url_list(urls_file):
-        for line in bad:
-            job.show.line(f"urls: {line}")
-        job.errors += bad
+        job.errors += bad  # said once, in the summary
         found += len(urls)
         job.record("urls", URLS_FEED, [Entry(URLS_FEED, url_key(u), None, u, None) for u in urls])
         job.show.status(f"urls: {found:,} read from {urls_file}")
     job.report["urls"].update(found=found, in_range=found)
+
+
+_COMMENT = re.compile(
+    r"(?:^|\s)#.*$"
+)  # a comment: a line from `#`, or `#` after white space (a URL's own # is no comment)
 
 
 def read_url_list(path: str) -> Iterator[tuple[list[str], list[str]]]:
@@ -213,8 +218,8 @@ def read_url_list(path: str) -> Iterator[tuple[list[str], list[str]]]:
     bad: list[str] = []
     with open(path, encoding="utf-8", errors="replace") as lines:
         for number, line in enumerate(lines, 1):
-            line = line.strip()
-            if line and not line.startswith("#"):
+            line = _COMMENT.sub("", line).strip()
+            if line:
                 problem = url_problem(line)
                 if problem:
                     bad.append(f"{path}:{number}: {problem}: {printable(line)[:200]!r}")
@@ -245,7 +250,10 @@ def fetch_backlog(job: Job, src: str, batches: Batches) -> Summary:
 
     batches.pool.warm()
     try:
-        process_pages(db, store.backlog(db, feeds, src, since, until), batches, summary, progress)
+        # Stored as it goes: a batch holds about PACED_BATCH_SECONDS of requests at the backfill's rate,
+        # so an interrupted backfill fetches little again (64 pages at one a second were a minute).
+        per_batch = clamp(int(PACED_BATCH_SECONDS / max(batches.settings.min_interval, 1e-3)), 4, PAGES_PER_TASK)
+        process_pages(db, store.backlog(db, feeds, src, since, until), batches, summary, progress, per_batch)
     finally:
         store.save_holds(db, summary.holds)
     return summary

@@ -78,10 +78,15 @@ class Batches:
 
 
 def process_pages(
-    db: Any, work: Iterable[tuple[int, Entry]], batches: Batches, summary: Summary, progress: Callable[[int], None]
+    db: Any,
+    work: Iterable[tuple[int, Entry]],
+    batches: Batches,
+    summary: Summary,
+    progress: Callable[[int], None],
+    per_batch: int = PAGES_PER_TASK,
 ) -> None:
-    """Fetch, extract and store (feed id, entry) pairs in batches: while one batch is stored, the
-    ones after it are fetched and extracted on every core."""
+    """Fetch, extract and store (feed id, entry) pairs in batches of `per_batch`: while one batch is
+    stored, the ones after it are fetched and extracted on every core."""
     settings, options, learned, pool = batches.settings, batches.options, batches.learned, batches.pool
     keep_large_buffers_apart(PAGE_BUFFER)  # pages pass through several threads' heaps here
     in_flight: deque = deque()
@@ -101,7 +106,7 @@ def process_pages(
         give_back_memory()
         progress(done)
 
-    for batch in chunked(work, PAGES_PER_TASK):
+    for batch in chunked(work, per_batch):
         in_flight.append((batch, fetch_and_extract.submit(batch, settings, options, learned, pool)))
         if len(in_flight) > AHEAD:
             store_one()

@@ -129,3 +129,32 @@ def test_an_opml_list_of_many_feeds_in_folders_is_read_as_it_streams(db_path, tm
                     '<outline xmlUrl="https://x.example/&a;"/></body></opml>')  # fmt: skip
     refused = CliRunner().invoke(cli, ["--db", db_path, "feeds", "import", str(bomb)])
     assert refused.exit_code == 1 and "declares entities" in refused.output
+
+
+def test_a_backfill_summary_adds_up_when_pages_repeat_items(server, db_path, tmp_path):
+    import json
+
+    links = {n: server.add(f"/r/{n}.html", article_page(f"Story {n}", story(i))) for i, n in enumerate("abc")}
+
+    def page(names: str) -> str:
+        return rss([{"title": n, "link": links[n], "guid": n} for n in names])
+
+    feed = server.add("/r/feed.xml", page("ab"), content_type="application/rss+xml")
+    server.add("/r/feed.xml?paged=2", page("bc"), content_type="application/rss+xml")  # b again
+    server.add("/r/feed.xml?paged=3", "no", status=404, content_type="text/plain")
+    store.add_feed(connect(db_path), feed)
+    result = CliRunner().invoke(cli, ["--db", db_path, "backfill", "--feed", feed, "--rate", "50", "--json"])
+    assert result.exit_code == 0, result.output
+    total = json.loads(result.stdout)
+    assert total["found"] == 4 and total["stored"] == 3
+    assert total["stored"] + total["updated"] + total["skipped"] + total["failed"] == total["in_range"], total
+
+
+def test_a_comment_after_a_url_is_a_comment(server, db_path, tmp_path):
+    link = server.add("/c.html", article_page("Story c", story(3)))
+    listing = tmp_path / "urls.txt"
+    listing.write_text(f"{link}   # the one we were asked for\n{link}#section-2\n")
+    connect(db_path)
+    result = CliRunner().invoke(cli, ["--db", db_path, "backfill", "--urls", str(listing), "--rate", "50"])
+    assert result.exit_code == 0, result.output
+    assert sqlite3.connect(db_path).execute("select count(*) from articles").fetchone() == (1,)
