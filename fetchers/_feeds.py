@@ -6,6 +6,7 @@ import calendar
 import hashlib
 import html
 import json
+import re
 import time
 from collections.abc import Iterable
 from dataclasses import replace
@@ -105,13 +106,17 @@ def _parse(state: FeedState, result: FetchResult) -> FeedPoll:
     parsed = feedparser.parse(body, response_headers=headers, sanitize_html=True, resolve_relative_uris=True)
     if parsed.bozo and not parsed.entries and not parsed.feed.get("title"):
         problem = parsed.get("bozo_exception")
+        # Decoding put an XML declaration line before a document that had none: its lines are one less.
+        shift = int(
+            body.startswith(b"<?xml") and not result.content.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"<?xml")
+        )
         return FeedPoll(
             state,
             "failed",
-            error=f"not a feed: {problem or 'no entries and no title'}"[:300],
+            error=f"not a feed: {_where(str(problem), shift) if problem else 'no entries and no title'}"[:300],
             http_status=result.status,
         )
-    entries = _unique(_entry(state.url, item) for item in parsed.entries)
+    entries, repeated = _unique(_entry(state.url, item) for item in parsed.entries)
     feed = parsed.feed
     hints = [cache_hint(result.headers), _publisher_hint(feed)]
     links = {link.get("rel"): web_url(link.get("href")) for link in feed.get("links", []) if link.get("href")}
@@ -125,21 +130,45 @@ def _parse(state: FeedState, result: FetchResult) -> FeedPoll:
         ttl_hint=max((h for h in hints if h), default=None),
         prev_archive=links.get("prev-archive"),
         next_page=links.get("next"),
-        notice=_cut_notice(cut),
+        notice=_notice(cut, repeated),
     )
 
 
-def _cut_notice(cut: bool) -> str | None:
-    return f"the feed lists more than {MAX_ITEMS} items: the first {MAX_ITEMS} were read" if cut else None
+_POSITION = re.compile(r"^<unknown>:(\d+):(\d+): ")
 
 
-def _unique(entries: Iterable[Entry | None]) -> tuple[Entry, ...]:
-    """The entries, each key once (the first), none of the items that gave no entry."""
+def _where(problem: str, shift: int) -> str:
+    """expat's `<unknown>:2:14: unclosed token` as `line 1, column 14: unclosed token`."""
+    found = _POSITION.match(problem)
+    if not found:
+        return problem
+    line, column = int(found.group(1)) - shift, int(found.group(2))
+    return f"line {max(line, 1)}, column {column}: {problem[found.end() :]}"
+
+
+def _notice(cut: bool, repeated: int) -> str | None:
+    """What the user should hear of a feed that was read: items left unread, items sharing an id."""
+    said = []
+    if cut:
+        said.append(f"the feed lists more than {MAX_ITEMS} items: the first {MAX_ITEMS} were read")
+    if repeated:
+        said.append(f"{repeated} item{'s' * (repeated != 1)} share{'s' * (repeated == 1)} a guid (or link) with an "
+                    "earlier one: the first of each was kept")  # fmt: skip
+    return "; ".join(said) or None
+
+
+def _unique(entries: Iterable[Entry | None]) -> tuple[tuple[Entry, ...], int]:
+    """The entries, each key once (the first), none of the items that gave no entry; and how many
+    were dropped for a key an earlier one had."""
     out: dict[str, Entry] = {}
+    repeated = 0
     for entry in entries:
-        if entry is not None and entry.key not in out:
-            out[entry.key] = entry
-    return tuple(out.values())
+        if entry is not None:
+            if entry.key in out:
+                repeated += 1
+            else:
+                out[entry.key] = entry
+    return tuple(out.values()), repeated
 
 
 def _is_json_feed(result: FetchResult) -> bool:
@@ -158,16 +187,17 @@ def _parse_json_feed(state: FeedState, result: FetchResult) -> FeedPoll:
             state, "failed", error="not a feed: JSON without a jsonfeed.org version", http_status=result.status
         )
     items = feed.get("items") if isinstance(feed.get("items"), list) else []
+    entries, repeated = _unique(_json_entry(state.url, item) for item in items[:MAX_ITEMS] if isinstance(item, dict))
     return FeedPoll(
         state=state,
         status="fetched",
-        entries=_unique(_json_entry(state.url, item) for item in items[:MAX_ITEMS] if isinstance(item, dict)),
+        entries=entries,
         title=one_line(feed.get("title"), MAX_TITLE),
         site_url=web_url(feed.get("home_page_url")),
         http_status=result.status,
         ttl_hint=cache_hint(result.headers),
         next_page=web_url(feed.get("next_url")),
-        notice=_cut_notice(len(items) > MAX_ITEMS),
+        notice=_notice(len(items) > MAX_ITEMS, repeated),
     )
 
 

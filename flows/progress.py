@@ -41,6 +41,7 @@ class Summary:
                 "failed": sum(failed.values()),
                 "failed_by_reason": dict(sorted(failed.items(), key=lambda kv: -kv[1])),
                 "from_feed_text": self.articles.get("fallback", 0),
+                "no_link": self.articles.get("feed_only", 0),
                 "text_cut": self.articles.get("text_cut", 0),
             },
             "errors": list(self.errors),
@@ -56,7 +57,9 @@ def render(summary: dict) -> str:
         f"{a['unchanged']} unchanged, {a['failed']} failed",
     ]
     if a["from_feed_text"]:
-        lines.append(f"  {a['from_feed_text']} stored from the feed's own text (the page will be tried again)")
+        lines.append(f"  {a['from_feed_text']} stored from the feed's own text (their pages will be tried again)")
+    if a.get("no_link"):
+        lines.append(f"  {a['no_link']} stored from the feed's own text (the item links no page)")
     if a.get("text_cut"):
         lines.append(f"  {a['text_cut']} stored with their text cut at {MAX_TEXT:,} characters")
     for reason, n in a["failed_by_reason"].items():

@@ -157,7 +157,9 @@ def store_extracted(db, pages, articles, batches: Batches, summary: Summary) -> 
         counts = save_or_fail(db, feed_id, items, batches.raw)
         summary.articles.update(counts)
         STORED.update(stored=counts["new"] + counts["updated"])
-        summary.articles["fallback"] += sum(1 for o in items if o.article and o.article.source == "feed")
+        from_feed = [o for o in items if o.article and o.article.source == "feed"]
+        summary.articles["fallback"] += sum(1 for o in from_feed if o.entry.link)  # its page is tried again
+        summary.articles["feed_only"] += sum(1 for o in from_feed if not o.entry.link)  # no page to try
     # What this batch taught about each host's boilerplate serves the batches after it.
     hosts = {host_of(p.result.final_url) for _, _, p in pages if p is not None}
     batches.learned.update(store.learned_boilerplate(db, hosts))

@@ -158,3 +158,17 @@ def test_a_comment_after_a_url_is_a_comment(server, db_path, tmp_path):
     result = CliRunner().invoke(cli, ["--db", db_path, "backfill", "--urls", str(listing), "--rate", "50"])
     assert result.exit_code == 0, result.output
     assert sqlite3.connect(db_path).execute("select count(*) from articles").fetchone() == (1,)
+
+
+def test_feed_items_say_what_became_of_them(server, db_path):
+    items = [{"title": "No link", "guid": "n1", "content": "<p>" + " ".join(story(4)) + "</p>"},
+             {"title": "First", "link": server.add("/g1.html", article_page("First", story(5))), "guid": "same"},
+             {"title": "Second", "link": server.add("/g2.html", article_page("Second", story(6))), "guid": "same"}]  # fmt: skip
+    store.add_feed(connect(db_path), server.add("/items.xml", rss(items), content_type="application/rss+xml"))
+    out = CliRunner().invoke(cli, ["--db", db_path, "run"]).output
+    assert "1 stored from the feed's own text (the item links no page)" in out, out
+    assert "will be tried again" not in out
+    assert "1 item shares a guid (or link) with an earlier one: the first of each was kept" in out
+    store.add_feed(connect(db_path), server.add("/broken.xml", "<rss><channel><title", content_type="text/xml"))
+    broken = CliRunner().invoke(cli, ["--db", db_path, "run", "--feed", server.url("/broken.xml")]).output
+    assert "not a feed: line 1, column 14: unclosed token" in broken, broken
