@@ -7,6 +7,7 @@ import atexit
 import multiprocessing
 import multiprocessing.util
 import os
+import signal
 import threading
 from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor, wait
 from typing import Protocol
@@ -41,7 +42,10 @@ def extraction_for(workers: int, time_limit: float, dask: str | None = None, cer
 
 def start_worker(parent: int) -> None:
     """Run once in each worker at its start. (Nothing to load: the forkserver it was forked from
-    loaded the extractors and their language model, see flows/forkserver.py.)"""
+    loaded the extractors and their language model, see flows/forkserver.py.) Ctrl-C reaches the
+    whole process group: the worker leaves it to paperboy, which stops it, instead of printing a
+    traceback of its own."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     exit_with(parent)
 
 

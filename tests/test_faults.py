@@ -161,9 +161,12 @@ def test_a_comment_after_a_url_is_a_comment(server, db_path, tmp_path):
 
 
 def test_feed_items_say_what_became_of_them(server, db_path):
-    items = [{"title": "No link", "guid": "n1", "content": "<p>" + " ".join(story(4)) + "</p>"},
-             {"title": "First", "link": server.add("/g1.html", article_page("First", story(5))), "guid": "same"},
-             {"title": "Second", "link": server.add("/g2.html", article_page("Second", story(6))), "guid": "same"}]  # fmt: skip
+    first, second = (server.add(f"/g{i}.html", article_page(f"Story {i}", story(i))) for i in (5, 6))
+    items = [
+        {"title": "No link", "guid": "n1", "content": "<p>" + " ".join(story(4)) + "</p>"},
+        {"title": "First", "link": first, "guid": "same"},
+        {"title": "Second", "link": second, "guid": "same"},
+    ]
     store.add_feed(connect(db_path), server.add("/items.xml", rss(items), content_type="application/rss+xml"))
     out = CliRunner().invoke(cli, ["--db", db_path, "run"]).output
     assert "1 stored from the feed's own text (the item links no page)" in out, out

@@ -179,7 +179,10 @@ def test_cutting_the_dtd_takes_linear_time(unit):
 # --- 4. a killed run leaves nothing behind ------------------------------------------------------
 
 
-@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM])
+GROUP_INT = -signal.SIGINT  # Ctrl-C: SIGINT to the terminal's whole process group, workers and all
+
+
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM, GROUP_INT], ids=["kill", "term", "ctrl-c"])
 def test_a_killed_run_leaves_no_process_behind(server, tmp_path, how, prefect_home):
     import threading
 
@@ -197,15 +200,22 @@ def test_a_killed_run_leaves_no_process_behind(server, tmp_path, how, prefect_ho
     db_path = str(tmp_path / "a.db")
     add_feeds(db_path, [server.url("/feed.xml")])
     proc = subprocess.Popen([*PAPERBOY, "--db", db_path, "run"], cwd=ROOT, env=cli_env(server, home=prefect_home),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)  # fmt: skip
     try:
         deadline = time.monotonic() + GUARD
         while not server.requests_to("/hang.html") and time.monotonic() < deadline and proc.poll() is None:
             time.sleep(0.05)
         assert server.requests_to("/hang.html"), proc.communicate()
+        if how == GROUP_INT:  # the extraction workers are up (they start as the first pages are fetched)
+            while len(descendants(proc.pid)) < 4 and time.monotonic() < deadline and proc.poll() is None:
+                time.sleep(0.05)
         left = descendants(proc.pid)
         assert left, "the run started no Prefect server"
-        proc.send_signal(how)
+        if how == GROUP_INT:
+            os.killpg(proc.pid, signal.SIGINT)
+        else:
+            proc.send_signal(how)
         out, err = proc.communicate(timeout=GUARD)
         deadline = time.monotonic() + GUARD
         while any(alive(pid) for pid in left) and time.monotonic() < deadline:
@@ -215,6 +225,10 @@ def test_a_killed_run_leaves_no_process_behind(server, tmp_path, how, prefect_ho
             said = "paperboy: terminated: 0 articles stored; run the same command to go on"  # its one batch hangs
             assert proc.returncode == 143 and err.strip().splitlines()[-1] == said, err
             assert "Traceback" not in err
+        if how == GROUP_INT:
+            said = "paperboy: interrupted: 0 articles stored; run the same command to go on"
+            assert proc.returncode == 130 and err.strip().splitlines()[-1] == said, err
+            assert "Traceback" not in err and "KeyboardInterrupt" not in err, err
     finally:
         release.set()
         if proc.poll() is None:
