@@ -162,6 +162,7 @@ class Feed:
     disabled: int = 0  # 0 polled; 1 paused by the user; 2 gone (HTTP 410)
     removed_at: str | None = None
     min_interval: int | None = None  # seconds: this feed's own shortest poll interval
+    folder: str | None = None  # the user's folder for it (an OPML outline around it)
     articles: int = 0  # stored articles (when the store counted them)
 
     @property

@@ -14,8 +14,9 @@ from . import _cjk, credentials
 # PRAGMA application_id: this file is a paperboy archive ("pape"). A file that is neither one, nor
 # empty, nor an archive of a paperboy from before the mark (all its TABLES) is refused unchanged.
 APPLICATION_ID = 0x70617065
-# PRAGMA user_version. 2: feeds' user names and passwords moved out of their URLs (db/credentials.py).
-SCHEMA_VERSION = 2
+# PRAGMA user_version. 2: feeds' user names and passwords moved out of their URLs (db/credentials.py);
+# 3: a feed's folder.
+SCHEMA_VERSION = 3
 LEARNED_MIN_ARTICLES = 3  # a paragraph in this many articles of one host is boilerplate
 
 
@@ -153,6 +154,7 @@ ADDED_COLUMNS = (
     ("raw_pages", "warc_file", str),
     ("raw_pages", "warc_offset", int),
     ("raw_pages", "warc_length", int),
+    ("feeds", "folder", str),  # the user's folder (OPML), kept through an import and an export
 )
 
 

@@ -17,7 +17,14 @@ from ._base import IN_LIST, _insert, now_iso, write
 # --- feeds --------------------------------------------------------------------------------------
 
 
-def add_feed(db: sqlite_utils.Database, url: str, name: str | None = None, access: FeedAccess | None = None) -> bool:
+def add_feed(
+    db: sqlite_utils.Database,
+    url: str,
+    name: str | None = None,
+    access: FeedAccess | None = None,
+    folder: str | None = None,
+    site_url: str | None = None,
+) -> bool:
     """Follow a feed; a removed one is followed again, with its articles and memory. False when
     it is followed already. A user name and password in `url`, and `access`, go to the feed's
     secrets (db/credentials.py), never into the archive; given for a feed followed already, they
@@ -29,10 +36,15 @@ def add_feed(db: sqlite_utils.Database, url: str, name: str | None = None, acces
     with write(db):
         row = db.execute("select id, removed_at from feeds where url = ?", [url]).fetchone()
         if row:
-            db.execute("update feeds set removed_at = null, name = coalesce(?, name) where id = ?", [name, row[0]])
+            db.execute(
+                "update feeds set removed_at = null, name = coalesce(?, name), folder = coalesce(?, folder), "
+                "site_url = coalesce(site_url, ?) where id = ?",
+                [name, folder, site_url, row[0]],
+            )
             feed_id, added = row[0], row[1] is not None
         else:
-            fields = {"url": url, "name": name, "added_at": now_iso(), "consecutive_errors": 0, "disabled": 0}
+            fields = {"url": url, "name": name, "added_at": now_iso(), "consecutive_errors": 0, "disabled": 0,
+                      "folder": folder, "site_url": site_url}  # fmt: skip
             feed_id, added = _insert(db, "feeds", fields), True
         if access:
             set_access(db, feed_id, access)

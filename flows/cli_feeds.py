@@ -276,7 +276,7 @@ def feeds_import(obj: Ctx, file: str) -> None:
         if file.endswith(".toml"):
             items: Iterator = iter(feeds_in(read_toml(file), file))
         else:
-            items = ((url, name, (), ()) for url, name in read_opml(file))
+            items = ((url, name, (), (), site, folder) for url, name, site, folder in read_opml(file))
         first = next(items, None)  # a file that is no OPML says so here, before the db is opened
     except (FileNotFoundError, IsADirectoryError) as exc:
         raise Fail(f"{file}: no such file") from exc
@@ -289,9 +289,9 @@ def feeds_import(obj: Ctx, file: str) -> None:
     db = obj.db()
     added = refused = read = 0
     try:
-        for url, name, headers, cookies in itertools.chain([first], items):
+        for url, name, headers, cookies, *place in itertools.chain([first], items):
             read += 1
-            added_now, problem = _import_one(db, url, name, headers, cookies)
+            added_now, problem = _import_one(db, url, name, headers, cookies, *place)
             added += added_now
             if problem:
                 say(f"paperboy: {file}: refused {printable(without_credentials(url))[:200]!r}: {problem}", err=True)
@@ -303,7 +303,7 @@ def feeds_import(obj: Ctx, file: str) -> None:
     _exit_for(read - refused, refused)
 
 
-def _import_one(db, url: str, name, headers, cookies) -> tuple[int, str | None]:
+def _import_one(db, url: str, name, headers, cookies, site_url=None, folder=None) -> tuple[int, str | None]:
     """Follow one feed of an imported list: (1 when it was added, why it was refused)."""
     problem = url_problem(url)
     if not problem and MASK in split_credentials(url)[1:]:
@@ -312,7 +312,7 @@ def _import_one(db, url: str, name, headers, cookies) -> tuple[int, str | None]:
         return 0, problem
     clean = feed_identity(split_credentials(url)[0])
     access = FeedAccess(origin_of(clean), headers=headers, cookies=cookies)
-    return int(store.add_feed(db, feed_identity(url), name, access or None)), None
+    return int(store.add_feed(db, feed_identity(url), name, access or None, folder=folder, site_url=site_url)), None
 
 
 @feeds.command("export")

@@ -8,7 +8,7 @@ from email.utils import formatdate
 from xml.parsers import expat
 from xml.sax.saxutils import quoteattr
 
-from core import Feed
+from core import Feed, web_url
 from fetchers import UnsafeXML, safe_xml
 
 
@@ -19,12 +19,17 @@ class OPMLError(Exception):
 CHUNK = 1 << 20  # bytes of the file parsed at a time
 
 
-def read_opml(path: str) -> Iterator[tuple[str, str | None]]:
-    """(url, name) of every outline with an xmlUrl, nested folders included, as the file is read a
+Outline = tuple[str, str | None, str | None, str | None]  # url, name, htmlUrl, folder
+
+
+def read_opml(path: str) -> Iterator[Outline]:
+    """(url, name, htmlUrl, folder) of every outline with an xmlUrl, its folder the outlines without
+    one around it ("News/Local" for one inside another), as the file is read a
     chunk at a time (a list of a million feeds is never held whole). A file that declares entities
     (a DTD's, the stuff of entity bombs) is refused; one in an encoding expat cannot read is read
     whole, in whatever encoding it declares, with its DTD cut."""
-    found: list[tuple[str, str | None]] = []
+    found: list[Outline] = []
+    folders: list[str | None] = []  # for each open outline, the folder it names (None: a feed's)
     seen_root = False
 
     def start(tag: str, attrs: dict) -> None:
@@ -35,8 +40,15 @@ def read_opml(path: str) -> Iterator[tuple[str, str | None]]:
                 raise OPMLError(f"not OPML: the document is <{tag[:40]}>, not <opml>")
         if tag == "outline":
             url = attrs.get("xmlUrl") or attrs.get("xmlurl")
+            name = attrs.get("title") or attrs.get("text")
             if url:
-                found.append((url.strip(), attrs.get("title") or attrs.get("text")))
+                folder = "/".join(f for f in folders if f) or None
+                found.append((url.strip(), name, web_url(attrs.get("htmlUrl") or attrs.get("htmlurl")), folder))
+            folders.append(None if url else (name or "").strip() or None)
+
+    def end(tag: str) -> None:
+        if tag == "outline" and folders:
+            folders.pop()
 
     def no_entities(*_: object) -> None:
         raise OPMLError("not valid OPML: it declares entities (a DTD), which no feed list needs")
@@ -44,6 +56,7 @@ def read_opml(path: str) -> Iterator[tuple[str, str | None]]:
     parser = expat.ParserCreate()
     parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
     parser.StartElementHandler = start
+    parser.EndElementHandler = end
     parser.EntityDeclHandler = no_entities
     with open(path, "rb") as fh:
         try:
@@ -61,18 +74,31 @@ def read_opml(path: str) -> Iterator[tuple[str, str | None]]:
     yield from found
 
 
-def _read_whole(data: bytes) -> list[tuple[str, str | None]]:
+def _read_whole(data: bytes) -> list[Outline]:
     try:
         root = ET.fromstring(safe_xml(data)[0])
     except (ET.ParseError, UnsafeXML) as exc:
         raise OPMLError(f"not valid OPML: {exc}") from exc
     if root.tag.rsplit("}", 1)[-1].lower() != "opml":
         raise OPMLError(f"not OPML: the document is <{root.tag[:40]}>, not <opml>")
-    return [(url.strip(), node.get("title") or node.get("text"))
-            for node in root.iter("outline") if (url := node.get("xmlUrl") or node.get("xmlurl"))]  # fmt: skip
+    out: list[Outline] = []
+
+    def walk(node, folder: str | None) -> None:
+        for child in node:
+            if child.tag != "outline":
+                walk(child, folder)
+                continue
+            url, name = child.get("xmlUrl") or child.get("xmlurl"), child.get("title") or child.get("text")
+            if url:
+                out.append((url.strip(), name, web_url(child.get("htmlUrl") or child.get("htmlurl")), folder))
+            walk(child, folder if url else "/".join(f for f in (folder, (name or "").strip()) if f) or None)
+
+    walk(root, None)
+    return out
 
 
 def write_opml(feeds: list[Feed]) -> str:
+    """OPML 2.0 of the feeds, each in an outline of its folder (folders in the order first met)."""
     lines = [
         '<?xml version="1.0" encoding="UTF-8"?>',
         '<opml version="2.0">',
@@ -82,11 +108,20 @@ def write_opml(feeds: list[Feed]) -> str:
         "  </head>",
         "  <body>",
     ]
+    by_folder: dict[str | None, list[Feed]] = {}
     for f in feeds:
-        name = f.name or f.title or f.url
-        attrs = f'type="rss" text={quoteattr(name)} title={quoteattr(name)} xmlUrl={quoteattr(f.url)}'
-        if f.site_url:
-            attrs += f" htmlUrl={quoteattr(f.site_url)}"
-        lines.append(f"    <outline {attrs}/>")
+        by_folder.setdefault(f.folder, []).append(f)
+    for folder, members in by_folder.items():
+        indent = "    " if folder is None else "      "
+        if folder is not None:
+            lines.append(f"    <outline text={quoteattr(folder)} title={quoteattr(folder)}>")
+        for f in members:
+            name = f.name or f.title or f.url
+            attrs = f'type="rss" text={quoteattr(name)} title={quoteattr(name)} xmlUrl={quoteattr(f.url)}'
+            if f.site_url:
+                attrs += f" htmlUrl={quoteattr(f.site_url)}"
+            lines.append(f"{indent}<outline {attrs}/>")
+        if folder is not None:
+            lines.append("    </outline>")
     lines += ["  </body>", "</opml>"]
     return "\n".join(lines) + "\n"

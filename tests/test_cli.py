@@ -625,7 +625,12 @@ def test_cjk_snippets_read_as_written_and_an_older_archive_is_indexed(cjk_archiv
     import sqlite3
 
     hit = json.loads(CliRunner().invoke(cli, ["--db", cjk_archive, "search", "東京", "--json"]).stdout)
-    assert "**東京**都" in hit["snippet"] and "\x1f" not in hit["snippet"] and "晴れの予報" in hit["snippet"]
+    assert (
+        "東京都" in hit["snippet"]
+        and "**" not in hit["snippet"]
+        and "\x1f" not in hit["snippet"]
+        and "晴れの予報" in hit["snippet"]
+    )
     conn = sqlite3.connect(cjk_archive)  # an archive of a paperboy before the CJK index
     conn.execute("drop table articles_cjk")
     conn.execute("pragma user_version = 0")  # as a paperboy before the mark left it
@@ -841,3 +846,25 @@ def test_search_export_and_show_refuse_what_they_cannot_read_and_page_through_ma
     by_id = ran("export", "--feed", "2")
     assert [json.loads(line)["title"] for line in by_id.output.splitlines()] == ["The tunnel story"]
     assert ran("show", "1", "--raw", "--json").exit_code == 2
+
+
+def test_opml_folders_and_site_addresses_survive_an_import_and_an_export(db_path, tmp_path):
+    opml = tmp_path / "in.opml"
+    opml.write_text(
+        '<?xml version="1.0"?><opml version="2.0"><head><title>x</title></head><body>'
+        '<outline text="News"><outline text="Local"><outline text="One" xmlUrl="https://one.example.com/f.xml" '
+        'htmlUrl="https://one.example.com/"/></outline><outline text="Two" xmlUrl="https://two.example.com/f"/></outline>'
+        '<outline text="Three" xmlUrl="https://three.example.com/f"/></body></opml>'
+    )
+    assert invoke(db_path, "feeds", "import", str(opml)).exit_code == 0
+    feeds = {f.url: (f.folder, f.site_url) for f in store.list_feeds(connect(db_path))}
+    assert feeds == {
+        "https://one.example.com/f.xml": ("News/Local", "https://one.example.com/"),
+        "https://two.example.com/f": ("News", None),
+        "https://three.example.com/f": (None, None),
+    }
+    exported = tmp_path / "out.opml"
+    exported.write_text(invoke(db_path, "feeds", "export").output)
+    other = str(tmp_path / "other.db")
+    assert invoke(other, "feeds", "import", str(exported)).exit_code == 0
+    assert {f.url: (f.folder, f.site_url) for f in store.list_feeds(connect(other))} == feeds
