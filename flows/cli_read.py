@@ -119,6 +119,7 @@ def search(
             f"query too long: at most {MAX_QUERY_TERMS} words and {MAX_QUERY_CHARS} characters "
             f"(this one has {len(query.split())} words, {len(query)} characters)"
         )
+    _check_days(since=since, until=until)
     db = obj.db(read_only=True)
     among = _among(db, feed_url, lang, since, until)
     try:
@@ -181,6 +182,7 @@ def show(obj: Ctx, ref: str, as_json: bool, raw: bool) -> None:
 @click.pass_obj
 def export(obj: Ctx, fmt: str, since: str | None, until: str | None, feed_url: str | None, lang: str | None) -> None:
     """Stored articles on stdout, in the order they were stored."""
+    _check_days(since=since, until=until)
     db = obj.db(read_only=True)
     rows = (_printable_row(row) for row in store.export_articles(db, _among(db, feed_url, lang, since, until)))
     if fmt == "jsonl":

@@ -83,9 +83,9 @@ def process_pages(
     batches: Batches,
     summary: Summary,
     progress: Callable[[int], None],
-    per_batch: int = PAGES_PER_TASK,
+    per_batch: int | None = None,
 ) -> None:
-    """Fetch, extract and store (feed id, entry) pairs in batches of `per_batch`: while one batch is
+    """Fetch, extract and store (feed id, entry) pairs in batches of `per_batch` (PAGES_PER_TASK): while one batch is
     stored, the ones after it are fetched and extracted on every core."""
     settings, options, learned, pool = batches.settings, batches.options, batches.learned, batches.pool
     keep_large_buffers_apart(PAGE_BUFFER)  # pages pass through several threads' heaps here
@@ -106,7 +106,7 @@ def process_pages(
         give_back_memory()
         progress(done)
 
-    for batch in chunked(work, per_batch):
+    for batch in chunked(work, per_batch or PAGES_PER_TASK):
         in_flight.append((batch, fetch_and_extract.submit(batch, settings, options, learned, pool)))
         if len(in_flight) > AHEAD:
             store_one()
