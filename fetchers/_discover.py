@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from lxml import etree
 
-from core import Entry, FeedState, one_line, url_key, web_url
+from core import Entry, FeedAccess, FeedState, one_line, url_key, web_url
 
 from ._feeds import FEED_ACCEPT, MAX_TITLE, content_hash, parse_entries
 from ._http import Fetcher
@@ -46,8 +46,9 @@ def paged_url(feed_url: str, param: str, n: int) -> str:
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 
-async def read_feed_page(url: str, feed_url: str, *, fetcher: Fetcher) -> SourcePage:
-    result = await fetcher.get(url, {"Accept": FEED_ACCEPT})
+async def read_feed_page(url: str, feed_url: str, *, fetcher: Fetcher, access: FeedAccess | None = None) -> SourcePage:
+    """One page of a feed's archive; `access`: the feed's secrets, sent to their own origin only."""
+    result = await fetcher.get(url, {"Accept": FEED_ACCEPT}, access=access)
     if not result.ok:
         return SourcePage(url, error=result.error or f"HTTP {result.status}", status=result.status)
     poll = parse_entries(FeedState(feed_url), result)

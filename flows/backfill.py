@@ -30,7 +30,7 @@ from typing import Any
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from core import Entry, Feed, clamp, host_of, printable, url_key, url_problem
+from core import Entry, Feed, FeedAccess, clamp, host_of, printable, url_key, url_problem
 from db import connect, repair_warc, store
 from fetchers import FetchSettings, SourcePage, origin_of
 from flows.config import load_config
@@ -46,9 +46,9 @@ URLS_FEED = "backfill:urls"
 
 
 @task(name="read-source-pages", cache_policy=NO_CACHE, cache_result_in_memory=False)
-def read_source_pages(pages: list[tuple[str, str, str]], settings) -> list[SourcePage]:
-    """Feed pages and sitemaps of one round of the walks."""
-    return read_sources(pages, settings)
+def read_source_pages(pages: list[tuple[str, str, str]], settings, access: dict) -> list[SourcePage]:
+    """Feed pages and sitemaps of one round of the walks (a feed's own pages with its secrets)."""
+    return read_sources(pages, settings, access)
 
 
 @task(name="find-sitemaps", cache_policy=NO_CACHE, cache_result_in_memory=False)
@@ -127,6 +127,7 @@ class Job:
     report: dict[str, Counter] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     feed_ids: dict[str, int] = field(default_factory=dict)
+    access: dict[str, FeedAccess] = field(default_factory=dict)  # the secrets of the targets with any
     printed: dict[str, None] = field(default_factory=dict)  # --dry-run: each address once, in the order found
 
     @classmethod
@@ -144,6 +145,8 @@ class Job:
         job = cls(db, request, settings, show, targets, sources, key, state)
         job.report = {s: Counter() for s in sources}
         job.feed_ids = {r.url: r.id for r in targets}
+        secrets = store.feed_access(db)  # a feed's archive pages are its requests too
+        job.access = {r.url: secrets[r.id] for r in targets if r.id in secrets}
         return job
 
     def record(self, src: str, feed_url: str, entries: list[Entry]) -> None:
@@ -173,7 +176,7 @@ def walk_source(job: Job, src: str) -> None:
                         [u for o in sites[w.feed_url] for u in found[o][1]])  # fmt: skip
     while not all(w.done for w in walkers):
         todo = [(w, page) for w in walkers for page in w.next_pages()]
-        pages = release(read_source_pages.submit([p for _, p in todo], job.settings).result())
+        pages = release(read_source_pages.submit([p for _, p in todo], job.settings, job.access).result())
         for (w, _), page in zip(todo, pages, strict=True):
             job.record(src, w.feed_url, w.take(page, request.since, request.until))
         for w in walkers:

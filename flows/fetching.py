@@ -54,19 +54,24 @@ def fetch_pages_compressed(urls: list[str], settings: FetchSettings) -> list[Fet
     return asyncio.run(fetch_all(urls, settings, each=compressed, body=CompressedBody))
 
 
-async def _read_sources(pages: list[tuple[str, str, str]], settings: FetchSettings) -> list[SourcePage]:
+async def _read_sources(
+    pages: list[tuple[str, str, str]], settings: FetchSettings, access: dict[str, FeedAccess]
+) -> list[SourcePage]:
     async with Fetcher(settings) as fetcher:
         reads = [
             read_sitemap(url, feed_url, fetcher=fetcher) if kind == "sitemap"
-            else read_feed_page(url, feed_url, fetcher=fetcher)
+            else read_feed_page(url, feed_url, fetcher=fetcher, access=access.get(feed_url))
             for kind, url, feed_url in pages
         ]  # fmt: skip
         return list(await asyncio.gather(*reads))
 
 
-def read_sources(pages: list[tuple[str, str, str]], settings: FetchSettings) -> list[SourcePage]:
-    """Read feed pages and sitemaps: (kind "feed" or "sitemap", URL, the feed they belong to) each."""
-    return asyncio.run(_read_sources(pages, settings))
+def read_sources(
+    pages: list[tuple[str, str, str]], settings: FetchSettings, access: dict[str, FeedAccess] | None = None
+) -> list[SourcePage]:
+    """Read feed pages and sitemaps: (kind "feed" or "sitemap", URL, the feed they belong to) each;
+    `access`: the secrets of the feeds that have any, by feed URL."""
+    return asyncio.run(_read_sources(pages, settings, access or {}))
 
 
 async def _find_sitemaps(site_urls: list[str], settings: FetchSettings) -> list[tuple[list[str], list[str]]]:

@@ -211,3 +211,14 @@ def test_an_article_belongs_to_every_feed_that_links_it(server, db_path):
     assert titles(["export", "--feed", server.url("/C.xml")]) == {"Story z", "Story v"}
     assert invoke(db_path, "run").exit_code == 0  # nothing of A or C is lost or fetched again
     assert len(titles(["export"])) == 4
+
+
+def test_a_backfill_reads_a_feed_behind_basic_auth_with_its_credentials(server, db_path):
+    demanding(server, "/locked.xml", one_story_feed(server, "p1"), authorization=basic("erin", PASSWORD))
+    demanding(server, "/locked.xml?paged=2", one_story_feed(server, "page2"), authorization=basic("erin", PASSWORD))
+    store.add_feed(connect(db_path), f"http://erin:{PASSWORD}@127.0.0.1:{server.port}/locked.xml")
+    feed = server.url("/locked.xml")
+    result = invoke(db_path, "backfill", "--feed", feed, "--source", "archive", "--rate", "50")
+    assert result.exit_code in (0, 3), result.output
+    titles = {row["title"] for row in store.export_articles(connect(db_path), store.Among())}
+    assert {"Story p1", "Story page2"} <= titles, (result.output, [(h.path, h.status) for h in server.hits])
