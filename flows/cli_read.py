@@ -123,11 +123,12 @@ def search(
     db = obj.db(read_only=True)
     among = _among(db, feed_url, lang, since, until)
     try:
-        rows = store.search(db, query, limit + offset, plain=plain, among=among)[offset:]
+        found = store.search(db, query, limit + offset + 1, plain=plain, among=among)  # one more: are there more?
     except QueryError as exc:
         raise Fail(f"search: the query cannot be read ({exc}); --plain searches for the words as they are") from exc
+    rows, more = found[offset : offset + limit], len(found) > offset + limit
     if not rows:
-        say("no match", err=True)
+        say("no match" if not offset else f"no match past the first {offset}", err=True)
         sys.exit(1)
     if not rows[0]["ranked"] and not as_json:
         say("(more matches than can be ranked at once: the newest first; add words to narrow it)", err=True)
@@ -139,6 +140,8 @@ def search(
             continue
         say(f"[{r['id']}] {r['title'] or '(no title)'}\n  {r['url']}  {(r['published'] or '')[:10]}  {r['feed'] or ''}")
         say(f"  {r['snippet']}\n")
+    if more and not as_json:
+        say(f"(more matches: --offset {offset + limit} shows the next {limit})", err=True)
 
 
 @cli.command()

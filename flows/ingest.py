@@ -165,6 +165,9 @@ def remember_poll(db, row: Feed, poll: FeedPoll, summary: Summary, show: Progres
         show.line(f"feed failed: {url}: {poll.error}")
     elif poll.notice:
         show.line(f"feed {url}: {poll.notice}")
+    if poll.moved_to and poll.moved_to == row.moved_to and store.is_followed(db, poll.moved_to):
+        show.line(f"feed {url} moved for good to {without_credentials(poll.moved_to)}, followed too: "
+                  f"`paperboy feeds remove {row.id}` stops polling it twice")  # fmt: skip
     return todo
 
 

@@ -868,3 +868,24 @@ def test_opml_folders_and_site_addresses_survive_an_import_and_an_export(db_path
     other = str(tmp_path / "other.db")
     assert invoke(other, "feeds", "import", str(exported)).exit_code == 0
     assert {f.url: (f.folder, f.site_url) for f in store.list_feeds(connect(other))} == feeds
+
+
+def test_search_says_when_there_are_more_matches(three_articles):
+    first = CliRunner().invoke(cli, ["--db", three_articles, "search", "zeppelin", "--limit", "1"])
+    assert first.exit_code == 0 and "(more matches: --offset 1 shows the next 1)" in first.output
+    last = CliRunner().invoke(cli, ["--db", three_articles, "search", "zeppelin", "--limit", "1", "--offset", "1"])
+    assert last.exit_code == 0 and "more matches" not in last.output
+    past = CliRunner().invoke(cli, ["--db", three_articles, "search", "zeppelin", "--offset", "5"])
+    assert past.exit_code == 1 and "no match past the first 5" in past.output
+
+
+def test_a_feed_moved_to_one_followed_too_is_said(server, db_path):
+    target = server.add("/b.xml", rss([]), content_type="application/rss+xml")
+    server.add("/a.xml", b"", status=301, headers={"Location": target})
+    for url in (server.url("/a.xml"), target):
+        store.add_feed(connect(db_path), url)
+    invoke(db_path, "run")
+    connect(db_path).execute("update feeds set next_poll_at = null")
+    second = CliRunner().invoke(cli, ["--db", db_path, "run"])
+    assert f"moved for good to {target}, followed too: `paperboy feeds remove 1`" in second.output, second.output
+    assert "followed too" in invoke(db_path, "feeds", "list").output
