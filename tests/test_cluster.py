@@ -126,6 +126,24 @@ def texts(db_path: str) -> list[tuple[str, str]]:
         conn.close()
 
 
+def pass_cut_short(server, tmp_path: Path, n: int, address: str, settings: str, cut) -> tuple:
+    """A pass of `n` articles through the cluster at `address` with these [settings] lines, and
+    `cut()` once its first articles are stored: (its CLI result, the db)."""
+    serve_articles(server, n)
+    db = str(tmp_path / "cut.db")
+    store.add_feed(connect(db), server.url("/feed.xml"))
+    config = tmp_path / "paperboy.toml"
+    config.write_text(f'[settings]\n{settings}\nallowed_hosts = ["127.0.0.1:{server.port}"]\n')
+    result: dict = {}
+    args = ["--db", db, "--config", str(config), "run", "--dask", address]
+    thread = threading.Thread(target=lambda: result.update(out=CliRunner().invoke(cli, args)))
+    thread.start()
+    _wait(lambda: len(texts(db)) >= 1, "the first articles stored")
+    cut()
+    thread.join()
+    return result["out"], db
+
+
 def run(db_path: str, *args: str):
     return CliRunner().invoke(cli, ["--db", db_path, "run", *args])
 
@@ -166,20 +184,9 @@ def test_an_unreachable_scheduler_is_one_line_and_nothing_is_fetched(server, db_
 
 
 def test_a_scheduler_lost_mid_pass_stops_it_and_the_next_pass_takes_up_the_rest(server, tmp_path, cluster):
-    serve_articles(server, 200)
-    db = str(tmp_path / "lost.db")
-    store.add_feed(connect(db), server.url("/feed.xml"))
     # Pages a host gives at most every 20 ms: the pass still has work when the scheduler goes.
-    config = tmp_path / "paced.toml"
-    config.write_text(f'[settings]\nmin_interval = 0.02\nallowed_hosts = ["127.0.0.1:{server.port}"]\n')
-    result: dict = {}
-    args = ["--db", db, "--config", str(config), "run", "--dask", cluster.address]
-    thread = threading.Thread(target=lambda: result.update(out=CliRunner().invoke(cli, args)))
-    thread.start()
-    _wait(lambda: len(texts(db)) >= 1, "the first articles stored")
-    cluster.kill(cluster.scheduler)
-    thread.join()
-    out = result["out"]
+    out, db = pass_cut_short(server, tmp_path, 200, cluster.address, "min_interval = 0.02",
+                             lambda: cluster.kill(cluster.scheduler))  # fmt: skip
     assert out.exit_code == 1 and "lost the Dask scheduler" in out.output, out.output
     kept = texts(db)
     assert 0 < len(kept) < 200
@@ -245,18 +252,8 @@ def test_plain_tcp_to_another_machine_is_refused(server, db_path):
 
 
 def test_a_worker_killed_with_its_nanny_mid_pass_costs_only_time(server, tmp_path, tls_cluster):
-    serve_articles(server, 120)
-    db = str(tmp_path / "nanny.db")
-    store.add_feed(connect(db), server.url("/feed.xml"))
-    config = tmp_path / "paperboy.toml"
-    config.write_text(f'[settings]\ndask_certs = "certs"\nallowed_hosts = ["127.0.0.1:{server.port}"]\n')
-    result: dict = {}
-    args = ["--db", db, "--config", str(config), "run", "--dask", tls_cluster.address]
-    thread = threading.Thread(target=lambda: result.update(out=CliRunner().invoke(cli, args)))
-    thread.start()
-    _wait(lambda: len(texts(db)) >= 1, "the first articles stored")
-    tls_cluster.kill(tls_cluster.workers[0])  # the nanny and its worker process, -9
-    thread.join()
-    assert result["out"].exit_code == 0, result["out"].output
+    kill = lambda: tls_cluster.kill(tls_cluster.workers[0])  # noqa: E731 - the nanny and its worker process, -9
+    out, db = pass_cut_short(server, tmp_path, 120, tls_cluster.address, 'dask_certs = "certs"', kill)
+    assert out.exit_code == 0, out.output
     stored = texts(db)
     assert len(stored) == 120 and len({url for url, _ in stored}) == 120
