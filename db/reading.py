@@ -168,9 +168,10 @@ def _article_filters(among: Among) -> tuple[str, list]:
     return sql, params
 
 
-def export_articles(db: sqlite_utils.Database, among: Among = Among()) -> Iterator[dict]:
-    """Stored articles, oldest first, a row at a time (memory stays flat whatever the archive's
-    size); filtered by the day published (or fetched), inclusive, by feed URL and by language."""
+def export_articles(db: sqlite_utils.Database, among: Among = Among(), newest: int | None = None) -> Iterator[dict]:
+    """Stored articles in the order they were stored, a row at a time (memory stays flat whatever the
+    archive's size), or the `newest` so many, newest first; filtered by the day published (or
+    fetched), inclusive, by feed URL and by language."""
     sql = (
         "select a.id, a.url, f.url as feed, a.guid, a.title, a.authors, a.published, a.language, "
         "a.text_source, a.fetched_at, a.updated_at, a.content_hash, a.extractor_version, a.text "
@@ -178,7 +179,8 @@ def export_articles(db: sqlite_utils.Database, among: Among = Among()) -> Iterat
     )
     days, day_params = _day_range("coalesce(a.published, a.fetched_at)", among.since, among.until)
     where, params = _article_filters(among)
-    for row in db.query(sql + days + where + " order by a.id", day_params + params):
+    order = " order by a.id" if newest is None else " order by a.id desc limit ?"
+    for row in db.query(sql + days + where + order, [*day_params, *params, *([newest] if newest else [])]):
         row["authors"] = json.loads(row["authors"] or "[]")
         yield row
 

@@ -13,6 +13,7 @@ import click
 from core import printable, without_credentials
 from db import QueryError, store
 from flows._cli import Ctx, Fail, Usage, _check_days, _exit_for, _stored_url, cli, say
+from flows.feedout import FORMATS, render
 
 MAX_QUERY_CHARS = 1000  # a search's words: FTS5 costs grow with the square of the terms
 MAX_QUERY_TERMS = 32
@@ -177,17 +178,31 @@ def show(obj: Ctx, ref: str, as_json: bool, raw: bool) -> None:
 
 
 @cli.command()
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["jsonl", "csv", *FORMATS]), default="jsonl", show_default=True,
+    help="jsonl or csv: every article; atom or jsonfeed: a full-text feed of the newest (--limit).",
+)  # fmt: skip
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True, help="atom, jsonfeed: articles.")
 @click.option("--since", help="Only articles published (or fetched) on or after this day, YYYY-MM-DD.")
 @click.option("--until", help="Only articles published (or fetched) on or before this day, YYYY-MM-DD.")
 @click.option("--feed", "feed_url", help="Only articles of this feed (its URL).")
 @click.option("--lang", help="Only articles in this language (ISO 639-1, e.g. en).")
 @click.pass_obj
-def export(obj: Ctx, fmt: str, since: str | None, until: str | None, feed_url: str | None, lang: str | None) -> None:
-    """Stored articles on stdout, in the order they were stored."""
+def export(
+    obj: Ctx, fmt: str, limit: int, since: str | None, until: str | None, feed_url: str | None, lang: str | None
+) -> None:
+    """Stored articles on stdout, in the order they were stored; or the newest as a full-text Atom
+    or JSON Feed document (--format atom, jsonfeed) any reader app can read."""
     _check_days(since=since, until=until)
     db = obj.db(read_only=True)
-    rows = (_printable_row(row) for row in store.export_articles(db, _among(db, feed_url, lang, since, until)))
+    among = _among(db, feed_url, lang, since, until)
+    if fmt in FORMATS:
+        newest = (_printable_row(row) for row in store.export_articles(db, among, newest=limit))
+        title = f"paperboy: {among.feed}" if among.feed else "paperboy: the newest articles"
+        identity = f"tag:paperboy,2026:feed/{among.feed or 'all'}"
+        click.echo(render(fmt, newest, title, identity), nl=False)
+        return
+    rows = (_printable_row(row) for row in store.export_articles(db, among))
     if fmt == "jsonl":
         for row in rows:
             click.echo(json.dumps(row, ensure_ascii=False))

@@ -889,3 +889,25 @@ def test_a_feed_moved_to_one_followed_too_is_said(server, db_path):
     second = CliRunner().invoke(cli, ["--db", db_path, "run"])
     assert f"moved for good to {target}, followed too: `paperboy feeds remove 1`" in second.output, second.output
     assert "followed too" in invoke(db_path, "feeds", "list").output
+
+
+def test_full_text_feeds_out_parse_and_carry_every_article_whole(three_articles, server):
+    import feedparser
+
+    one = server.url("/one.xml")
+    atom = CliRunner().invoke(cli, ["--db", three_articles, "export", "--format", "atom", "--feed", one])
+    assert atom.exit_code == 0, atom.output
+    parsed = feedparser.parse(atom.stdout)
+    assert not parsed.bozo, parsed.get("bozo_exception")
+    stored = {row["url"]: row for row in store.export_articles(connect(three_articles), store.Among(feed=one))}
+    assert {e.link for e in parsed.entries} == set(stored) and len(stored) == 2
+    for entry in parsed.entries:
+        text = stored[entry.link]["text"]
+        assert entry.content[0].value.count("<p>") == len(text.split("\n\n"))
+        assert text.split("\n\n")[-1] in entry.content[0].value and entry.published and entry.title
+
+    newest = CliRunner().invoke(cli, ["--db", three_articles, "export", "--format", "jsonfeed", "--limit", "2"])
+    feed = json.loads(newest.stdout)
+    assert feed["version"] == "https://jsonfeed.org/version/1.1" and feed["title"]
+    assert len(feed["items"]) == 2 and all(item["id"] and item["content_html"] for item in feed["items"])
+    assert [item["id"] for item in feed["items"]] == sorted((item["id"] for item in feed["items"]), reverse=True)
