@@ -46,6 +46,14 @@ QUERIES = {
         "coalesce(f.name, f.title, f.url) as feed, a.text_source, a.text from articles a "
         "left join feeds f on f.id = a.feed_id where a.id = cast(:id as integer)",
     },
+    "feed_out": {
+        "title": "Full-text feed",
+        "description": "The newest articles with their whole text, of one feed (:feed, its id) or of all (empty): "
+        "what /-/feeds/… serves as Atom and JSON Feed.",
+        "sql": "select a.id, a.url, a.title, a.authors, a.published, a.language, a.fetched_at, a.updated_at, a.text "
+        f"from articles a where :feed = '' or a.id in {FEED_ARTICLES.replace('?', 'cast(:feed as integer)')} "
+        "order by a.id desc limit 50",
+    },
     "feeds_health": {
         "title": "Feeds and their health",
         "description": "Every feed followed: failing when its last polls failed, with the error; when it is "

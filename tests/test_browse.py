@@ -272,3 +272,20 @@ def test_browse_serves_an_archive_on_read_only_media(archive, tmp_path):
             proc.wait(10)
     finally:
         subprocess.run(["umount", str(media)], capture_output=True)
+
+
+def test_browse_serves_full_text_feeds_for_reader_apps(browse, archive):
+    import json
+
+    import feedparser
+
+    with urllib.request.urlopen(browse + "/-/feeds/all.atom") as answer:
+        assert answer.headers["content-type"].startswith("application/atom+xml")
+        parsed = feedparser.parse(answer.read())
+    assert not parsed.bozo and len(parsed.entries) == 3
+    assert all(entry.content[0].value.count("<p>") == len(story(0)) for entry in parsed.entries)
+    assert parsed.feed.links[0].href == browse + "/-/feeds/all.atom"
+    with urllib.request.urlopen(browse + "/-/feeds/1.json") as answer:
+        feed = json.load(answer)
+    assert feed["version"] == "https://jsonfeed.org/version/1.1" and len(feed["items"]) == 3
+    assert status(browse + "/-/feeds/2.json") == 200 and status(browse + "/-/feeds/nope.atom") == 400

@@ -13,6 +13,7 @@ from datasette.utils.asgi import Response
 from markupsafe import Markup
 
 from db.browse import prepare
+from flows.feedout import render as render_feed
 
 SEP = "\x1f"  # between the characters of CJK text in its index (db/_cjk.py)
 
@@ -72,6 +73,29 @@ async def article_page(request, datasette):
     return Response.html(page)
 
 
+FEED_TYPES = {"atom": "application/atom+xml; charset=utf-8", "json": "application/feed+json; charset=utf-8"}
+
+
+async def feed_out(request, datasette):
+    """/-/feeds/all.atom, /-/feeds/<feed id>.json: the newest articles, whole, for a reader app."""
+    which, kind = request.url_vars["which"], request.url_vars["kind"]
+    if which != "all" and not which.isdigit():
+        return await _message(
+            datasette, f"{which!r} is no feed: /-/feeds/all.atom, or a feed's id as in /-/feeds/3.atom."
+        )
+    feed = "" if which == "all" else which
+    response = await datasette.client.get(f"/{DB}/feed_out.json?feed={feed}&_shape=array&_size=max")
+    rows = response.json() if response.status_code == 200 else []
+    for row in rows:
+        try:
+            row["authors"] = json.loads(row["authors"] or "[]")
+        except ValueError:
+            row["authors"] = []
+    title = "paperboy: the newest articles" if not feed else f"paperboy: feed {feed}"
+    body = render_feed("atom" if kind == "atom" else "jsonfeed", rows, title, str(request.url))
+    return Response(body, content_type=FEED_TYPES[kind])
+
+
 async def charts_page(request, datasette):
     page = await datasette.render_template("paperboy_charts.html", {"db": DB}, request=request)
     return Response.html(page)
@@ -84,7 +108,11 @@ async def _message(datasette, text: str, status: int = 400):
 
 @hookimpl
 def register_routes():
-    return [(r"^/-/article/(?P<id>[^/]+)$", article_page), (r"^/-/charts$", charts_page)]
+    return [
+        (r"^/-/article/(?P<id>[^/]+)$", article_page),
+        (r"^/-/charts$", charts_page),
+        (r"^/-/feeds/(?P<which>[^/.]+)\.(?P<kind>atom|json)$", feed_out),
+    ]
 
 
 @hookimpl
