@@ -15,8 +15,8 @@ from . import _cjk, credentials
 # empty, nor an archive of a paperboy from before the mark (all its TABLES) is refused unchanged.
 APPLICATION_ID = 0x70617065
 # PRAGMA user_version. 2: feeds' user names and passwords moved out of their URLs (db/credentials.py);
-# 3: a feed's folder.
-SCHEMA_VERSION = 3
+# 3: a feed's folder; 4: an article's pruned_at.
+SCHEMA_VERSION = 4
 LEARNED_MIN_ARTICLES = 3  # a paragraph in this many articles of one host is boilerplate
 
 
@@ -155,6 +155,7 @@ ADDED_COLUMNS = (
     ("raw_pages", "warc_offset", int),
     ("raw_pages", "warc_length", int),
     ("feeds", "folder", str),  # the user's folder (OPML), kept through an import and an export
+    ("articles", "pruned_at", str),  # retention: its text and page are gone, its keys stay (no fetch again)
 )
 
 

@@ -29,6 +29,7 @@ from . import _cjk, _warc
 from ._base import IN_LIST, MAX_ATTEMPTS, _day_range, _in, _insert, now_iso, write
 from ._schema import LEARNED_MIN_ARTICLES
 from ._warc import RawPages
+from .feeds import FEED_ARTICLES_BY_URL
 
 IN_DB = RawPages()
 
@@ -339,3 +340,48 @@ def replace_texts(db: sqlite_utils.Database, updates: Iterable[tuple[int, Articl
             _cjk.index(db, [(article_id, a.title, a.text)])
             changed += 1
     return changed
+
+
+def prune(db: sqlite_utils.Database, before: str, feed_url: str | None = None) -> tuple[int, int]:
+    """Retention: the articles published (else fetched) before the day `before`, of every feed or of
+    one (its URL), lose their text, title, authors, page and index entries; their row, addresses and
+    text hash stay, so that no feed's item brings them back. (articles pruned, bytes of text and
+    pages removed from the db; VACUUM gives them back to the disk.)"""
+    where = "a.pruned_at is null and substr(coalesce(a.published, a.fetched_at), 1, 10) < ?"
+    params: list = [before[:10]]
+    if feed_url:
+        where += f" and a.id in {FEED_ARTICLES_BY_URL}"
+        params += [feed_url, feed_url]
+    with write(db):
+        ids = json.dumps([r[0] for r in db.execute(f"select a.id from articles a where {where}", params)])
+        count, text = db.execute(
+            "select count(*), coalesce(sum(length(cast(text as blob)) + coalesce(length(cast(title as blob)), 0)), 0) "
+            f"from articles where id in {IN_LIST}",
+            [ids],
+        ).fetchone()
+        pages = db.execute(
+            "select coalesce(sum(coalesce(length(html_zstd), 0) + coalesce(length(html_zlib), 0)), 0) "
+            f"from raw_pages where article_id in {IN_LIST}",
+            [ids],
+        ).fetchone()[0]
+        db.execute(f"delete from {_cjk.TABLE} where rowid in {IN_LIST}", [ids])
+        db.execute(f"delete from raw_pages where article_id in {IN_LIST}", [ids])
+        db.execute(
+            "update articles set text = '', title = null, authors = null, text_source = 'pruned', pruned_at = ? "
+            f"where id in {IN_LIST}",
+            [now_iso(), ids],
+        )
+    return count, text + pages
+
+
+def vacuum(db: sqlite_utils.Database) -> tuple[int, int]:
+    """Give the space of deleted rows back to the disk, the WAL emptied into the file after; the
+    archive's size in bytes before and after (its pages, wherever they are)."""
+    before = _size(db)
+    db.execute("vacuum")
+    db.execute("pragma wal_checkpoint(truncate)")
+    return before, _size(db)
+
+
+def _size(db: sqlite_utils.Database) -> int:
+    return db.execute("select page_count * page_size from pragma_page_count, pragma_page_size").fetchone()[0]

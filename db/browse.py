@@ -23,7 +23,7 @@ QUERIES = {
         "description": "The newest articles stored: open one by its id; the address is the source.",
         "sql": "select a.id, a.title, coalesce(f.name, f.title, f.url) as feed, substr(coalesce(a.published, "
         "a.fetched_at), 1, 10) as day, a.language, a.url from articles a left join feeds f on f.id = a.feed_id "
-        "order by a.id desc limit 100",
+        "where a.pruned_at is null order by a.id desc limit 100",
     },
     "search": {
         "title": "Search",
@@ -51,7 +51,8 @@ QUERIES = {
         "description": "The newest articles with their whole text, of one feed (:feed, its id) or of all (empty): "
         "what /-/feeds/… serves as Atom and JSON Feed.",
         "sql": "select a.id, a.url, a.title, a.authors, a.published, a.language, a.fetched_at, a.updated_at, a.text "
-        f"from articles a where :feed = '' or a.id in {FEED_ARTICLES.replace('?', 'cast(:feed as integer)')} "
+        f"from articles a where a.pruned_at is null and (:feed = '' or a.id in "
+        f"{FEED_ARTICLES.replace('?', 'cast(:feed as integer)')}) "
         "order by a.id desc limit 50",
     },
     "feeds_health": {

@@ -179,6 +179,8 @@ def export_articles(db: sqlite_utils.Database, among: Among = Among(), newest: i
     )
     days, day_params = _day_range("coalesce(a.published, a.fetched_at)", among.since, among.until)
     where, params = _article_filters(among)
+    if "pruned_at" in db.table("articles").columns_dict:  # (a read-only archive of an older paperboy has none)
+        where += " and a.pruned_at is null"
     order = " order by a.id" if newest is None else " order by a.id desc limit ?"
     for row in db.query(sql + days + where + order, [*day_params, *params, *([newest] if newest else [])]):
         row["authors"] = json.loads(row["authors"] or "[]")

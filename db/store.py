@@ -3,12 +3,14 @@
 
 from .articles import (
     learned_boilerplate,
+    prune,
     replace_texts,
     safe_article,
     save_outcomes,
     stored_page_count,
     stored_pages,
     text_hash,
+    vacuum,
 )
 from .checkpoints import host_holds, job_state, save_holds, save_job_state
 from .entries import article_for_keys, backlog, backlog_size, new_entries, record_backlog
@@ -58,7 +60,9 @@ __all__ = [
     "each_feed_health",
     "new_entries",
     "next_due",
+    "prune",
     "raw_page",
+    "vacuum",
     "record_backlog",
     "record_poll",
     "remove_feed",

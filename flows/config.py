@@ -16,6 +16,7 @@ raw_pages = "db"                    # fetched pages kept: "db", "warc" (rotating
 warc_dir = ""                       # raw_pages = "warc": their folder; "": <db file>.warc beside the db
 warc_file_bytes = 1073741824        # a WARC file is closed past this size, the next one begun
 dask_address = ""                   # extraction on this Dask cluster (tls://host:8786); env PAPERBOY_DASK
+retention_days = 0                  # articles older than this many days lose text and page (0: kept)
 dask_certs = ""                     # tls:// addresses: `paperboy cluster certs`' folder; env PAPERBOY_DASK_CERTS
 
 [sites."example.com"]               # a user's own cleaning rules for one host
@@ -67,6 +68,7 @@ class Config:
     raw_pages: RawPages = field(default_factory=RawPages)  # where fetched pages are kept
     dask_address: str | None = None  # extraction on this Dask scheduler's cluster; None: the local pool
     dask_certs: str | None = None  # the folder of that cluster's TLS certificates (tls:// addresses)
+    retention_days: int = 0  # articles older than this lose their text after each pass (0: kept for good)
     feeds: tuple[FeedItem, ...] = ()
     path: str | None = None
 
@@ -172,11 +174,12 @@ NUMBERS: dict[str, tuple[type, float | None, float | None]] = {
     "min_poll_interval": (int, 60, 366 * DAY),
     "max_poll_interval": (int, 60, 366 * DAY),
     "warc_file_bytes": (int, 1 << 20, 1 << 40),
+    "retention_days": (int, 0, 100 * 366),
 }
 FLAGS = ("allow_private_networks", "favor_precision")
 OWN = ("workers", "favor_precision", "disabled_rules", "backfill_rate", "extract_time_limit", "new_pages_per_feed",
        "min_poll_interval", "max_poll_interval", "raw_pages", "warc_dir", "warc_file_bytes",
-       "dask_address", "dask_certs")  # fmt: skip
+       "dask_address", "dask_certs", "retention_days")  # fmt: skip
 
 
 def _shown(bound: float) -> str:
@@ -286,6 +289,7 @@ def load_config(path: str | None = None) -> Config:
             settings.get("warc_file_bytes", RawPages.file_bytes),
         ),
         dask_address=os.environ.get("PAPERBOY_DASK") or settings.get("dask_address") or None,
+        retention_days=settings.get("retention_days", 0),
         dask_certs=os.environ.get("PAPERBOY_DASK_CERTS") or _beside(path, settings.get("dask_certs", "")) or None,
         feeds=feeds_in(data, str(path)),
         path=path,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
@@ -137,6 +137,11 @@ def ingest_pass(db_path: str, feeds: list[str] | None, due: bool, config_path: s
         show.done()
         store.save_holds(db, summary.holds)
 
+    if cfg.retention_days:  # retention: what is older loses its text and page, its keys stay
+        before = (datetime.now(UTC) - timedelta(days=cfg.retention_days)).date().isoformat()
+        pruned, freed = store.prune(db, before)
+        if pruned:
+            show.line(f"retention: {pruned} articles from before {before} pruned, {freed / 1e6:.1f} MB")
     result = summary.as_dict()
     browse = stored_since(db_path, started)
     create_markdown_artifact(markdown(result, browse), key="ingest-summary", description="paperboy ingest pass")

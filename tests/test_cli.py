@@ -911,3 +911,36 @@ def test_full_text_feeds_out_parse_and_carry_every_article_whole(three_articles,
     assert feed["version"] == "https://jsonfeed.org/version/1.1" and feed["title"]
     assert len(feed["items"]) == 2 and all(item["id"] and item["content_html"] for item in feed["items"])
     assert [item["id"] for item in feed["items"]] == sorted((item["id"] for item in feed["items"]), reverse=True)
+
+
+def test_prune_keeps_the_keys_and_nothing_else_and_vacuum_gives_the_space_back(three_articles, server):
+    import re
+    from pathlib import Path
+
+    def on_disk() -> int:
+        return sum(p.stat().st_size for p in Path(three_articles).parent.glob("paperboy.db*") if p.is_file())
+
+    size = on_disk()
+    hits = {path: len(server.requests_to(path)) for path in ("/drones.html", "/harbour.html", "/tunnel.html")}
+    pruned = CliRunner().invoke(cli, ["--db", three_articles, "prune", "--before", "2022-01-01", "--yes", "--vacuum"])
+    assert pruned.exit_code == 0 and pruned.output.startswith("3 articles from before 2022-01-01 pruned: "), (
+        pruned.output
+    )
+    before, after = (float(n) for n in re.search(r"went from ([\d.]+) kB to ([\d.]+) kB", pruned.output).groups())
+    assert after < before and on_disk() < size  # the file and its WAL
+    assert CliRunner().invoke(cli, ["--db", three_articles, "search", "zeppelin"]).exit_code == 1
+    assert CliRunner().invoke(cli, ["--db", three_articles, "export"]).output == ""
+    connect(three_articles).execute("update feeds set next_poll_at = null, etag = null, content_hash = null")
+    again = CliRunner().invoke(cli, ["--db", three_articles, "run"])
+    assert again.exit_code == 0, again.output
+    assert {path: len(server.requests_to(path)) for path in hits} == hits  # no pruned article fetched again
+    assert CliRunner().invoke(cli, ["--db", three_articles, "export"]).output == ""
+
+
+def test_retention_days_prunes_after_each_pass(three_articles, tmp_path):
+    config = tmp_path / "keep.toml"
+    config.write_text("[settings]\nretention_days = 30\n")
+    connect(three_articles).execute("update feeds set next_poll_at = null, etag = null, content_hash = null")
+    ran = CliRunner().invoke(cli, ["--db", three_articles, "--config", str(config), "run"])
+    assert ran.exit_code == 0 and "retention: 3 articles from before" in ran.output, ran.output
+    assert CliRunner().invoke(cli, ["--db", three_articles, "export"]).output == ""
