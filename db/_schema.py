@@ -15,8 +15,8 @@ from . import _cjk, credentials
 # empty, nor an archive of a paperboy from before the mark (all its TABLES) is refused unchanged.
 APPLICATION_ID = 0x70617065
 # PRAGMA user_version. 2: feeds' user names and passwords moved out of their URLs (db/credentials.py);
-# 3: a feed's folder; 4: an article's pruned_at.
-SCHEMA_VERSION = 4
+# 3: a feed's folder; 4: an article's pruned_at; 5: watches, their matches and the outbox.
+SCHEMA_VERSION = 5
 LEARNED_MIN_ARTICLES = 3  # a paragraph in this many articles of one host is boilerplate
 
 
@@ -107,6 +107,15 @@ CREATE = (
     # One row per backfill job (its parameters are its key): the checkpoint a resumed job starts from.
     """create table if not exists backfill_jobs (key text primary key, params text, state text, started_at text,
     updated_at text, finished_at text)""",
+    # Watches: a saved search that each pass matches its new articles against, delivering each match.
+    """create table if not exists watches (id integer primary key, name text not null unique, query text not null,
+    feed_id integer, language text, webhook text, notify text, secret text not null, created_at text)""",
+    """create table if not exists watch_matches (watch_id integer, article_id integer, matched_at text,
+    primary key (watch_id, article_id))""",
+    # One row a delivery of a match to a receiver: sent until acknowledged (2xx), with backoff.
+    """create table if not exists outbox (id text primary key, watch_id integer, article_id integer, channel text,
+    target text, attempts integer default 0, next_at text, delivered_at text, last_error text)""",
+    "create index if not exists outbox_due on outbox (next_at) where delivered_at is null",
     """create virtual table if not exists articles_fts using fts5 (title, text,
     tokenize='unicode61 remove_diacritics 2', content='articles')""",
     """create trigger if not exists articles_ai after insert on articles begin

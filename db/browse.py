@@ -55,6 +55,15 @@ QUERIES = {
         f"{FEED_ARTICLES.replace('?', 'cast(:feed as integer)')}) "
         "order by a.id desc limit 50",
     },
+    "watch_matches": {
+        "title": "Watches and their matches",
+        "description": "What each watch matched, newest first (:watch, a watch's name, or empty for all); "
+        "its full-text feed is /-/feeds/… as for a feed, by `paperboy export --watch`.",
+        "sql": "select w.name as watch, w.query, a.id, a.title, substr(coalesce(a.published, a.fetched_at), 1, 10) "
+        "as day, a.url, m.matched_at from watch_matches m join watches w on w.id = m.watch_id "
+        "join articles a on a.id = m.article_id where :watch = '' or w.name = :watch order by m.matched_at desc, "
+        "a.id desc limit 200",
+    },
     "feeds_health": {
         "title": "Feeds and their health",
         "description": "Every feed followed: failing when its last polls failed, with the error; when it is "
@@ -101,10 +110,14 @@ QUERIES = {
     },
 }
 
-HIDDEN = ("boilerplate", "host_holds", "backfill_jobs", "raw_pages", "entries", "article_urls")
+HIDDEN = ("boilerplate", "host_holds", "backfill_jobs", "raw_pages", "entries", "article_urls", "watches",
+          "watch_matches", "outbox")  # fmt: skip
 
 
 UNREADABLE = ("raw_pages",)  # the fetched pages, whole: no query of browse reads them, --sql's neither
+# A watch's signing secret and its receivers' addresses (tokens in webhook and Apprise URLs), and where
+# deliveries go: no query reads them either.
+SECRET_COLUMNS = {"watches": ("secret", "webhook", "notify"), "outbox": ("target",)}
 
 
 def prepare(conn: sqlite3.Connection) -> None:
@@ -113,8 +126,10 @@ def prepare(conn: sqlite3.Connection) -> None:
     conn.set_authorizer(_authorize)
 
 
-def _authorize(action: int, table: str | None, *_: object) -> int:
-    return sqlite3.SQLITE_DENY if action == sqlite3.SQLITE_READ and table in UNREADABLE else sqlite3.SQLITE_OK
+def _authorize(action: int, table: str | None, column: str | None, *_: object) -> int:
+    if action == sqlite3.SQLITE_READ and (table in UNREADABLE or column in SECRET_COLUMNS.get(table or "", ())):
+        return sqlite3.SQLITE_DENY
+    return sqlite3.SQLITE_OK
 
 
 def _fts(query: str | None, part: int) -> str | None:

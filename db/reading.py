@@ -39,6 +39,7 @@ class Among:
     language: str | None = None
     since: str | None = None
     until: str | None = None
+    watch: str | None = None  # the articles a watch (its name) matched
 
 
 def search(
@@ -165,6 +166,10 @@ def _article_filters(among: Among) -> tuple[str, list]:
     if language:
         sql += " and a.language = ?"
         params.append(language)
+    if among.watch:
+        sql += " and a.id in (select article_id from watch_matches where watch_id = "
+        sql += "(select id from watches where name = ?))"
+        params.append(among.watch)
     return sql, params
 
 

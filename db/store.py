@@ -32,9 +32,33 @@ from .feeds import (
     remove_feed,
     set_access,
 )
-from .reading import MARK, Among, QueryError, article, export_articles, raw_page, search
+from .reading import MARK, Among, QueryError, article, export_articles, fts_query, raw_page, search
+from .watches import (
+    Delivery,
+    Watch,
+    add_watch,
+    due_deliveries,
+    list_watches,
+    matching,
+    newest_id,
+    record_delivery,
+    record_matches,
+    remove_watch,
+    watch,
+)
 
 __all__ = [
+    "Delivery",
+    "Watch",
+    "add_watch",
+    "due_deliveries",
+    "list_watches",
+    "matching",
+    "newest_id",
+    "record_delivery",
+    "record_matches",
+    "remove_watch",
+    "watch",
     "Among",
     "MARK",
     "GONE",
@@ -47,6 +71,7 @@ __all__ = [
     "backlog_size",
     "edit_feed",
     "export_articles",
+    "fts_query",
     "feed_access",
     "feeds_by_id",
     "ids_to_poll",

@@ -126,6 +126,37 @@ class Fetcher:
         finally:
             await response.aclose()
 
+    async def post(self, url: str, body: bytes, headers: dict[str, str]) -> FetchResult:
+        """One POST (a webhook delivery) through the same guard and deadline, no redirect followed and
+        no retry (the caller's outbox tries again later); its answer's status, or why none came."""
+        problem = url_problem(url)
+        if problem is not None:
+            return FetchResult(url, url, error=f"refused: {problem}")
+        merged = self._headers.copy()
+        merged.update(headers)
+        request = httpx.Request("POST", url, headers=merged, content=body, extensions={"timeout": self._timeouts})
+        try:
+            async with asyncio.timeout(self.settings.deadline):
+                response = await self.transport.handle_async_request(request)
+                try:
+                    async for _ in response.aiter_raw():  # read the answer, so the connection can be kept
+                        pass
+                finally:
+                    await response.aclose()
+        except TimeoutError:
+            return FetchResult(url, url, error=f"no answer within {self.settings.deadline:g} s", transient=True)
+        except BlockedAddress as exc:
+            return FetchResult(url, url, error=f"refused: {exc}")
+        except httpx.HTTPError as exc:
+            cause = exc.__cause__ or exc.__context__
+            if isinstance(cause, BlockedAddress):
+                return FetchResult(url, url, error=f"refused: {cause}")
+            return FetchResult(
+                url, url, error=f"{type(exc).__name__}: {exc or type(exc).__name__}"[:300], transient=True
+            )
+        status = response.status_code
+        return FetchResult(url, url, status, error=None if 200 <= status < 300 else f"HTTP {status}")
+
     async def robots_allow(self, url: str) -> bool | FetchResult:
         """robots.txt for `url`'s origin, with RFC 9309's rules for failures: 4xx means no rules
         (allowed); 5xx or unreachable means disallowed. Rules read are shared by the process's

@@ -11,7 +11,7 @@ import sys
 import click
 
 from core import printable
-from flows import cli_archive, cli_browse, cli_cluster, cli_feeds, cli_pass, cli_read  # noqa: F401
+from flows import cli_archive, cli_browse, cli_cluster, cli_feeds, cli_pass, cli_read, cli_watch  # noqa: F401
 from flows._cli import STOPPED_BY, cli
 
 __all__ = ["cli", "main"]

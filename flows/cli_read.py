@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import json
 import re
 import sys
@@ -183,23 +184,30 @@ def show(obj: Ctx, ref: str, as_json: bool, raw: bool) -> None:
     help="jsonl or csv: every article; atom or jsonfeed: a full-text feed of the newest (--limit).",
 )  # fmt: skip
 @click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True, help="atom, jsonfeed: articles.")
+@click.option("--watch", "watch_name", help="Only the articles this watch matched (its name).")
 @click.option("--since", help="Only articles published (or fetched) on or after this day, YYYY-MM-DD.")
 @click.option("--until", help="Only articles published (or fetched) on or before this day, YYYY-MM-DD.")
 @click.option("--feed", "feed_url", help="Only articles of this feed (its URL).")
 @click.option("--lang", help="Only articles in this language (ISO 639-1, e.g. en).")
 @click.pass_obj
 def export(
-    obj: Ctx, fmt: str, limit: int, since: str | None, until: str | None, feed_url: str | None, lang: str | None
-) -> None:
+    obj: Ctx, fmt: str, limit: int, watch_name: str | None, since: str | None, until: str | None,
+    feed_url: str | None, lang: str | None,
+) -> None:  # fmt: skip
     """Stored articles on stdout, in the order they were stored; or the newest as a full-text Atom
     or JSON Feed document (--format atom, jsonfeed) any reader app can read."""
     _check_days(since=since, until=until)
     db = obj.db(read_only=True)
     among = _among(db, feed_url, lang, since, until)
+    if watch_name is not None:
+        if store.watch(db, watch_name) is None:
+            raise Fail(f"no watch named {watch_name!r} (paperboy watch list shows them)")
+        among = dataclasses.replace(among, watch=watch_name)
     if fmt in FORMATS:
         newest = (_printable_row(row) for row in store.export_articles(db, among, newest=limit))
-        title = f"paperboy: {among.feed}" if among.feed else "paperboy: the newest articles"
-        identity = f"tag:paperboy,2026:feed/{among.feed or 'all'}"
+        what = f"the watch {watch_name}" if watch_name else among.feed or "the newest articles"
+        title = f"paperboy: {what}"
+        identity = f"tag:paperboy,2026:feed/{'watch/' + watch_name if watch_name else among.feed or 'all'}"
         click.echo(render(fmt, newest, title, identity), nl=False)
         return
     rows = (_printable_row(row) for row in store.export_articles(db, among))

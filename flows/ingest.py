@@ -29,6 +29,7 @@ from flows.pool import extraction_for
 from flows.processes import exit_with_serve
 from flows.progress import Progress, Summary, markdown, tick_line
 from flows.stages import Batches, process_pages, release
+from flows.watching import deliver, match_new
 
 # Tasks keep no results in memory (cache_result_in_memory=False; flows/stages.py says why).
 FEEDS_PER_TASK = 200  # feeds polled concurrently inside one task (max_connections at a time)
@@ -79,6 +80,7 @@ def ingest_pass(db_path: str, feeds: list[str] | None, due: bool, config_path: s
     started = datetime.now(UTC).isoformat(timespec="seconds")  # the browse view of this pass's articles starts here
     summary = Summary()
     settings = replace(cfg.fetch, holds=store.host_holds(db))  # Retry-After holds outlive a pass
+    newest = store.newest_id(db)  # the articles this pass stores come after it: the watches' to match
     to_poll = store.ids_to_poll(db, feeds or (), due_only=due)  # (id, url, failing): a row is read in its turn
     total = len(to_poll)
     by_url: dict[str, Feed] = {}  # the rows of the feeds being polled, each until its poll is back
@@ -137,6 +139,12 @@ def ingest_pass(db_path: str, feeds: list[str] | None, due: bool, config_path: s
         show.done()
         store.save_holds(db, summary.holds)
 
+    # 4. Watches: the pass's new articles matched against each, the matches delivered (and earlier ones
+    # whose receivers were down).
+    if store.list_watches(db):
+        matched = match_new(db, newest, show)
+        delivered, retry = deliver(db, settings, show)
+        summary.watches.update(matched=matched, delivered=delivered, to_retry=retry)
     if cfg.retention_days:  # retention: what is older loses its text and page, its keys stay
         before = (datetime.now(UTC) - timedelta(days=cfg.retention_days)).date().isoformat()
         pruned, freed = store.prune(db, before)

@@ -27,6 +27,7 @@ class Summary:
     articles: Counter = field(default_factory=Counter)  # new, updated, duplicate, unchanged, failed:<reason>
     errors: list[str] = field(default_factory=list)  # one line per failed feed
     holds: dict[str, float] = field(default_factory=dict)  # host -> epoch: Retry-After holds seen
+    watches: dict[str, int] = field(default_factory=dict)  # matched, delivered, to_retry (when any watch)
     started: float = field(default_factory=time.monotonic)  # the flow's body began (Prefect is up)
 
     def as_dict(self) -> dict:
@@ -45,6 +46,7 @@ class Summary:
                 "text_cut": self.articles.get("text_cut", 0),
             },
             "errors": list(self.errors),
+            **({"watches": dict(self.watches)} if self.watches else {}),
             "seconds": round(time.monotonic() - self.started, 2),  # the pass's own work, Prefect's start-up not in it
         }
 
@@ -64,6 +66,9 @@ def render(summary: dict) -> str:
         lines.append(f"  {a['text_cut']} stored with their text cut at {MAX_TEXT:,} characters")
     for reason, n in a["failed_by_reason"].items():
         lines.append(f"  failed: {n} × {reason}")
+    if summary.get("watches"):
+        w = summary["watches"]
+        lines.append(f"watches: {w['matched']} new matches, {w['delivered']} delivered, {w['to_retry']} to try again")
     return "\n".join(lines)
 
 

@@ -25,6 +25,7 @@ class Hit:
     status: int
     at: float = 0.0  # time.monotonic() when the request arrived
     peer: int = 0  # the client's port: requests with the same one came over one connection
+    body: bytes = b""  # what a POST sent
 
 
 class TestServer:
@@ -70,6 +71,17 @@ class TestServer:
                     self._answer(status, body, extra)
                 finally:
                     self._done()
+
+            def do_POST(self) -> None:  # noqa: N802 - a receiver of webhooks: answers its route's status
+                data = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                route = server.routes.get(self.path)
+                status = route.status if route is not None else 404
+                headers = {k.lower(): v for k, v in self.headers.items()}
+                with server._lock:
+                    server.hits.append(Hit(self.path, headers, status, time.monotonic(), self.client_address[1], data))
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
 
             def _done(self) -> None:
                 """A request stops counting as in progress when its answer starts: once the client has

@@ -210,8 +210,15 @@ def test_browse_search_speaks_paperboy_search_syntax(browse, archive):
 
 
 def test_sql_of_ones_own_only_when_asked(archive):
+    db = connect(archive)
+    w = store.add_watch(db, "council", "council", webhook="https://hooks.example.com/T0KEN")
+    store.record_matches(db, w, store.matching(db, w))
     proc, base = start_browse(archive, "--sql")
     try:
+        with urllib.request.urlopen(base + "/paperboy/watch_matches.json?watch=council&_shape=array") as answer:
+            assert len(__import__("json").load(answer)) == 3  # a watch's matches, in a view
+        for secret in ("secret", "webhook", "*"):
+            assert 400 <= status(base + f"/paperboy.json?sql=select+{secret}+from+watches") < 500, secret
         assert status(base + "/paperboy.json?sql=select+count(*)+from+articles") == 200
         assert 400 <= status(base + "/paperboy.json?sql=select+*+from+raw_pages") < 500  # the internals stay shut
         odd = "select 'x' as id, 'a feed' as feed, 'a day' as day, 'an address' as url"  # looks like a view's row
