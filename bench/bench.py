@@ -478,6 +478,7 @@ def main() -> int:
         print(line)
 
         print(f"5. storing 10,000 articles: {store_rate(tmp):.0f} rows/s")
+        print(watch_row(middle))
         print(
             f"6. Prefect: flow start-up {startup:.1f} s, "
             f"{'< 0.5' if per_task < 0.0005 else f'{per_task * 1000:.1f}'} ms per submitted task run "
@@ -487,6 +488,34 @@ def main() -> int:
         if not args.no_cluster:
             print(dask_row(pages, leads, home, tmp))
     return 0
+
+
+def watch_row(run: dict, count: int = 100) -> str:
+    """What matching `count` watches costs a pass: their queries (words, phrases, OR, a language)
+    made from the words of the run's own articles, matched over all of them as the pass's new rows,
+    beside the pass's own work."""
+    import random
+    import time
+
+    from db import connect, store
+
+    db = connect(run["db"])
+    words = sorted({w.lower() for (text,) in db.execute("select text from articles limit 200")
+                    for w in text.split() if w.isalpha() and len(w) > 6})  # fmt: skip
+    pick = random.Random(7)
+    queries = [" ".join(pick.sample(words, 1 + i % 2)) if i % 3 else f'"{pick.choice(words)}" OR {pick.choice(words)}'
+               for i in range(count)]  # fmt: skip
+    watches = [
+        store.add_watch(db, f"bench{i}", q, language="en" if i % 4 == 0 else None) for i, q in enumerate(queries)
+    ]
+    started = time.perf_counter()
+    matched = sum(store.record_matches(db, w, store.matching(db, w, after=0)) for w in watches)
+    took = time.perf_counter() - started
+    for w in watches:
+        store.remove_watch(db, w.name)
+    share = took / run["seconds"]
+    return (f"8. watches: {count} matched over the {run['new']} new articles of (2): {took:.2f} s, {matched} matches "
+            f"recorded; {share:.1%} of the pass's own work ({run['seconds']:.1f} s) (target <= 5%)")  # fmt: skip
 
 
 def dask_row(pages: list[bytes], leads: list[bytes], home: str, tmp: str) -> str:
