@@ -32,8 +32,14 @@ def pytest_configure(config):
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     cmd = [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port),
-           "--no-ui", "--no-services", "--log-level", "ERROR"]  # fmt: skip
-    env = {**os.environ, "PREFECT_HOME": home, "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}
+           "--no-ui", "--no-scheduler", "--no-late-runs", "--log-level", "ERROR"]  # fmt: skip
+    # Of the services, only the one that stores events (the watches' tests read them back): the rest
+    # would spend the test processes' CPU on loops no test needs.
+    quiet = ("CANCELLATION_CLEANUP", "FOREMAN", "PAUSE_EXPIRATIONS", "REPOSSESSOR", "TASK_RUN_RECORDER",
+             "EVENT_LOGGER", "TRIGGERS", "FLOW_RUN_NOTIFICATIONS")  # fmt: skip
+    env = {**os.environ, "PREFECT_HOME": home, "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+           "PREFECT_API_EVENTS_STREAM_OUT_ENABLED": "false", "PREFECT_SERVER_LOGS_STREAM_OUT_ENABLED": "false",
+           **{f"PREFECT_SERVER_SERVICES_{name}_ENABLED": "false" for name in quiet}}  # fmt: skip
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/api"
     os.environ["PAPERBOY_TEST_PREFECT_API"] = url

@@ -91,3 +91,32 @@ def test_a_webhook_to_a_private_address_passes_the_guard(server, db_path, monkey
     publish(server, ["x"], {})
     ran = invoke(db_path, "run")
     assert "refused" in ran.output and "watches: 1 new matches, 0 delivered, 1 to try again" in ran.output
+
+
+def test_each_match_is_a_prefect_event_with_the_watch_as_its_resource(server, db_path):
+    import asyncio
+    import time
+    import uuid
+    from concurrent.futures import ThreadPoolExecutor
+
+    from prefect.client.orchestration import get_client
+    from prefect.events.filters import EventFilter, EventNameFilter, EventResourceFilter
+
+    name = f"events-{uuid.uuid4().hex[:8]}"  # its own resource: the Prefect server is the session's
+    store.add_feed(connect(db_path), publish(server, [], {}))
+    assert invoke(db_path, "watch", "add", name, "zeppelin").exit_code == 0
+    publish(server, ["e1", "e2", "e3"], {"e1": "Zeppelin", "e2": "Zeppelin"})
+    assert "watches: 2 new matches" in invoke(db_path, "run").output
+
+    async def events() -> list:
+        async with get_client() as client:
+            page = await client.read_events(
+                filter=EventFilter(event=EventNameFilter(name=["paperboy.watch.matched"]),
+                                   resource=EventResourceFilter(id=[f"paperboy.watch.{name}"])), limit=50)  # fmt: skip
+            return page.events
+
+    deadline = time.monotonic() + 60
+    with ThreadPoolExecutor(1) as other:  # the events are written by the server as they arrive
+        while len(found := other.submit(asyncio.run, events()).result()) < 2 and time.monotonic() < deadline:
+            time.sleep(0.5)
+    assert len(found) == 2 and {e.payload["watch"] for e in found} == {name}
