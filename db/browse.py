@@ -48,12 +48,14 @@ QUERIES = {
     },
     "feed_out": {
         "title": "Full-text feed",
-        "description": "The newest articles with their whole text, of one feed (:feed, its id) or of all (empty): "
+        "description": "The newest articles with their whole text, of one feed (:feed, its id), of one watch "
+        "(:watch, its name) or of all (both empty): "
         "what /-/feeds/… serves as Atom and JSON Feed.",
         "sql": "select a.id, a.url, a.title, a.authors, a.published, a.language, a.fetched_at, a.updated_at, a.text "
         f"from articles a where a.pruned_at is null and (:feed = '' or a.id in "
         f"{FEED_ARTICLES.replace('?', 'cast(:feed as integer)')}) "
-        "order by a.id desc limit 50",
+        "and (:watch = '' or a.id in (select article_id from watch_matches where watch_id = "
+        "(select id from watches where name = :watch))) order by a.id desc limit 50",
     },
     "watch_matches": {
         "title": "Watches and their matches",

@@ -296,3 +296,9 @@ def test_browse_serves_full_text_feeds_for_reader_apps(browse, archive):
         feed = json.load(answer)
     assert feed["version"] == "https://jsonfeed.org/version/1.1" and len(feed["items"]) == 3
     assert status(browse + "/-/feeds/2.json") == 200 and status(browse + "/-/feeds/nope.atom") == 400
+    db = connect(archive)
+    w = store.add_watch(db, "one story", '"Story 1"')
+    store.record_matches(db, w, store.matching(db, w))
+    with urllib.request.urlopen(browse + "/-/feeds/watch/one%20story.atom") as answer:
+        watched = feedparser.parse(answer.read())
+    assert not watched.bozo and [e.title for e in watched.entries] == ["Story 1"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 import html
 import json
 import os
+import urllib.parse
 
 from datasette import hookimpl
 from datasette.utils.asgi import Response
@@ -77,21 +78,27 @@ FEED_TYPES = {"atom": "application/atom+xml; charset=utf-8", "json": "applicatio
 
 
 async def feed_out(request, datasette):
-    """/-/feeds/all.atom, /-/feeds/<feed id>.json: the newest articles, whole, for a reader app."""
-    which, kind = request.url_vars["which"], request.url_vars["kind"]
-    if which != "all" and not which.isdigit():
+    """/-/feeds/all.atom, /-/feeds/<feed id>.json, /-/feeds/watch/<name>.atom: the newest articles,
+    whole, for a reader app."""
+    which, kind, watch = (
+        urllib.parse.unquote(request.url_vars["which"]),
+        request.url_vars["kind"],
+        request.url_vars.get("watch"),
+    )
+    if not watch and which != "all" and not which.isdigit():
         return await _message(
             datasette, f"{which!r} is no feed: /-/feeds/all.atom, or a feed's id as in /-/feeds/3.atom."
         )
-    feed = "" if which == "all" else which
-    response = await datasette.client.get(f"/{DB}/feed_out.json?feed={feed}&_shape=array&_size=max")
+    feed = "" if watch or which == "all" else which
+    query = urllib.parse.urlencode({"feed": feed, "watch": which if watch else "", "_shape": "array", "_size": "max"})
+    response = await datasette.client.get(f"/{DB}/feed_out.json?{query}")
     rows = response.json() if response.status_code == 200 else []
     for row in rows:
         try:
             row["authors"] = json.loads(row["authors"] or "[]")
         except ValueError:
             row["authors"] = []
-    title = "paperboy: the newest articles" if not feed else f"paperboy: feed {feed}"
+    title = f"paperboy: the watch {which}" if watch else f"paperboy: feed {feed}" if feed else "paperboy: the newest"
     body = render_feed("atom" if kind == "atom" else "jsonfeed", rows, title, str(request.url))
     return Response(body, content_type=FEED_TYPES[kind])
 
@@ -112,6 +119,7 @@ def register_routes():
         (r"^/-/article/(?P<id>[^/]+)$", article_page),
         (r"^/-/charts$", charts_page),
         (r"^/-/feeds/(?P<which>[^/.]+)\.(?P<kind>atom|json)$", feed_out),
+        (r"^/-/feeds/(?P<watch>watch)/(?P<which>[^/]+)\.(?P<kind>atom|json)$", feed_out),
     ]
 
 
