@@ -110,6 +110,7 @@ CREATE = (
     # Watches: a saved search that each pass matches its new articles against, delivering each match.
     """create table if not exists watches (id integer primary key, name text not null unique, query text not null,
     feed_id integer, language text, webhook text, notify text, secret text not null, created_at text)""",
+    # (webhook, notify and secret stay empty: a watch's secrets live in <db>.credentials)
     """create table if not exists watch_matches (watch_id integer, article_id integer, matched_at text,
     primary key (watch_id, article_id))""",
     # One row a delivery of a match to a receiver: sent until acknowledged (2xx), with backoff.

@@ -27,8 +27,10 @@ def path_of(db: sqlite_utils.Database) -> Path | None:
     return None
 
 
-def read(path: Path | None) -> dict[int, FeedAccess]:
-    """Every feed's secrets; none when the file is missing. A link in the file's place is not followed."""
+WATCH = "watch:"  # the key of a watch's secrets (its signing secret, its receivers' URLs): watch:<id>
+
+
+def _load(path: Path | None) -> dict:
     if path is None:
         return {}
     try:
@@ -36,18 +38,41 @@ def read(path: Path | None) -> dict[int, FeedAccess]:
     except FileNotFoundError:
         return {}
     with os.fdopen(fd, encoding="utf-8") as f:
-        data = json.load(f)
-    return {int(k): _access(v) for k, v in data.items()}
+        return json.load(f)
+
+
+def read(path: Path | None) -> dict[int, FeedAccess]:
+    """Every feed's secrets; none when the file is missing. A link in the file's place is not followed."""
+    return {int(k): _access(v) for k, v in _load(path).items() if not k.startswith(WATCH)}
 
 
 def write(path: Path | None, secrets: dict[int, FeedAccess]) -> None:
+    """Replace the feeds' secrets (the watches' stay)."""
+    watches = {k: v for k, v in _load(path).items() if k.startswith(WATCH)}
+    _store(path, {**{str(k): _plain(v) for k, v in sorted(secrets.items())}, **watches})
+
+
+def watch_secrets(path: Path | None) -> dict[int, dict]:
+    """Every watch's secrets by watch id: {"secret", "webhook", "notify"}."""
+    return {int(k.removeprefix(WATCH)): v for k, v in _load(path).items() if k.startswith(WATCH)}
+
+
+def set_watch_secrets(path: Path | None, watch_id: int, secrets: dict | None) -> None:
+    """Give a watch its secrets (None: forget them)."""
+    data = _load(path)
+    data.pop(f"{WATCH}{watch_id}", None)
+    if secrets is not None:
+        data[f"{WATCH}{watch_id}"] = secrets
+    _store(path, data)
+
+
+def _store(path: Path | None, data: dict) -> None:
     """Replace the file at once (a new file renamed over it), readable by its owner only."""
     if path is None:
         return
-    if not secrets:
+    if not data:
         path.unlink(missing_ok=True)
         return
-    data = {str(k): _plain(v) for k, v in sorted(secrets.items())}
     tmp = path.with_name(f".{path.name}.{os.getpid()}")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as f:

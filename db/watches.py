@@ -1,5 +1,7 @@
 """Watches: saved searches matched against each pass's new articles, their matches, and the outbox
-that delivers each match to a receiver until it says it has it."""
+that delivers each match to a receiver until it says it has it. A watch's signing secret and its
+receivers' URLs (tokens in them) are kept with the feeds' secrets, outside the archive
+(db/credentials.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 import sqlite_utils
 
+from . import credentials
 from ._base import IN_LIST, now_iso, write
 from .reading import fts_query
 
@@ -34,11 +37,12 @@ def add_watch(
 ) -> Watch:  # fmt: skip
     """A new watch, with a secret of its own to sign its webhook deliveries with."""
     with write(db):
-        db.execute(
-            "insert into watches (name, query, feed_id, language, webhook, notify, secret, created_at) "
-            "values (?, ?, ?, ?, ?, ?, ?, ?)",
-            [name, query, feed_id, language, webhook, notify, secrets.token_hex(32), now_iso()],
+        cursor = db.execute(
+            "insert into watches (name, query, feed_id, language, secret, created_at) values (?, ?, ?, ?, '', ?)",
+            [name, query, feed_id, language, now_iso()],
         )
+        kept = {"secret": secrets.token_hex(32), "webhook": webhook, "notify": notify}
+        credentials.set_watch_secrets(credentials.path_of(db), cursor.lastrowid or 0, kept)
     found = watch(db, name)
     assert found is not None
     return found
@@ -46,7 +50,7 @@ def add_watch(
 
 def watch(db: sqlite_utils.Database, name: str) -> Watch | None:
     row = db.execute(f"select {_COLUMNS} from watches where name = ?", [name]).fetchone()
-    return Watch(*row) if row else None
+    return _watch(row, credentials.watch_secrets(credentials.path_of(db))) if row else None
 
 
 def list_watches(db: sqlite_utils.Database) -> list[tuple[Watch, int]]:
@@ -55,7 +59,16 @@ def list_watches(db: sqlite_utils.Database) -> list[tuple[Watch, int]]:
         f"select {_COLUMNS}, (select count(*) from watch_matches m where m.watch_id = watches.id) "
         "from watches order by name"
     ).fetchall()
-    return [(Watch(*row[:-1]), row[-1]) for row in rows]
+    kept = credentials.watch_secrets(credentials.path_of(db)) if rows else {}
+    return [(_watch(row[:-1], kept), row[-1]) for row in rows]
+
+
+def _watch(row: tuple, kept: dict[int, dict]) -> Watch:
+    mine = kept.get(row[0], {})
+    watch_id, name, query, feed_id, language = row
+    return Watch(
+        watch_id, name, query, feed_id, language, mine.get("webhook"), mine.get("notify"), mine.get("secret") or ""
+    )
 
 
 def remove_watch(db: sqlite_utils.Database, name: str) -> bool:
@@ -65,10 +78,11 @@ def remove_watch(db: sqlite_utils.Database, name: str) -> bool:
             for table in ("outbox", "watch_matches"):
                 db.execute(f"delete from {table} where watch_id = ?", [found.id])
             db.execute("delete from watches where id = ?", [found.id])
+            credentials.set_watch_secrets(credentials.path_of(db), found.id, None)
     return found is not None
 
 
-_COLUMNS = "id, name, query, feed_id, language, webhook, notify, secret"
+_COLUMNS = "id, name, query, feed_id, language"
 
 
 def newest_id(db: sqlite_utils.Database) -> int:
@@ -110,10 +124,9 @@ def record_matches(db: sqlite_utils.Database, w: Watch, article_ids: list[int]) 
         fresh = [i for i in article_ids if i not in known]
         db.conn.executemany("insert into watch_matches values (?, ?, ?)", [(w.id, i, now) for i in fresh])
         channels = [(c, t) for c, t in (("webhook", w.webhook), ("apprise", w.notify)) if t]
-        db.conn.executemany(
-            "insert or ignore into outbox (id, watch_id, article_id, channel, target, next_at) "
-            "values (?, ?, ?, ?, ?, ?)",
-            [(f"{w.id}-{i}-{c}-{secrets.token_hex(4)}", w.id, i, c, t, now) for i in fresh for c, t in channels],
+        db.conn.executemany(  # the receiver's URL is read from the watch when it is sent: no secret here
+            "insert or ignore into outbox (id, watch_id, article_id, channel, next_at) values (?, ?, ?, ?, ?)",
+            [(f"{w.id}-{i}-{c}-{secrets.token_hex(4)}", w.id, i, c, now) for i in fresh for c, _ in channels],
         )
     return len(fresh)
 
@@ -140,14 +153,17 @@ ARTICLE = (
 def due_deliveries(db: sqlite_utils.Database, limit: int = 500) -> list[Delivery]:
     """Deliveries not acknowledged yet whose time has come, oldest first, each with its article."""
     rows = db.execute(
-        "select o.id, w.name, w.secret, o.channel, o.target, o.attempts, o.article_id from outbox o "
+        "select o.id, w.id, w.name, o.channel, o.attempts, o.article_id from outbox o "
         "join watches w on w.id = o.watch_id where o.delivered_at is null and o.next_at <= ? order by o.rowid limit ?",
         [now_iso(), limit],
     ).fetchall()
+    kept = credentials.watch_secrets(credentials.path_of(db)) if rows else {}
     out = []
-    for delivery_id, name, secret, channel, target, attempts, article_id in rows:
+    for delivery_id, watch_id, name, channel, attempts, article_id in rows:
+        mine = kept.get(watch_id, {})
+        secret, target = mine.get("secret") or "", mine.get("webhook" if channel == "webhook" else "notify")
         row = next(db.query(ARTICLE, [article_id]), None)
-        if row is not None:
+        if row is not None and target:
             row["authors"] = json.loads(row["authors"] or "[]")
             out.append(Delivery(delivery_id, name, secret, channel, target, attempts, row))
     return out

@@ -42,6 +42,10 @@ def test_a_watch_delivers_each_new_match_once_signed_and_a_down_receiver_later(s
     added = invoke(db_path, "watch", "add", "ferries", "zeppelin OR funicular", "--webhook", server.url("/hook"))
     assert added.exit_code == 0, added.output
     secret = added.output.split("secret ")[1].split(")")[0]
+    from pathlib import Path
+
+    for path in Path(db_path).parent.glob("paperboy.db*"):  # a watch's secret is kept beside the archive, not in it
+        assert path.name.endswith(".credentials") or secret.encode() not in path.read_bytes(), path
     server.add("/hook", b"", status=503)  # the receiver is down during the pass
     publish(server, ["old", "a", "b", "c"], {"old": "Zeppelin", "a": "Zeppelin", "b": "Funicular"})
     connect(db_path).execute("update feeds set next_poll_at = null")
