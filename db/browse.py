@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from .feeds import FEED_ARTICLES
+from .feeds import FEED_ARTICLE_COUNT, FEED_ARTICLES
 from .reading import fts_query
 
 # A failure's reason: what its error says before the first colon ("HTTP 404", "no article text in the page").
@@ -74,7 +74,7 @@ QUERIES = {
         "then 'removed' when f.disabled = 2 then 'gone (410)' when f.disabled = 1 then 'paused' "
         "when f.consecutive_errors > 0 then 'failing' when f.last_success_at is null then 'not polled yet' "
         "else 'ok' end as health, f.consecutive_errors as errors_in_a_row, f.last_error, f.last_success_at, "
-        f"f.next_poll_at, (select count(*) from {FEED_ARTICLES.replace('?', 'f.id')}) as articles from feeds f "
+        f"f.next_poll_at, {FEED_ARTICLE_COUNT.replace('?', 'f.id')} as articles from feeds f "
         "order by f.consecutive_errors desc, f.id",
     },
     "failures": {
