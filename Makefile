@@ -6,7 +6,7 @@ SHARED ?= ../shared
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 export PREFECT_HOME ?= $(CURDIR)/.prefect
 
-.PHONY: run test browser lint eval bench bench-hostile bench-scale bench-streams bench-workpool install
+.PHONY: run test test-fast browser lint eval bench bench-hostile bench-scale bench-streams bench-workpool install
 
 # What running needs (`make run`); what testing, linting and the benchmarks need besides (`make test`).
 $(BIN)/paperboy: pyproject.toml
@@ -32,6 +32,10 @@ TEST_JOBS ?= 3
 
 test: $(VENV)/.dev browser
 	$(BIN)/python -m pytest -q -n $(TEST_JOBS)
+
+# The suite less the tests that start a browser, a Dask cluster or a Prefect server of their own.
+test-fast: $(VENV)/.dev
+	$(BIN)/python -m pytest -q -n $(TEST_JOBS) -m "not browser and not cluster and not server"
 
 # The browse tests drive Debian's Chromium (Playwright cannot download a browser here). Installed when
 # missing and possible; where not, those tests say so and are skipped.

@@ -48,6 +48,13 @@ def pytest_configure(config):
     config._paperboy_prefect = proc
 
 
+def pytest_collection_modifyitems(config, items):
+    """A test that starts paperboy with a Prefect server of its own is a `server` test."""
+    for item in items:
+        if "prefect_home" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.server)
+
+
 def pytest_unconfigure(config):
     proc = getattr(config, "_paperboy_prefect", None)
     if proc is not None:

@@ -19,10 +19,11 @@ import pytest
 from db import connect, store
 from tests.conftest import article_page, rss, story
 
-pytest.importorskip("datasette", reason="Datasette is not installed (pip install 'paperboy[browse]')")
+pytest.importorskip("datasette", reason="Datasette is not installed (it comes with paperboy: pip install -e .)")
 playwright = pytest.importorskip("playwright.sync_api", reason="Playwright for Python is not installed")
 CHROMIUM = next((p for p in map(shutil.which, ("chromium", "chromium-browser", "google-chrome")) if p), None)
 pytestmark = [
+    pytest.mark.browser,
     pytest.mark.usefixtures("prefect_harness"),
     pytest.mark.skipif(CHROMIUM is None, reason="no Chromium on this machine (Debian: apt-get install chromium)"),
 ]

@@ -21,7 +21,7 @@ from flows.cli import cli
 from tests.conftest import article_page, rss, story
 
 pytest.importorskip("distributed")
-pytestmark = pytest.mark.usefixtures("prefect_harness")
+pytestmark = [pytest.mark.cluster, pytest.mark.usefixtures("prefect_harness")]
 DASK = str(Path(sys.executable).with_name("dask"))
 
 
