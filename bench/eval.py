@@ -2,7 +2,7 @@
 
     make eval            (python bench/eval.py --shared ../shared)
 
-Runs `paperboy extract --format jsonl` over ../shared/corpus/dev and ../shared/corpus/seed, scores both
+Runs `paperboy extract --format jsonl` over ../shared/corpus/dev, wcxb-dev and seed, scores each
 with ../shared/tools/score.py, and prints the table with metadata match rates and ms/page (the fastest
 of --runs passes over dev for each, as one pass varies by a tenth or more).
 """
@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def load(manifest: Path) -> list[dict]:
-    return [json.loads(line) for line in manifest.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [json.loads(line) for line in manifest.read_text(encoding="utf-8").split("\n") if line.strip()]
 
 
 def html_of(manifest: Path, entry: dict) -> bytes:
@@ -90,7 +90,9 @@ def score(score_py: Path, manifest: Path, preds_path: Path, per_page: bool = Fal
     return out if per_page else json.loads(out.strip().splitlines()[-1])
 
 
-BEHIND = 0.03  # F1 below trafilatura alone on one page that the eval lists
+# F1 below trafilatura alone on one page that the eval lists, by corpus: #36's bars (a news page of
+# publishers the rules know, a page of any of ~700 other sites)
+BEHIND = {"dev": 0.03, "wcxb-dev": 0.05}
 
 
 def per_page_f1(report: str) -> dict[str, float]:
@@ -146,7 +148,7 @@ def run_paperboy(manifest: Path, entries: list[dict], out: Path) -> float:
     t0 = time.perf_counter()
     result = subprocess.run(cmd + files, capture_output=True, text=True, cwd=ROOT)
     elapsed = time.perf_counter() - t0 - startup
-    by_source = {json.loads(line)["source"]: json.loads(line) for line in result.stdout.splitlines() if line.strip()}
+    by_source = {json.loads(line)["source"]: json.loads(line) for line in result.stdout.split("\n") if line.strip()}
     with out.open("w", encoding="utf-8") as fh:
         for e, f in zip(entries, files, strict=True):
             rec = by_source.get(f, {"text": ""})
@@ -179,32 +181,41 @@ def main() -> int:
         "empty | ms/page | title | date | time of day | authors |\n" + "|---" * 13 + "|"
     )
     print(header)
+    behind_by_corpus: dict[str, list] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        for corpus in ("dev", "seed"):
+        corpora = [c for c in ("dev", "wcxb-dev", "seed") if (shared / "corpus" / c / "manifest.jsonl").exists()]
+        for corpus in corpora:
             manifest = shared / "corpus" / corpus / "manifest.jsonl"
             entries = load(manifest)
             results = {}
             for name, runner in (("trafilatura alone", run_trafilatura), ("paperboy", run_paperboy)):
                 out = Path(tmp) / f"{corpus}-{name.split()[0]}.jsonl"
                 ms = min(runner(manifest, entries, out) for _ in range(max(1, args.runs) if corpus == "dev" else 1))
-                preds = {json.loads(line)["id"]: json.loads(line) for line in out.read_text().splitlines()}
+                preds = {
+                    json.loads(line)["id"]: json.loads(line) for line in out.read_text().split("\n") if line.strip()
+                }
                 results[name] = (score(score_py, manifest, out), ms, meta_rates(entries, preds))
                 print(row(f"{corpus} ({len(entries)}) {name}", *results[name]), flush=True)
+            if corpus in BEHIND:
+                ours_report = score(score_py, manifest, Path(tmp) / f"{corpus}-paperboy.jsonl", per_page=True)
+                ours_f1 = per_page_f1(ours_report)
+                base_f1 = per_page_f1(
+                    score(score_py, manifest, Path(tmp) / f"{corpus}-trafilatura.jsonl", per_page=True)
+                )
+                behind_by_corpus[corpus] = [(i, f, base_f1[i]) for i, f in ours_f1.items()
+                                            if f < base_f1.get(i, 0.0) - BEHIND[corpus]]  # fmt: skip
             if corpus == "dev":
                 base_ms, ours_ms = results["trafilatura alone"][1], results["paperboy"][1]
-                dev_out = Path(tmp) / "dev-paperboy.jsonl"
-                worst = score(score_py, manifest, dev_out, per_page=True)
-                ours_f1 = per_page_f1(worst)
-                base_f1 = per_page_f1(score(score_py, manifest, Path(tmp) / "dev-trafilatura.jsonl", per_page=True))
+                worst = ours_report
                 exact_ours = results["paperboy"][2]["authors_exact"]
                 exact_base = results["trafilatura alone"][2]["authors_exact"]
         print(f"\ntime ratio paperboy / trafilatura on dev: {ours_ms / base_ms:.2f}")
         print(f"authors, the exact set (names case- and punctuation-folded), dev: paperboy {exact_ours:.2f}, "
               f"trafilatura alone {exact_base:.2f}")  # fmt: skip
-        behind = [(i, f, base_f1[i]) for i, f in ours_f1.items() if f < base_f1.get(i, 0.0) - BEHIND]
-        print(f"dev pages more than {BEHIND} F1 below trafilatura alone: {len(behind)}")
-        for page_id, f, base in sorted(behind, key=lambda t: t[1] - t[2]):
-            print(f"  {page_id}: paperboy {f:.3f}, trafilatura {base:.3f}")
+        for corpus, behind in behind_by_corpus.items():
+            print(f"{corpus} pages more than {BEHIND[corpus]} F1 below trafilatura alone: {len(behind)}")
+            for page_id, f, base in sorted(behind, key=lambda t: t[1] - t[2]):
+                print(f"  {page_id}: paperboy {f:.3f}, trafilatura {base:.3f}")
         if args.per_page:
             print("\nworst pages (paperboy, dev):")
             print("\n".join(worst.splitlines()[: args.per_page]))
