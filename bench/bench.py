@@ -509,7 +509,7 @@ def watch_row(run: dict, count: int = 100) -> str:
         store.add_watch(db, f"bench{i}", q, language="en" if i % 4 == 0 else None) for i, q in enumerate(queries)
     ]
     started = time.perf_counter()
-    matched = sum(store.record_matches(db, w, store.matching(db, w, after=0)) for w in watches)
+    matched = sum(len(store.record_matches(db, w, store.matching(db, w, after=0))) for w in watches)
     took = time.perf_counter() - started
     for w in watches:
         store.remove_watch(db, w.name)

@@ -14,6 +14,7 @@ import sqlite_utils
 
 from . import credentials
 from ._base import IN_LIST, now_iso, write
+from .feeds import FEED_ARTICLES
 from .reading import fts_query
 
 BACKOFF_FIRST, BACKOFF_MAX = 60, 24 * 3600  # seconds before a failed delivery is tried again, doubling
@@ -103,8 +104,7 @@ def matching(db: sqlite_utils.Database, w: Watch, after: int | None = None, limi
         sql += f" and {fts}.rowid > ?"
         params.append(after)
     if w.feed_id is not None:
-        sql += (" and a.id in (select article_id from entries where feed_id = ? and article_id is not null "
-                "union select id from articles where feed_id = ?)")  # fmt: skip
+        sql += f" and a.id in {FEED_ARTICLES}"
         params += [w.feed_id, w.feed_id]
     if w.language:
         sql += " and a.language = ?"
@@ -113,9 +113,9 @@ def matching(db: sqlite_utils.Database, w: Watch, after: int | None = None, limi
     return [r[0] for r in db.execute(sql, [*params, *([limit] if limit else [])])]
 
 
-def record_matches(db: sqlite_utils.Database, w: Watch, article_ids: list[int]) -> int:
+def record_matches(db: sqlite_utils.Database, w: Watch, article_ids: list[int]) -> list[int]:
     """Record these matches, and a delivery for each receiver of the watch (its id stays the same
-    through every retry, so a receiver can drop repeats); how many matches were new."""
+    through every retry, so a receiver can drop repeats); the ids of the matches that were new."""
     now = now_iso()
     with write(db):
         known = {r[0] for r in db.execute(
@@ -128,7 +128,7 @@ def record_matches(db: sqlite_utils.Database, w: Watch, article_ids: list[int]) 
             "insert or ignore into outbox (id, watch_id, article_id, channel, next_at) values (?, ?, ?, ?, ?)",
             [(f"{w.id}-{i}-{c}-{secrets.token_hex(4)}", w.id, i, c, now) for i in fresh for c, _ in channels],
         )
-    return len(fresh)
+    return fresh
 
 
 @dataclass(frozen=True)

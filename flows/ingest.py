@@ -141,8 +141,9 @@ def ingest_pass(db_path: str, feeds: list[str] | None, due: bool, config_path: s
 
     # 4. Watches: the pass's new articles matched against each, the matches delivered (and earlier ones
     # whose receivers were down).
-    if store.list_watches(db):
-        matched = match_new(db, newest, show)
+    watches = [w for w, _ in store.list_watches(db)]
+    if watches:
+        matched = match_new(db, watches, newest, show)
         delivered, retry = deliver(db, settings, show)
         summary.watches.update(matched=matched, delivered=delivered, to_retry=retry)
     if cfg.retention_days:  # retention: what is older loses its text and page, its keys stay

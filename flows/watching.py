@@ -20,17 +20,17 @@ EVENT = "paperboy.watch.matched"
 SNIPPET = 280  # characters of the text's start a delivery carries as its snippet
 
 
-def match_new(db, after: int, show: Progress) -> int:
-    """Match the articles stored after the article `after` against every watch; how many matches."""
+def match_new(db, watches: list[store.Watch], after: int, show: Progress) -> int:
+    """Match the articles stored after the article `after` against these watches; how many matches."""
     total = 0
-    for w, _ in store.list_watches(db):
+    for w in watches:
         ids = store.matching(db, w, after=after)
         if not ids:
             continue
         fresh = store.record_matches(db, w, ids)
-        total += fresh
-        _announce(w, ids[:fresh] if fresh else [])
-        show.line(f"watch {w.name}: {fresh} new match{'es' * (fresh != 1)}")
+        total += len(fresh)
+        _announce(w, fresh)
+        show.line(f"watch {w.name}: {len(fresh)} new match{'es' * (len(fresh) != 1)}")
     return total
 
 
