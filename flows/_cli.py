@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 
 import click
@@ -15,7 +16,7 @@ os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
 
 from core import feed_identity, printable, split_credentials, without_credentials
-from db import check_folder, connect
+from db import check_folder, connect, store
 from flows.config import ConfigError, load_config  # noqa: E402
 
 STOPPED_BY: list[int] = []  # the signal that stopped a long-running command (serve), for its exit code
@@ -123,6 +124,29 @@ def _stored_url(url: str, known: dict[str, int], hint: str) -> str:
     if feed_identity(url) in by_identity:
         return by_identity[feed_identity(url)]
     raise Fail(f"no such feed: {without_credentials(url)} ({hint})")
+
+
+FEEDS_HINT = "paperboy feeds list shows them"
+
+
+def _followed(db, ref: str, hint: str = FEEDS_HINT):
+    """The followed feed (a Feed, its article count in it) that `ref` names: its id, its URL, or
+    another form of that URL. The feeds are read once."""
+    feeds = {f.url: f for f in store.each_feed(db)}
+    return feeds[_stored_url(ref, {url: f.id for url, f in feeds.items()}, hint)]
+
+
+LANGUAGE = re.compile(r"^[a-z]{2,3}$")  # ISO 639-1 (639-3 for the languages it lacks)
+
+
+def _language(lang: str | None) -> str | None:
+    """--lang, in lower case: a language code, or a usage error."""
+    if lang is None:
+        return None
+    lang = lang.strip().lower()
+    if not LANGUAGE.match(lang):
+        raise Usage(f"--lang wants a language code like en or de (ISO 639-1), not {lang!r}")
+    return lang
 
 
 def _check_days(**days: str | None) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from db import Busy, exclusive, store
-from flows._cli import Ctx, Fail, _check_days, _stored_url, cli, say
+from flows._cli import Ctx, Fail, _check_days, _followed, cli, say
 
 
 @cli.command()
@@ -21,7 +21,7 @@ def prune(obj: Ctx, before: str, feed_url: str | None, give_back: bool, yes: boo
     _check_days(before=before)
     db = obj.db(existing=True)
     if feed_url is not None:
-        feed_url = _stored_url(feed_url, {f.url: f.id for f in store.each_feed(db)}, "paperboy feeds list shows them")
+        feed_url = _followed(db, feed_url).url
     if not yes:
         click.confirm(f"prune the text of every article from before {before[:10]}?", abort=True, err=True)
     try:

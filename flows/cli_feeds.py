@@ -26,7 +26,7 @@ from core import (
     without_credentials,
 )
 from db import store
-from flows._cli import Ctx, Fail, Usage, _exit_for, _stored_url, cli, say
+from flows._cli import Ctx, Fail, Usage, _exit_for, _followed, cli, say
 from flows.config import ConfigError, feeds_in, read_toml
 from flows.opml import OPMLError, read_opml, write_opml
 
@@ -135,11 +135,11 @@ def feeds_remove(obj: Ctx, url: str, purge: bool, yes: bool) -> None:
     """Stop following URL. Its stored articles stay, still linked to it, and adding it again
     follows it on where it stopped; --purge deletes them."""
     db = obj.db()
-    url = _stored_url(url, {r.url: r.id for r in store.list_feeds(db)}, "paperboy feeds list shows them")
+    feed = _followed(db, url)
+    url = feed.url
     if purge and not yes:
-        count = next(r.articles for r in store.list_feeds(db) if r.url == url)
         click.confirm(
-            f"delete {url} and those of its {count} stored articles no other feed links?", abort=True, err=True
+            f"delete {url} and those of its {feed.articles} stored articles no other feed links?", abort=True, err=True
         )
     deleted, kept = store.remove_feed(db, url, purge=purge) or (0, 0)
     if not purge:
@@ -177,11 +177,11 @@ def feeds_edit(
                         "under: give more, or 0 for the global one")  # fmt: skip
     db = obj.db()
     url, access = _secrets(url, headers, cookies)
-    url = _stored_url(url, {r.url: r.id for r in store.list_feeds(db)}, "paperboy feeds list shows them")
+    feed = _followed(db, url)
+    url = feed.url
     if access or forget_secrets:
-        feed_id = next(r.id for r in store.list_feeds(db) if r.url == url)
         given = replace(access, origin=origin_of(url)) if access and not forget_secrets else None
-        store.set_access(db, feed_id, given)
+        store.set_access(db, feed.id, given)
         say(f"{'forgot the secrets of' if forget_secrets else 'changed the secrets of'} {url}")
     changes: dict = {}
     said = []

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import dataclasses
 import json
-import re
 import sys
 import zlib
 
@@ -13,7 +12,7 @@ import click
 
 from core import printable, without_credentials
 from db import QueryError, store
-from flows._cli import Ctx, Fail, Usage, _check_days, _exit_for, _stored_url, cli, say
+from flows._cli import Ctx, Fail, Usage, _check_days, _exit_for, _followed, _language, cli, say
 from flows.feedout import FORMATS, render
 
 MAX_QUERY_CHARS = 1000  # a search's words: FTS5 costs grow with the square of the terms
@@ -225,20 +224,11 @@ def export(
         writer.writerow(row)
 
 
-LANGUAGE = re.compile(r"^[a-z]{2,3}$")  # ISO 639-1 (639-3 for the languages it lacks)
-
-
 def _among(db, feed_url: str | None, lang: str | None, since: str | None, until: str | None) -> store.Among:
-    """Which articles a search or export looks at, each option checked: a feed followed (its URL or
-    id), a language code (any case), days."""
-    _check_days(since=since, until=until)
-    if lang is not None:
-        lang = lang.strip().lower()
-        if not LANGUAGE.match(lang):
-            raise Usage(f"--lang wants a language code like en or de (ISO 639-1), not {lang!r}")
-    if feed_url is not None:
-        feed_url = _stored_url(feed_url, {f.url: f.id for f in store.each_feed(db)}, "paperboy feeds list shows them")
-    return store.Among(feed=feed_url, language=lang, since=since, until=until)
+    """Which articles a search or export looks at (its days checked already): a feed followed (its
+    URL or id), a language code (any case)."""
+    feed = _followed(db, feed_url).url if feed_url is not None else None
+    return store.Among(feed=feed, language=_language(lang), since=since, until=until)
 
 
 def _shown_url(url: str | None) -> str | None:

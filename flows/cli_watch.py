@@ -8,7 +8,7 @@ import click
 
 from core import url_problem, without_credentials
 from db import store
-from flows._cli import Ctx, Fail, Usage, _stored_url, cli, say
+from flows._cli import Ctx, Fail, Usage, _followed, _language, cli, say
 from flows.watching import DELIVERY, SIGNATURE
 
 
@@ -27,14 +27,11 @@ def watch() -> None:
 @click.pass_obj
 def watch_add(obj: Ctx, name: str, query: str, feed_url, lang, webhook, notify) -> None:
     """Watch for new articles QUERY matches (`paperboy search`'s syntax)."""
-    from flows.cli_read import LANGUAGE
-
     if not name.strip() or not name.isprintable():
         raise Usage("a watch needs a name of printable characters")
     if store.fts_query(query) is None:
         raise Usage("an empty query: give the words to watch for")
-    if lang is not None and not LANGUAGE.match(lang := lang.strip().lower()):
-        raise Usage(f"--lang wants a language code like en or de (ISO 639-1), not {lang!r}")
+    lang = _language(lang)
     if webhook is not None and url_problem(webhook):
         raise Usage(f"--webhook: {url_problem(webhook)}")
     if notify is not None:
@@ -43,10 +40,7 @@ def watch_add(obj: Ctx, name: str, query: str, feed_url, lang, webhook, notify) 
         if not apprise.Apprise().add(notify):
             raise Usage(f"--notify: not an Apprise URL: {without_credentials(notify)!r}")
     db = obj.db()
-    feed_id = None
-    if feed_url is not None:
-        known = {f.url: f.id for f in store.each_feed(db)}
-        feed_id = known[_stored_url(feed_url, known, "paperboy feeds list shows them")]
+    feed_id = _followed(db, feed_url).id if feed_url is not None else None
     if store.watch(db, name):
         raise Fail(f"a watch named {name!r} exists: `paperboy watch remove {name}` first")
     w = store.add_watch(db, name, query, feed_id, lang, webhook, notify)
