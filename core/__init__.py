@@ -3,6 +3,7 @@
 (text). Standard library only."""
 
 from .models import (
+    DOUBTFUL,
     EXTRACTOR_VERSION,
     FEED_FIELDS,
     Article,
@@ -32,6 +33,7 @@ from .urls import (
 from .values import ascii_int, clamp, one_line, printable
 
 __all__ = [
+    "DOUBTFUL",
     "FEED_FIELDS",
     "MAX_TEXT",
     "EXTRACTOR_VERSION",

@@ -8,7 +8,7 @@ import base64
 import re
 from dataclasses import dataclass, field, fields
 
-EXTRACTOR_VERSION = "2"  # bump when a change to extraction or cleaning (extractors/) changes stored text
+EXTRACTOR_VERSION = "3"  # bump when a change to extraction or cleaning (extractors/) changes stored text
 
 
 _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # an HTTP header or cookie name (RFC 9110 token)
@@ -104,6 +104,9 @@ class FeedPoll:
     notice: str | None = None  # something the user should hear of a poll that worked (items left unread)
 
 
+DOUBTFUL = 0.5  # an article whose text is weighed under this confidence is doubtful
+
+
 @dataclass(frozen=True)
 class Article:
     url: str  # the page's URL (after redirects)
@@ -116,6 +119,7 @@ class Article:
     source: str = "page"  # "page", or "feed" when the text came from the feed's own content
     extractor_version: str = EXTRACTOR_VERSION
     removed: tuple[tuple[str, str], ...] = ()  # (rule, paragraph) that cleaning removed
+    confidence: float | None = None  # 0 to 1, how far to trust the text; None where none was measured
 
 
 @dataclass(frozen=True)

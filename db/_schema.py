@@ -15,8 +15,9 @@ from . import _cjk, credentials
 # empty, nor an archive of a paperboy from before the mark (all its TABLES) is refused unchanged.
 APPLICATION_ID = 0x70617065
 # PRAGMA user_version. 2: feeds' user names and passwords moved out of their URLs (db/credentials.py);
-# 3: a feed's folder; 4: an article's pruned_at; 5: watches, their matches and the outbox.
-SCHEMA_VERSION = 5
+# 3: a feed's folder; 4: an article's pruned_at; 5: watches, their matches and the outbox; 6: an article's
+# confidence.
+SCHEMA_VERSION = 6
 LEARNED_MIN_ARTICLES = 3  # a paragraph in this many articles of one host is boilerplate
 
 
@@ -166,6 +167,7 @@ ADDED_COLUMNS = (
     ("raw_pages", "warc_length", int),
     ("feeds", "folder", str),  # the user's folder (OPML), kept through an import and an export
     ("articles", "pruned_at", str),  # retention: its text and page are gone, its keys stay (no fetch again)
+    ("articles", "confidence", float),  # 0 to 1, how far extraction trusts its text; null: stored before it was
 )
 
 
@@ -196,7 +198,7 @@ def _upgrade(db: sqlite_utils.Database) -> None:
     _move_credentials(db)
 
 
-_SQL_TYPES = {str: "text", int: "integer", bytes: "blob"}
+_SQL_TYPES = {str: "text", int: "integer", float: "real", bytes: "blob"}
 
 
 def _move_credentials(db: sqlite_utils.Database) -> None:

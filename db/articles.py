@@ -50,6 +50,7 @@ def _article_row(feed_id: int | None, entry: Entry | None, a: Article, now: str,
         "published": a.published or (entry.published if entry else None), "language": a.language,
         "text": a.text, "text_source": a.source, "fetched_at": now, "updated_at": now,
         "content_hash": digest or text_hash(a.text), "extractor_version": a.extractor_version,
+        "confidence": a.confidence,
     }  # fmt: skip
 
 
@@ -326,15 +327,19 @@ def replace_texts(db: sqlite_utils.Database, updates: Iterable[tuple[int, Articl
         for article_id, a in updates:
             a = safe_article(a)
             new_hash = text_hash(a.text)
-            row = db.execute("select content_hash from articles where id = ?", [article_id]).fetchone()
-            if row is None or row[0] == new_hash:
+            row = db.execute("select content_hash, confidence from articles where id = ?", [article_id]).fetchone()
+            if row is None:
+                continue
+            if row[0] == new_hash:  # the same text, newly weighed (an article stored before confidence was)
+                if row[1] != a.confidence:
+                    db.execute("update articles set confidence = ? where id = ?", [a.confidence, article_id])
                 continue
             db.table("articles").update(
                 article_id,
                 {
                     "text": a.text, "title": a.title, "authors": json.dumps(list(a.authors)),
                     "language": a.language, "content_hash": new_hash, "extractor_version": a.extractor_version,
-                    "updated_at": now,
+                    "confidence": a.confidence, "updated_at": now,
                 },
             )  # fmt: skip
             _cjk.index(db, [(article_id, a.title, a.text)])

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import sqlite3
 
+from core import DOUBTFUL
+
 from .feeds import FEED_ARTICLE_COUNT, FEED_ARTICLES
 from .reading import fts_query
 
@@ -15,6 +17,9 @@ _REASON = (
     "case when instr(coalesce(e.last_error, ''), ':') > 0 then substr(e.last_error, 1, instr(e.last_error, ':') - 1) "
     "else coalesce(e.last_error, 'no text') end"
 )
+# An article's site: the host of its address, lower-cased.
+_REST = "substr(a.url, instr(a.url, '://') + 3)"
+_SITE = f"lower(substr({_REST}, 1, instr({_REST} || '/', '/') - 1))"
 _AGO = "strftime('%Y-%m-%dT%H:%M:%S', 'now', '-{}')"  # stored times are ISO 8601, UTC
 
 QUERIES = {
@@ -45,6 +50,26 @@ QUERIES = {
         "(select group_concat(key, ' ') from article_urls where article_id = a.id) as reached_under, "
         "coalesce(f.name, f.title, f.url) as feed, a.text_source, a.text from articles a "
         "left join feeds f on f.id = a.feed_id where a.id = cast(:id as integer)",
+    },
+    "doubtful_sites": {
+        "title": "Doubtful texts by feed and site",
+        "description": f"Where extraction doubts its text (confidence under {DOUBTFUL}: a part of the article, "
+        "or more than the article): by feed and site, the most doubtful first. A site that is often doubtful "
+        "wants a site rule ([sites] in the configuration).",
+        "sql": f"select coalesce(f.name, f.title, f.url) as feed, {_SITE} as site, count(*) as articles, "
+        f"sum(a.confidence < {DOUBTFUL}) as doubtful, round(100.0 * sum(a.confidence < {DOUBTFUL}) / count(*), 1) "
+        "as doubtful_percent, min(a.confidence) as lowest from articles a left join feeds f on f.id = a.feed_id "
+        "where a.pruned_at is null and a.confidence is not null group by a.feed_id, site having doubtful > 0 "
+        "order by doubtful desc, doubtful_percent desc limit 500",
+    },
+    "doubtful": {
+        "title": "Doubtful articles",
+        "description": f"The articles whose text extraction doubts (confidence under {DOUBTFUL}), newest first; "
+        "of one site (:site, its host) or all (empty). Open one by its id beside its page to see what was missed.",
+        "sql": f"select a.id, a.title, {_SITE} as site, a.confidence, length(a.text) as characters, "
+        "substr(coalesce(a.published, a.fetched_at), 1, 10) as day, a.url from articles a "
+        f"where a.pruned_at is null and a.confidence < {DOUBTFUL} and (:site = '' or {_SITE} = lower(:site)) "
+        "order by a.id desc limit 200",
     },
     "feed_out": {
         "title": "Full-text feed",
@@ -165,6 +190,7 @@ def metadata(name: str, sql: bool = False) -> dict:
                             "published": "When it was published, with its UTC offset when the page says",
                             "text_source": "page, or feed when the feed's own text stands in",
                             "content_hash": "Hash of the text, the second key of deduplication",
+                            "confidence": "0 to 1, how far extraction trusts its text; under 0.5 is doubtful",
                         },
                     },
                     "feeds": {

@@ -40,6 +40,7 @@ class Among:
     since: str | None = None
     until: str | None = None
     watch: str | None = None  # the articles a watch (its name) matched
+    min_confidence: float | None = None  # articles whose text was weighed at least this (0 to 1)
 
 
 def search(
@@ -157,15 +158,19 @@ def _words(query: str) -> list[str]:
 
 
 def _article_filters(among: Among) -> tuple[str, list]:
-    """` and …` conditions on an article (as `a`): a feed (its URL) that links it, its language."""
+    """` and …` conditions on an article (as `a`): a feed (its URL) that links it, its language, a watch
+    that matched it, its text's confidence."""
     feed, language = among.feed, among.language
-    sql, params = "", []
+    sql, params = "", list[str | float]()
     if feed:  # every article the feed links, also those first stored through another feed
         sql += f" and a.id in {FEED_ARTICLES_BY_URL}"
         params += [feed, feed]
     if language:
         sql += " and a.language = ?"
         params.append(language)
+    if among.min_confidence is not None:
+        sql += " and a.confidence >= ?"
+        params.append(among.min_confidence)
     if among.watch:
         sql += " and a.id in (select article_id from watch_matches where watch_id = "
         sql += "(select id from watches where name = ?))"
@@ -182,9 +187,12 @@ def export_articles(db: sqlite_utils.Database, among: Among = Among(), newest: i
         "a.text_source, a.fetched_at, a.updated_at, a.content_hash, a.extractor_version, a.text "
         "from articles a left join feeds f on f.id = a.feed_id where 1"
     )
+    columns = db.table("articles").columns_dict  # (a read-only archive of an older paperboy lacks the newer ones)
+    if "confidence" in columns:
+        sql = sql.replace("a.extractor_version, a.text ", "a.extractor_version, a.confidence, a.text ")
     days, day_params = _day_range("coalesce(a.published, a.fetched_at)", among.since, among.until)
     where, params = _article_filters(among)
-    if "pruned_at" in db.table("articles").columns_dict:  # (a read-only archive of an older paperboy has none)
+    if "pruned_at" in columns:
         where += " and a.pruned_at is null"
     order = " order by a.id" if newest is None else " order by a.id desc limit ?"
     for row in db.query(sql + days + where + order, [*day_params, *params, *([newest] if newest else [])]):

@@ -12,6 +12,7 @@ from trafilatura.settings import Document
 from core import Article, plain_text
 
 from ._clean import clean_paragraphs
+from ._confidence import Evidence, confidence
 from ._declared import declared_words, outside_declared, truncated_against
 from ._metadata import (
     _article_html_in_scripts,
@@ -29,7 +30,16 @@ from ._metadata import (
     without_site,
 )
 from ._models import ExtractOptions
-from ._page import LEAD_MIN_CHARS, _text, drop_furniture, drop_inert, load_html, subheadings, visible_lead
+from ._page import (
+    LEAD_MIN_CHARS,
+    _text,
+    drop_furniture,
+    drop_inert,
+    load_html,
+    prose_chars,
+    subheadings,
+    visible_lead,
+)
 
 DEFAULT_OPTIONS = ExtractOptions()
 
@@ -86,21 +96,31 @@ def extract(
     heads = subheadings(tree)
     structure = options.clean and "structure" not in options.disabled_rules
     lead = visible_lead(tree) if structure else None
+    page_prose = prose_chars(tree)
     if structure:
         drop_furniture(tree)
+    kept_prose = prose_chars(tree) if structure else page_prose
     drop_inert(tree)  # all the page's head and scripts were wanted for is read by now
     host = (urlsplit(url).hostname or "").lower() if url else ""
     site = options.site_rules.get(host) or options.site_rules.get(host.removeprefix("www."))
     prune = list(site.drop_xpath) if site else []
     declared = ld.get("body") if options.clean and "declared" not in options.disabled_rules else None
     pool = declared_words(declared) if declared else None
+    other = None  # the other reading of the page, where one was made
+    densest = _densest_prose(tree)
     try:
         fast = text = _body(tree, url, options, prune, fast=True)
         whole = truncated_against(_paragraphs(fast), declared, pool) if declared and pool else None
         if whole:  # the page's declared body, when the extraction was only its first part
             text = "\n".join(whole)
-        elif _doubtful(fast, ld.get("body")):  # trafilatura's default mode weighs it against its backups
-            text = _better(fast, _body(tree, url, options, prune, fast=False), tree)
+        elif _doubtful(fast, ld.get("body"), kept_prose):  # trafilatura's default mode weighs it against its backups
+            full = _body(tree, url, options, prune, fast=False)
+            text = _better(fast, full, densest)
+            other = fast if text is full else full
+        if not whole and kept_prose < FURNITURE_TOOK * page_prose:
+            plain = _plain_body(html, url, options, prune)
+            chosen = _floor(text, plain, page_prose)
+            other, text = (text if chosen is plain else plain), chosen
     except Exception:  # trafilatura raises assorted errors on pathological markup
         return None
     if not text.strip() and scripts:  # rendered in the browser: the article is JSON in a script
@@ -110,6 +130,7 @@ def extract(
         return None
     authors = _split_authors(meta.author)
     paragraphs = _paragraphs(text)
+    raw_chars = len(text)
     removed: list[tuple[str, str]] = []
     if declared and pool and not whole and text != fast:  # default mode's or a script's text may stop early too
         paragraphs = truncated_against(paragraphs, declared, pool) or paragraphs
@@ -138,6 +159,7 @@ def extract(
     text = "\n\n".join(paragraphs)
     if not text:
         return None
+    evidence = Evidence(text, raw_chars, kept_prose, other, pool, densest)
     return Article(
         url=url or meta.url or "",
         text=text,
@@ -147,6 +169,7 @@ def extract(
         language=detect_language(text, declared_lang),
         canonical_url=urljoin(url, canonical) if canonical and url else canonical,
         removed=tuple(removed),
+        confidence=round(confidence(evidence), 2),
     )
 
 
@@ -172,14 +195,14 @@ def _menu_like(text: str) -> bool:
     return len(lines) >= MENU_MIN_LINES and short >= MENU_SHORT_SHARE * len(lines)
 
 
-def _doubtful(text: str, declared: str | None) -> bool:
+def _doubtful(text: str, declared: str | None, prose: int) -> bool:
     """Signs that fast mode's result needs trafilatura's comparison with its backup extractors."""
-    if len(text) < FAST_ENOUGH_CHARS or _menu_like(text):
+    if len(text) < FAST_ENOUGH_CHARS or _menu_like(text) or len(text) < SHORT_OF_PROSE * prose:
         return True
     return declared is not None and len(declared) >= DECLARED_LONGER * len(text)
 
 
-def _better(fast: str, full: str, tree) -> str:
+def _better(fast: str, full: str, densest: str) -> str:
     """Fast mode's text or default mode's, whichever is the article; for a result that is all menu
     in both modes, the page's densest run of prose paragraphs."""
     if not full:
@@ -187,7 +210,7 @@ def _better(fast: str, full: str, tree) -> str:
     if _menu_like(fast):
         if not _menu_like(full):
             return full
-        prose = _densest_prose(tree)
+        prose = densest
         few = sum(1 for line in _lines(fast) if len(line) >= PROSE_CHARS) < 2
         return prose if prose and few else fast
     return full if len(full) > len(fast) or len(fast) < FAST_ENOUGH_CHARS else fast
@@ -202,6 +225,33 @@ def _densest_prose(tree) -> str:
         if sum(map(len, prose)) > best_chars:
             best, best_chars = prose, sum(map(len, prose))
     return "\n".join(best)
+
+
+# The floor under every page: what was found is weighed against the prose the page shows (`prose_chars`).
+# Fast mode's text that holds under half of it is weighed against default mode's (`_doubtful`). Where
+# the furniture removal took half of the page's prose, the page as it came is read in default mode
+# too, and taken when it is much longer and about as long as the page's prose (not a part of it, nor
+# the page's menus with it).
+SHORT_OF_PROSE = 0.5
+FURNITURE_TOOK = 0.5  # the share of the page's prose the furniture removal may take before the floor looks
+FLOOR_LONGER = 1.25
+FLOOR_PROSE = (0.4, 1.5)
+
+
+def _plain_body(html: str | bytes, url: str | None, options: ExtractOptions, prune: list[str]) -> str:
+    """trafilatura's default mode on the page as it came (no furniture removed)."""
+    tree = load_html(html)
+    if tree is None:
+        return ""
+    drop_inert(tree)
+    return _body(tree, url, options, prune, fast=False)
+
+
+def _floor(text: str, plain: str, page_prose: int) -> str:
+    low, high = FLOOR_PROSE
+    if len(plain) > FLOOR_LONGER * len(text) and low * page_prose <= len(plain) <= high * page_prose:
+        return plain
+    return text
 
 
 def _body(tree, url: str | None, options: ExtractOptions, prune: list[str], *, fast: bool) -> str:
@@ -253,6 +303,7 @@ def extract_fragment(
         published=published,
         language=detect_language(text, None),
         source="feed",
+        confidence=round(confidence(Evidence(text, raw_chars=len(raw), prose=0)), 2),  # no page to weigh it against
     )
 
 

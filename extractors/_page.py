@@ -358,6 +358,7 @@ def subheadings(tree) -> frozenset[str]:
 
 
 LEAD_MIN_CHARS = 60
+LEAD_MAX_CHARS = 600  # a standfirst is a few sentences; a longer summary is the body's text again
 _NOT_LEAD = {"a", "nav", "footer", "aside", "figure", "figcaption", "button", "label"}
 
 
@@ -375,7 +376,7 @@ def visible_lead(tree) -> str | None:
     standfirst, which extraction often leaves out as it sits apart from the body."""
     for value in tree.xpath("//meta[@name='description' or @property='og:description']/@content"):
         lead = " ".join(value.split())
-        if len(lead) < LEAD_MIN_CHARS:
+        if not LEAD_MIN_CHARS <= len(lead) <= LEAD_MAX_CHARS:
             continue
         start = lead[:20]
         for el in tree.iter("p", "div", "span", "h2", "strong", "section"):
@@ -385,3 +386,34 @@ def visible_lead(tree) -> str | None:
             if not _in_page_furniture(el):
                 return lead
     return None
+
+
+# Inline markup: its text is part of the run of prose it sits in.
+_INLINE = frozenset(
+    {"a", "abbr", "b", "br", "cite", "code", "del", "em", "font", "i", "ins", "mark", "q", "s", "small", "span"}
+    | {"strong", "sub", "sup", "time", "u"}
+)
+_NOT_SHOWN = frozenset({"script", "style", "template", "textarea", "svg"})
+PROSE_RUN_CHARS = 80  # a run of text this long between block tags is a sentence or more, not a label
+
+
+def prose_chars(tree) -> int:
+    """How much prose the page shows: the characters of its runs of text (a block's own text with
+    its inline markup's) of a sentence or more that are not mostly link text. What an extraction
+    of the page's article is weighed against, whatever tags the page puts it in. (Not by the tags
+    around a run: an unclosed <nav> or <header> puts whole pages inside one.)"""
+    total = 0
+    for el in tree.iter(etree.Element):
+        if el.tag in _INLINE or el.tag in _NOT_SHOWN:
+            continue
+        parts, linked = [el.text or ""], 0
+        for child in el:
+            if child.tag in _INLINE:
+                text = "".join(child.itertext())
+                parts.append(text)
+                linked += len(text) if child.tag == "a" else 0
+            parts.append(child.tail or "")
+        n = len(" ".join("".join(parts).split()))
+        if n >= PROSE_RUN_CHARS and linked * 2 < n:
+            total += n
+    return total

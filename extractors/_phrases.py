@@ -52,7 +52,8 @@ _RESERVED = (
     r"may not be (?:published|reproduced|broadcast|rewritten|redistributed)|"
     r"für die kommerzielle nutzung|nachdruck (?:nur|verboten)|reproduction (?:interdite|prohibited)"
 )
-COPYRIGHT_OPEN = re.compile(r"^\W{0,3}(?:©|℗|\(c\)\s*\d{4}|copyright\s*(?:©|\(c\)|\d{4}|:))", I)
+# (Â©: the sign of a UTF-8 page read as Latin-1; a lone "Copyright": a footer's heading)
+COPYRIGHT_OPEN = re.compile(r"^\W{0,3}(?:Â?©|℗|\(c\)\s*\d{4}|copyright\s*(?:©|\(c\)|\d{4}|:|$))", I)
 # At an edge: the sign, a reserved-rights phrase, "copyright" with a year, or an agency's item code.
 COPYRIGHT_EDGE = re.compile(
     rf"©|℗|{_RESERVED}|\bcopyright\b\W{{0,3}}(?:\(c\)|(?:19|20)\d\d|:)|\b[a-z]{{2,6}}:\d{{6}}-\d{{2}}-\d{{4,}}/\d+",
@@ -178,6 +179,7 @@ PROMO = re.compile(
         r"|\bfölj oss\b|\bfølg (?:oss|os)\b|\bobserwuj nas\b|\bbizi takip edin\b"
         r"|\bshare (?:this|on|via|the article)\b|\bartikel teilen\b"
         r"|\bdownload (?:our|the) app\b|\bclick here\b|\bhier klicken\b|\bsupport (?:our|independent) journalism\b"
+        r"|\bif you (?:liked|enjoyed) (?:this|the|our) (?:article|post|story|piece|episode)\b"
         r"|\bbecome a (?:member|subscriber)\b|\balready a subscriber\b|\bunlock (?:this|unlimited)\b"
         r"|\bread (?:more|next)\b|\blisten to (?:this|the) (?:article|story|podcast)\b"
         r"|\bmehr zum thema\b|\bauch interessant\b|\blesen sie (?:auch|mehr|hier)\b|\bmehr lesen\b"
@@ -310,7 +312,9 @@ LABEL_ONLY = re.compile(
 )
 # A line that opens by telling the reader to do something: sign up, follow, download, click.
 IMPERATIVE_PROMO = re.compile(
-    r"^\W{0,3}(?:sign up|subscribe|follow (?:us|\w+) on|join (?:our|the) (?:newsletter|community|conversation)"
+    r"^\W{0,3}(?:sign up|subscribe|follow (?:us|\w+) on"
+    r"|join (?:our|the)(?: \w+){0,2} (?:newsletter|mailing list|community|conversation)"
+    r"|contact (?:the |our )?(?:staff writer|reporter|author|writer|columnist)"
     r"|download (?:our|the)|get (?:our|the) (?:newsletter|app)|click here|tap here|hier (?:anmelden|klicken|abonnieren)"
     r"|jetzt (?:abonnieren|anmelden|registrieren|kostenlos)|abonnieren sie|melden sie sich (?:jetzt )?(?:hier )?an"
     r"|abonnez-vous|inscrivez-vous|suscríbete|iscriviti|abonneer|meld je aan|inscreva-se|assine|prenumerera"

@@ -10,7 +10,7 @@ import zlib
 
 import click
 
-from core import printable, without_credentials
+from core import DOUBTFUL, printable, without_credentials
 from db import QueryError, store
 from flows._cli import Ctx, Fail, Usage, _check_days, _exit_for, _followed, _language, cli, say
 from flows.feedout import FORMATS, render
@@ -80,6 +80,7 @@ def extract(obj: Ctx, sources: tuple[str, ...], url: str | None, fmt: str, raw: 
             "authors": list(article.authors) if article else [],
             "published": article.published if article else None,
             "language": article.language if article else None,
+            "confidence": article.confidence if article else None,
             "text": article.text if article else "",
         }
         if article is None:
@@ -171,8 +172,9 @@ def show(obj: Ctx, ref: str, as_json: bool, raw: bool) -> None:
     say(f"[{row['id']}] {row['title'] or '(no title)'}")
     for label, value in (("url", row["url"]), ("feed", row["feed"]), ("published", row["published"]),
                          ("authors", ", ".join(row["authors"])), ("language", row["language"]),
-                         ("text from", row["text_source"]), ("addresses", ", ".join(row["addresses"]))):  # fmt: skip
-        say(f"{label + ':':<11}{value or '-'}")
+                         ("text from", row["text_source"]), ("confidence", _weighed(row.get("confidence"))),
+                         ("addresses", ", ".join(row["addresses"]))):  # fmt: skip
+        say(f"{label + ':':<12}{value or '-'}")
     say("")
     say(row["text"])
 
@@ -188,10 +190,14 @@ def show(obj: Ctx, ref: str, as_json: bool, raw: bool) -> None:
 @click.option("--until", help="Only articles published (or fetched) on or before this day, YYYY-MM-DD.")
 @click.option("--feed", "feed_url", help="Only articles of this feed (its URL).")
 @click.option("--lang", help="Only articles in this language (ISO 639-1, e.g. en).")
+@click.option(
+    "--min-confidence", type=click.FloatRange(0, 1), metavar="0..1",
+    help="Only articles whose text was weighed at least this (0.5 leaves the doubtful out).",
+)  # fmt: skip
 @click.pass_obj
 def export(
     obj: Ctx, fmt: str, limit: int, watch_name: str | None, since: str | None, until: str | None,
-    feed_url: str | None, lang: str | None,
+    feed_url: str | None, lang: str | None, min_confidence: float | None,
 ) -> None:  # fmt: skip
     """Stored articles on stdout, in the order they were stored; or the newest as a full-text Atom
     or JSON Feed document (--format atom, jsonfeed) any reader app can read."""
@@ -202,6 +208,7 @@ def export(
         if store.watch(db, watch_name) is None:
             raise Fail(f"no watch named {watch_name!r} (paperboy watch list shows them)")
         among = dataclasses.replace(among, watch=watch_name)
+    among = dataclasses.replace(among, min_confidence=min_confidence)
     if fmt in FORMATS:
         newest = (_printable_row(row) for row in store.export_articles(db, among, newest=limit))
         what = f"the watch {watch_name}" if watch_name else among.feed or "the newest articles"
@@ -229,6 +236,13 @@ def _among(db, feed_url: str | None, lang: str | None, since: str | None, until:
     URL or id), a language code (any case)."""
     feed = _followed(db, feed_url).url if feed_url is not None else None
     return store.Among(feed=feed, language=_language(lang), since=since, until=until)
+
+
+def _weighed(confidence: float | None) -> str | None:
+    if confidence is None:
+        return None
+    return f"{confidence:.2f}" + (" (doubtful: the text may be incomplete or hold more than the article)"
+                                  if confidence < DOUBTFUL else "")  # fmt: skip
 
 
 def _shown_url(url: str | None) -> str | None:

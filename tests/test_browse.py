@@ -182,6 +182,25 @@ def test_a_pass_run_while_browse_runs_links_its_summary_to_the_articles_it_store
     assert titles == ["Story 9"]
 
 
+def test_the_doubtful_texts_are_shown_by_feed_and_site(server, archive, browse, page):
+    from flows.ingest import ingest
+
+    brief = server.add("/brief.html", article_page("In brief", ["The ferry strike ended on Tuesday."]))
+    items = [{"title": f"Story {i}", "link": server.url(f"/b{i}.html"), "guid": f"b{i}"} for i in range(3)]
+    server.add("/feed.xml", rss([*items, {"title": "In brief", "link": brief, "guid": "brief"}]),
+               content_type="application/rss+xml")  # fmt: skip
+    ingest(db_path=archive, progress=False)
+    page.goto(browse + "/paperboy/doubtful_sites")
+    [row] = page.locator("tbody tr").all()
+    site = row.locator("td.col-site").inner_text()
+    assert "Good feed" in row.inner_text() and site == server.url("/").split("/")[2]
+    assert row.locator("td.col-articles").inner_text() == "4" and row.locator("td.col-doubtful").inner_text() == "1"
+    page.goto(f"{browse}/paperboy/doubtful?site={site}")
+    assert page.locator("td.col-title").all_inner_texts() == ["In brief"]
+    shot(page, "doubtful")
+    assert page.errors == []
+
+
 def status(url: str, method: str = "GET") -> int:
     try:
         with urllib.request.urlopen(urllib.request.Request(url, method=method, data=b"" if method == "POST" else None)):

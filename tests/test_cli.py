@@ -191,7 +191,8 @@ def test_extract_jsonl_over_files(tmp_path):
                                       str(tmp_path / "b.html.gz"), str(tmp_path / "empty.html")])  # fmt: skip
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert [r["source"] for r in lines] == [str(tmp_path / n) for n in ("a.html", "b.html.gz", "empty.html")]
-    assert set(lines[0]) == {"source", "url", "title", "authors", "published", "language", "text"}
+    assert set(lines[0]) == {"source", "url", "title", "authors", "published", "language", "confidence", "text"}
+    assert lines[0]["confidence"] >= 0.5 and lines[2]["confidence"] is None
     assert lines[0]["title"] == "A title" and lines[0]["language"] == "en"
     assert "met on Tuesday" in lines[0]["text"] and "rights reserved" not in lines[0]["text"]
     assert lines[1]["text"] == lines[0]["text"]
@@ -457,13 +458,37 @@ def test_show_one_article_by_id_or_address(three_articles, server):
     ]
     by_id = run(cli, ["--db", three_articles, "show", str(hit["id"])])
     assert by_id.exit_code == 0 and by_id.output.startswith(f"[{hit['id']}] The tunnel story")
-    assert f"feed:      {server.url('/two.xml')}" in by_id.output and "A funicular under the ridge" in by_id.output
+    assert f"feed:       {server.url('/two.xml')}" in by_id.output and "A funicular under the ridge" in by_id.output
     by_address = run(cli, ["--db", three_articles, "show", server.url("/tunnel.html").replace("http://", "https://")])
     assert by_address.output == by_id.output  # any address it was reached under
     raw = run(cli, ["--db", three_articles, "show", str(hit["id"]), "--raw"])
     assert raw.stdout_bytes.startswith(b"<!DOCTYPE html>") and b"funicular" in raw.stdout_bytes
     missing = run(cli, ["--db", three_articles, "show", "99999"])
     assert missing.exit_code == 1 and missing.output.startswith("paperboy: no article '99999'")
+
+
+def test_confidence_is_stored_shown_and_leaves_the_doubtful_out_of_an_export(three_articles, server):
+    from flows.ingest import ingest
+
+    brief = server.add("/brief.html", article_page("In brief", ["The ferry strike ended on Tuesday."]))
+    server.add(
+        "/three.xml", rss([{"title": "brief", "link": brief, "guid": "brief"}]), content_type="application/rss+xml"
+    )
+    store.add_feed(connect(three_articles), server.url("/three.xml"))
+    assert ingest(db_path=three_articles, progress=False)["articles"]["new"] == 1
+    run = CliRunner().invoke
+    rows = [json.loads(line) for line in run(cli, ["--db", three_articles, "export"]).stdout.splitlines()]
+    weighed = {r["title"]: r["confidence"] for r in rows}
+    assert weighed["In brief"] < 0.5 and all(c >= 0.5 for t, c in weighed.items() if t != "In brief"), weighed
+    trusted = run(cli, ["--db", three_articles, "export", "--min-confidence", "0.5"]).stdout.splitlines()
+    assert sorted(json.loads(line)["title"] for line in trusted) == sorted(t for t in weighed if t != "In brief")
+    assert "confidence" in run(cli, ["--db", three_articles, "export", "--format", "csv"]).stdout.splitlines()[0]
+    brief_id = next(r["id"] for r in rows if r["title"] == "In brief")
+    shown = run(cli, ["--db", three_articles, "show", str(brief_id)]).output
+    assert f"confidence: {weighed['In brief']:.2f} (doubtful" in shown
+    assert json.loads(run(cli, ["--db", three_articles, "show", str(brief_id), "--json"]).stdout)["confidence"] < 0.5
+    bad = run(cli, ["--db", three_articles, "export", "--min-confidence", "2"])
+    assert bad.exit_code == 2 and "--min-confidence" in bad.output
 
 
 def test_a_removed_feed_keeps_its_articles_and_comes_back_whole(three_articles, server):
