@@ -6,7 +6,7 @@ SHARED ?= ../shared
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 export PREFECT_HOME ?= $(CURDIR)/.prefect
 
-.PHONY: run test test-fast browser lint eval bench bench-hostile bench-scale bench-streams bench-workpool install
+.PHONY: run test test-fast browser lint eval eval-stories bench bench-hostile bench-scale bench-streams bench-workpool install
 
 # What running needs (`make run`); what testing, linting and the benchmarks need besides (`make test`).
 $(BIN)/paperboy: pyproject.toml
@@ -52,6 +52,9 @@ lint: $(VENV)/.dev
 
 eval: $(VENV)/.dev
 	$(BIN)/python bench/eval.py --shared $(SHARED)
+
+eval-stories: $(VENV)/.dev
+	$(BIN)/python bench/stories.py --shared $(SHARED)
 
 bench: $(VENV)/.dev
 	$(BIN)/python bench/bench.py --shared $(SHARED)

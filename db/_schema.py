@@ -16,8 +16,8 @@ from . import _cjk, credentials
 APPLICATION_ID = 0x70617065
 # PRAGMA user_version. 2: feeds' user names and passwords moved out of their URLs (db/credentials.py);
 # 3: a feed's folder; 4: an article's pruned_at; 5: watches, their matches and the outbox; 6: an article's
-# confidence.
-SCHEMA_VERSION = 6
+# confidence; 7: stories (an article's story_id, the story_bands index).
+SCHEMA_VERSION = 7
 LEARNED_MIN_ARTICLES = 3  # a paragraph in this many articles of one host is boilerplate
 
 
@@ -118,6 +118,10 @@ CREATE = (
     """create table if not exists outbox (id text primary key, watch_id integer, article_id integer, channel text,
     target text, attempts integer default 0, next_at text, delivered_at text, last_error text)""",
     "create index if not exists outbox_due on outbox (next_at) where delivered_at is null",
+    # Stories (db/_stories.py): the MinHash bands of each article's text, looked up by band.
+    "create table if not exists story_bands (band integer, article_id integer, primary key (band, article_id)) "
+    "without rowid",
+    "create index if not exists story_bands_article on story_bands (article_id)",
     """create virtual table if not exists articles_fts using fts5 (title, text,
     tokenize='unicode61 remove_diacritics 2', content='articles')""",
     """create trigger if not exists articles_ai after insert on articles begin
@@ -168,6 +172,7 @@ ADDED_COLUMNS = (
     ("feeds", "folder", str),  # the user's folder (OPML), kept through an import and an export
     ("articles", "pruned_at", str),  # retention: its text and page are gone, its keys stay (no fetch again)
     ("articles", "confidence", float),  # 0 to 1, how far extraction trusts its text; null: stored before it was
+    ("articles", "story_id", int),  # the story it belongs to: the id of the story's first article
 )
 
 
@@ -183,6 +188,7 @@ ADDED_INDEXES = (
     # (filters, counts), and a purge asks which other feeds link an article.
     "create index if not exists entries_feed_article on entries (feed_id, article_id) where article_id is not null",
     "create index if not exists entries_article on entries (article_id, feed_id) where article_id is not null",
+    "create index if not exists articles_story on articles (story_id)",
 )
 
 

@@ -25,7 +25,7 @@ from core import (
     web_url,
 )
 
-from . import _cjk, _warc
+from . import _cjk, _stories, _warc
 from ._base import IN_LIST, MAX_ATTEMPTS, _day_range, _in, _insert, now_iso, write
 from ._schema import LEARNED_MIN_ARTICLES
 from ._warc import RawPages
@@ -186,6 +186,8 @@ def _save_one(db: sqlite_utils.Database, feed_id: int | None, o: Outcome, now: s
         row = db.execute("select text_source, content_hash from articles where id = ?", [existing]).fetchone()
         if row and row[0] == "feed" and a.source == "page":
             updated = _update_article(db, existing, feed_id, e, a, now)
+            _stories.forget(db, [existing])  # weighed again by its page's text
+            _stories.assign(db, existing, updated["text"])
             known.written.append((existing, updated["title"], updated["text"]))
             if o.raw_zstd is not None:
                 known.raw_rows.append((existing, a.url, now, o.raw_zstd))
@@ -207,6 +209,7 @@ def _save_one(db: sqlite_utils.Database, feed_id: int | None, o: Outcome, now: s
         mark("duplicate", clash)
         return ["duplicate"]
     article_id = _insert(db, "articles", row)
+    new_story = _stories.assign(db, article_id, row["text"])
     known.written.append((article_id, row["title"], row["text"]))
     known.by_url[row["url"]] = article_id
     known.by_hash.setdefault(digest, article_id)
@@ -215,7 +218,7 @@ def _save_one(db: sqlite_utils.Database, feed_id: int | None, o: Outcome, now: s
         known.raw_rows.append((article_id, a.url, now, o.raw_zstd))
     known.learn_rows.extend(_learned(host_of(a.url), a.text))
     mark(status, article_id, o.error)
-    return ["new"]
+    return ["new", "new_story" if new_story else "new_version"]
 
 
 def _update_article(
@@ -327,13 +330,18 @@ def replace_texts(db: sqlite_utils.Database, updates: Iterable[tuple[int, Articl
         for article_id, a in updates:
             a = safe_article(a)
             new_hash = text_hash(a.text)
-            row = db.execute("select content_hash, confidence from articles where id = ?", [article_id]).fetchone()
+            sql = "select content_hash, confidence, story_id from articles where id = ?"
+            row = db.execute(sql, [article_id]).fetchone()
             if row is None:
                 continue
             if row[0] == new_hash:  # the same text, newly weighed (an article stored before confidence was)
                 if row[1] != a.confidence:
                     db.execute("update articles set confidence = ? where id = ?", [a.confidence, article_id])
+                if row[2] is None:  # nor stories
+                    _stories.assign(db, article_id, a.text)
                 continue
+            _stories.forget(db, [article_id])
+            _stories.assign(db, article_id, a.text)
             db.table("articles").update(
                 article_id,
                 {
@@ -371,6 +379,7 @@ def prune(db: sqlite_utils.Database, before: str, feed_url: str | None = None) -
         ).fetchone()[0]
         db.execute(f"delete from {_cjk.TABLE} where rowid in {IN_LIST}", [ids])
         db.execute(f"delete from raw_pages where article_id in {IN_LIST}", [ids])
+        db.execute(f"delete from story_bands where article_id in {IN_LIST}", [ids])  # no text to join by
         db.execute(
             "update articles set text = '', title = null, authors = null, text_source = 'pruned', pruned_at = ? "
             f"where id in {IN_LIST}",

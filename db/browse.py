@@ -48,8 +48,25 @@ QUERIES = {
         "addresses it was reached under and its feed.",
         "sql": "select a.id, a.title, a.authors, a.published, a.language, a.url as canonical_url, "
         "(select group_concat(key, ' ') from article_urls where article_id = a.id) as reached_under, "
-        "coalesce(f.name, f.title, f.url) as feed, a.text_source, a.text from articles a "
+        "coalesce(f.name, f.title, f.url) as feed, a.text_source, a.story_id as story, (select count(*) from articles "
+        "s where s.story_id = a.story_id and s.pruned_at is null) as versions, a.text from articles a "
         "left join feeds f on f.id = a.feed_id where a.id = cast(:id as integer)",
+    },
+    "stories": {
+        "title": "Stories",
+        "description": "The same report republished by several outlets (their own headline, a dateline, cut, "
+        "a correction appended): the stories with more than one version, the latest first. Open one by its id "
+        "to see its versions side by side.",
+        "sql": f"select a.story_id as story, (select title from articles where id = a.story_id) as title, "
+        f"count(*) as versions, count(distinct {_SITE}) as outlets, min(a.fetched_at) as first_seen, "
+        "max(a.fetched_at) as last_seen from articles a where a.story_id is not null and a.pruned_at is null "
+        "group by a.story_id having versions > 1 order by last_seen desc limit 200",
+    },
+    "story": {
+        "title": "A story's versions",
+        "description": "Every version of one story (:id, the story's id: its first article's), the first first.",
+        "sql": f"select a.id, a.title, {_SITE} as outlet, a.url, a.published, a.fetched_at, a.text from articles a "
+        "where a.story_id = cast(:id as integer) and a.pruned_at is null order by a.id limit 50",
     },
     "doubtful_sites": {
         "title": "Doubtful texts by feed and site",
@@ -76,7 +93,8 @@ QUERIES = {
         "description": "The newest articles with their whole text, of one feed (:feed, its id), of one watch "
         "(:watch, its name) or of all (both empty): "
         "what /-/feeds/… serves as Atom and JSON Feed.",
-        "sql": "select a.id, a.url, a.title, a.authors, a.published, a.language, a.fetched_at, a.updated_at, a.text "
+        "sql": "select a.id, a.url, a.title, a.authors, a.published, a.language, a.fetched_at, a.updated_at, "
+        "coalesce(a.story_id, a.id) as story, a.text "
         f"from articles a where a.pruned_at is null and (:feed = '' or a.id in "
         f"{FEED_ARTICLES.replace('?', 'cast(:feed as integer)')}) "
         "and (:watch = '' or a.id in (select article_id from watch_matches where watch_id = "
@@ -138,7 +156,7 @@ QUERIES = {
 }
 
 HIDDEN = ("boilerplate", "host_holds", "backfill_jobs", "raw_pages", "entries", "article_urls", "watches",
-          "watch_matches", "outbox")  # fmt: skip
+          "watch_matches", "outbox", "story_bands")  # fmt: skip
 
 
 UNREADABLE = ("raw_pages",)  # the fetched pages, whole: no query of browse reads them, --sql's neither

@@ -190,6 +190,8 @@ def export_articles(db: sqlite_utils.Database, among: Among = Among(), newest: i
     columns = db.table("articles").columns_dict  # (a read-only archive of an older paperboy lacks the newer ones)
     if "confidence" in columns:
         sql = sql.replace("a.extractor_version, a.text ", "a.extractor_version, a.confidence, a.text ")
+    if "story_id" in columns:
+        sql = sql.replace("a.guid, ", "coalesce(a.story_id, a.id) as story, a.guid, ")
     days, day_params = _day_range("coalesce(a.published, a.fetched_at)", among.since, among.until)
     where, params = _article_filters(among)
     if "pruned_at" in columns:

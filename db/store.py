@@ -33,6 +33,7 @@ from .feeds import (
     set_access,
 )
 from .reading import MARK, Among, QueryError, article, export_articles, fts_query, raw_page, search
+from .stories import collapse, give_stories, missing, siblings, stories, story_versions
 from .watches import (
     Delivery,
     Watch,
@@ -48,6 +49,12 @@ from .watches import (
 )
 
 __all__ = [
+    "collapse",
+    "give_stories",
+    "missing",
+    "siblings",
+    "stories",
+    "story_versions",
     "Delivery",
     "Watch",
     "add_watch",

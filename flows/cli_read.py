@@ -10,7 +10,7 @@ import zlib
 
 import click
 
-from core import DOUBTFUL, printable, without_credentials
+from core import DOUBTFUL, host_of, printable, without_credentials
 from db import QueryError, store
 from flows._cli import Ctx, Fail, Usage, _check_days, _exit_for, _followed, _language, cli, say
 from flows.feedout import FORMATS, render
@@ -107,11 +107,13 @@ def extract(obj: Ctx, sources: tuple[str, ...], url: str | None, fmt: str, raw: 
 @click.option("--since", help="Only articles published on or after this day, YYYY-MM-DD.")
 @click.option("--until", help="Only articles published on or before this day, YYYY-MM-DD.")
 @click.option("--offset", type=click.IntRange(min=0), default=0, help="Skip this many of the best matches (paging).")
+@click.option("--collapse", is_flag=True, help="One hit per story: its earliest article, with how many outlets.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per article.")
 @click.pass_obj
 def search(
-    obj: Ctx, query: str, limit: int, plain: bool, feed_url, lang, since, until, offset: int, as_json: bool
-) -> None:
+    obj: Ctx, query: str, limit: int, plain: bool, feed_url, lang, since, until, offset: int, collapse: bool,
+    as_json: bool,
+) -> None:  # fmt: skip
     """Full-text search over stored articles, best first. QUERY is FTS5's syntax: words (all must
     match), "a phrase", OR, NOT, prefix*, NEAR(a b, 5); or plain words with --plain."""
     if not query.strip():
@@ -125,9 +127,12 @@ def search(
     db = obj.db(read_only=True)
     among = _among(db, feed_url, lang, since, until)
     try:
-        found = store.search(db, query, limit + offset + 1, plain=plain, among=among)  # one more: are there more?
+        wanted = limit + offset + 1  # one more: are there more?
+        found = store.search(db, query, wanted * (COLLAPSE_READ if collapse else 1), plain=plain, among=among)
     except QueryError as exc:
         raise Fail(f"search: the query cannot be read ({exc}); --plain searches for the words as they are") from exc
+    if collapse:
+        found = store.collapse(db, found)
     rows, more = found[offset : offset + limit], len(found) > offset + limit
     if not rows:
         say("no match" if not offset else f"no match past the first {offset}", err=True)
@@ -141,6 +146,8 @@ def search(
             click.echo(json.dumps(_printable_row(r), ensure_ascii=False))
             continue
         say(f"[{r['id']}] {r['title'] or '(no title)'}\n  {r['url']}  {(r['published'] or '')[:10]}  {r['feed'] or ''}")
+        if collapse and r["versions"] > 1:
+            say(f"  one story: {r['versions']} versions from {r['outlets']} outlets (paperboy show {r['id']})")
         say(f"  {r['snippet']}\n")
     if more and not as_json:
         say(f"(more matches: --offset {offset + limit} shows the next {limit})", err=True)
@@ -165,6 +172,8 @@ def show(obj: Ctx, ref: str, as_json: bool, raw: bool) -> None:
             raise Fail(f"article {row['id']} has no stored page (its text came from the feed)")
         sys.stdout.buffer.write(page)
         return
+    if "story_id" in row:  # its story's other versions (an archive of an older paperboy has no stories)
+        row["siblings"] = [{k: s[k] for k in ("id", "title", "url", "outlet")} for s in store.siblings(db, row["id"])]
     row = _printable_row(row)
     if as_json:
         click.echo(json.dumps(row, ensure_ascii=False))
@@ -175,6 +184,11 @@ def show(obj: Ctx, ref: str, as_json: bool, raw: bool) -> None:
                          ("text from", row["text_source"]), ("confidence", _weighed(row.get("confidence"))),
                          ("addresses", ", ".join(row["addresses"]))):  # fmt: skip
         say(f"{label + ':':<12}{value or '-'}")
+    if row.get("siblings"):
+        outlets = {s["outlet"] for s in row["siblings"]} | {host_of(row["url"])}
+        say(f"{'story:':<12}{len(row['siblings']) + 1} versions from {len(outlets)} outlets; the others:")
+        for s in row["siblings"]:
+            say(f"{'':<12}[{s['id']}] {s['outlet']}: {s['title'] or '(no title)'}")
     say("")
     say(row["text"])
 
@@ -231,6 +245,9 @@ def export(
         writer.writerow(row)
 
 
+COLLAPSE_READ = 4  # --collapse reads this many times the hits it shows: several may be one story
+
+
 def _among(db, feed_url: str | None, lang: str | None, since: str | None, until: str | None) -> store.Among:
     """Which articles a search or export looks at (its days checked already): a feed followed (its
     URL or id), a language code (any case)."""
@@ -263,3 +280,32 @@ def _printable_row(row: dict) -> dict:
     if row.get("feed"):
         row["feed"] = without_credentials(row["feed"])
     return {k: printable(v) if isinstance(v, str) else v for k, v in row.items()}
+
+
+@cli.command()
+@click.option("--since", help="Only stories with an article stored on or after this day, YYYY-MM-DD.")
+@click.option("--min-outlets", type=click.IntRange(min=1), default=2, show_default=True, help="Carried by this many.")
+@click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True, help="Stories shown at most.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per story.")
+@click.pass_obj
+def stories(obj: Ctx, since: str | None, min_outlets: int, limit: int, as_json: bool) -> None:
+    """Stories: the same report republished by several outlets (an agency's text under their own
+    headlines, cut or with a correction), the most outlets first, with when each was first and
+    last seen. An archive of a paperboy from before stories gets them here, once."""
+    _check_days(since=since)
+    db = obj.db(existing=True)
+    if store.missing(db):
+        total = store.missing(db)
+        for done in store.give_stories(db):
+            say(f"giving older articles their stories: {done:,} of {total:,}", err=True)
+    found = store.stories(db, since=since, min_outlets=min_outlets, limit=limit)
+    for s in found:
+        if as_json:
+            click.echo(json.dumps(_printable_row(s), ensure_ascii=False))
+            continue
+        say(f"[{s['story']}] {printable(s['title'] or '(no title)')}")
+        say(f"  {len(s['outlets'])} outlets, {s['versions']} versions, first seen {(s['first_seen'] or '')[:16]}, "
+            f"last {(s['last_seen'] or '')[:16]}: {', '.join(s['outlets'])}")  # fmt: skip
+    if not as_json:
+        noun = "story" if len(found) == 1 else "stories"
+        say(f"{len(found)} {noun} carried by {min_outlets} outlets or more" + (f" since {since}" if since else ""))

@@ -45,7 +45,7 @@ def atom(rows: Iterable[dict], title: str, self_url: str) -> str:
         entries.append(
             f"<entry><id>{_entry_id(row)}</id><title>{escape(row['title'] or '(no title)')}</title>"
             f'<link rel="alternate" href={quoteattr(row["url"])}/><published>{when}</published>'
-            f"<updated>{changed}</updated>{authors}"
+            f"<updated>{changed}</updated>{authors}{_story_category(row)}"
             f'<content type="html">{escape(paragraphs_html(row["text"]))}</content></entry>'
         )
     head = (
@@ -56,6 +56,15 @@ def atom(rows: Iterable[dict], title: str, self_url: str) -> str:
         f"<generator>{GENERATOR}</generator>"
     )
     return head + "".join(entries) + "</feed>\n"
+
+
+STORY_SCHEME = "tag:paperboy,2026:story"
+
+
+def _story_category(row: dict) -> str:
+    """The article's story as an Atom category: versions of one report share its term."""
+    story = row.get("story")
+    return f'<category scheme="{STORY_SCHEME}" term="{story}"/>' if story is not None else ""
 
 
 def json_feed(rows: Iterable[dict], title: str, self_url: str) -> str:
@@ -73,6 +82,8 @@ def json_feed(rows: Iterable[dict], title: str, self_url: str) -> str:
         }
         if row.get("language"):
             item["language"] = row["language"]
+        if row.get("story") is not None:  # JSON Feed's extensions are keys that start with "_"
+            item["_paperboy"] = {"story": row["story"]}
         items.append(item)
     feed: dict = {"version": "https://jsonfeed.org/version/1.1", "title": title}
     if self_url.startswith("http"):

@@ -36,6 +36,8 @@ class Summary:
             "feeds": {k: self.feeds.get(k, 0) for k in ("fetched", "not_modified", "unchanged", "failed")},
             "articles": {
                 "new": self.articles.get("new", 0),
+                "new_stories": self.articles.get("new_story", 0),
+                "new_versions": self.articles.get("new_version", 0),
                 "updated": self.articles.get("updated", 0),
                 "duplicate": self.articles.get("duplicate", 0),
                 "unchanged": self.articles.get("unchanged", 0),
@@ -58,6 +60,8 @@ def render(summary: dict) -> str:
         f"articles: {a['new']} new, {a['updated']} updated, {a['duplicate']} duplicate, "
         f"{a['unchanged']} unchanged, {a['failed']} failed",
     ]
+    if a.get("new_versions"):  # (a story is counted only when a version of one came)
+        lines.append(f"  {a['new_stories']} new stories, {a['new_versions']} new versions of stories already stored")
     if a["from_feed_text"]:
         lines.append(f"  {a['from_feed_text']} stored from the feed's own text (their pages will be tried again)")
     if a.get("no_link"):

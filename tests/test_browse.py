@@ -201,6 +201,35 @@ def test_the_doubtful_texts_are_shown_by_feed_and_site(server, archive, browse, 
     assert page.errors == []
 
 
+def test_a_story_republished_by_another_outlet_is_shown_side_by_side(server, archive, browse, page, monkeypatch):
+    from flows.ingest import ingest
+
+    added = "The council said on Wednesday that the first contracts would be signed before the end of the month."
+    copy = [*story(1)[:3], added]  # the last two paragraphs cut, one added
+    link = server.add("/other/b1.html", article_page("Story 1, as another outlet tells it", copy))
+    link = link.replace("127.0.0.1", "localhost")  # another outlet: another host (the same server)
+    monkeypatch.setenv("PAPERBOY_ALLOWED_HOSTS", f"127.0.0.1:{server.port},localhost:{server.port}")
+    server.add(
+        "/other.xml", rss([{"title": "Story 1", "link": link, "guid": "o1"}]), content_type="application/rss+xml"
+    )
+    store.add_feed(connect(archive), server.url("/other.xml"), name="Other outlet")
+    assert ingest(db_path=archive, progress=False)["articles"]["new_versions"] == 1
+    page.goto(browse + "/paperboy/stories")
+    [row] = page.locator("tbody tr").all()
+    assert row.locator("td.col-versions").inner_text() == "2" and row.locator("td.col-outlets").inner_text() == "2"
+    row.locator("td.col-story a").click()
+    page.wait_for_url("**/-/story/*")
+    versions = page.locator("section.version")
+    assert versions.count() == 2
+    assert versions.nth(1).locator("p.added").all_inner_texts() == [added]
+    assert versions.nth(1).locator(".cut p").all_inner_texts() == story(1)[3:]
+    shot(page, "story")
+    page.locator("section.version h2 a").first.click()
+    page.wait_for_url("**/-/article/*")
+    assert "2 versions" in page.locator("p.story").inner_text()
+    assert page.errors == []
+
+
 def status(url: str, method: str = "GET") -> int:
     try:
         with urllib.request.urlopen(urllib.request.Request(url, method=method, data=b"" if method == "POST" else None)):

@@ -81,7 +81,10 @@ def test_a_batch_becomes_these_rows(tmp_path, name):
     feed_id = store.list_feeds(db)[0].id
     for batch, expected in zip(case.batches, case.counts, strict=True):
         store.new_entries(db, feed_id, FEED, [o.entry for o in batch], limit=100)
-        assert dict(store.save_outcomes(db, feed_id, batch)) == expected
+        counts = store.save_outcomes(db, feed_id, batch)
+        assert {
+            k: v for k, v in counts.items() if k not in ("new_story", "new_version")
+        } == expected  # (stories: test_stories)
     conn = sqlite3.connect(tmp_path / "store.db")
     assert conn.execute("select count(*) from articles").fetchone()[0] == case.articles
     assert dict(conn.execute("select key, status from entries")) == case.entries

@@ -7,6 +7,7 @@ from __future__ import annotations
 import html
 import json
 import os
+import re
 import urllib.parse
 
 from datasette import hookimpl
@@ -27,6 +28,8 @@ def _view(row) -> str:
     keys = set(row.keys()) if hasattr(row, "keys") else set()
     if "reached_under" in keys:
         return "article"
+    if {"story", "versions", "outlets"} <= keys:
+        return "stories"
     if "snippet" in keys:
         return "search"
     if {"feed", "day", "url"} <= keys:
@@ -39,6 +42,8 @@ def render_cell(row, value, column, table, database, datasette):
     view = "" if table is not None else _view(row)
     if view in ("latest", "search") and column == "id" and isinstance(value, int):
         return Markup(f'<a href="/-/article/{value}">{value}</a>')
+    if view == "stories" and column == "story" and isinstance(value, int):
+        return Markup(f'<a href="/-/story/{value}">{value}</a>')
     if view == "search" and column == "snippet" and isinstance(value, str):
         text = html.escape(value.replace(SEP, ""))
         return Markup(text.replace(START, "<mark>").replace(END, "</mark>"))
@@ -70,6 +75,51 @@ async def article_page(request, datasette):
             "db": DB,
         },
         request=request,
+    )
+    return Response.html(page)
+
+
+_WORD = re.compile(r"\w+")
+SAME_PARAGRAPH = 0.6  # of a paragraph's runs of three words found in the other version: it is there (edited)
+
+
+def _words(text: str) -> set[tuple[str, ...]]:
+    """The text's runs of three words (words alone say little: two reports share most of theirs)."""
+    w = _WORD.findall(text.casefold())
+    return {tuple(w[i : i + 3]) for i in range(max(1, len(w) - 2))} if w else set()
+
+
+def _there(paragraph: str, runs: set[tuple[str, ...]]) -> bool:
+    own = _words(paragraph)
+    return not own or len(own & runs) >= SAME_PARAGRAPH * len(own)
+
+
+def compared(versions: list[dict]) -> list[dict]:
+    """Each version of a story beside the first: its paragraphs, those the first lacks marked as
+    added, and the first's paragraphs it lacks (what this outlet cut)."""
+    first = [p for p in (versions[0]["text"] or "").split("\n\n") if p.strip()]
+    first_words = set().union(*map(_words, first)) if first else set()
+    out = []
+    for i, v in enumerate(versions):
+        paragraphs = [p for p in (v["text"] or "").split("\n\n") if p.strip()]
+        own = set().union(*map(_words, paragraphs)) if paragraphs else set()
+        added = [i > 0 and not _there(p, first_words) for p in paragraphs]
+        marked = [{"text": p, "added": a} for p, a in zip(paragraphs, added, strict=True)]
+        cut = [p for p in first if i > 0 and not _there(p, own)]
+        out.append({**v, "paragraphs": marked, "cut": cut, "added": sum(added)})
+    return out
+
+
+async def story_page(request, datasette):
+    ref = request.url_vars["id"]
+    if not ref.isdigit():
+        return await _message(datasette, f"{ref!r} is not a story id: ids are whole numbers, as in /-/story/42.")
+    response = await datasette.client.get(f"/{DB}/story.json?id={ref}&_shape=array")
+    rows = response.json() if response.status_code == 200 else []
+    if not rows:
+        return await _message(datasette, f"No story with id {ref} in this archive.", status=404)
+    page = await datasette.render_template(
+        "paperboy_story.html", {"versions": compared(rows), "story": ref, "db": DB}, request=request
     )
     return Response.html(page)
 
@@ -117,6 +167,7 @@ async def _message(datasette, text: str, status: int = 400):
 def register_routes():
     return [
         (r"^/-/article/(?P<id>[^/]+)$", article_page),
+        (r"^/-/story/(?P<id>[^/]+)$", story_page),
         (r"^/-/charts$", charts_page),
         (r"^/-/feeds/(?P<which>[^/.]+)\.(?P<kind>atom|json)$", feed_out),
         (r"^/-/feeds/(?P<watch>watch)/(?P<which>[^/]+)\.(?P<kind>atom|json)$", feed_out),
