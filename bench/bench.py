@@ -178,7 +178,7 @@ class TreeRSS:
         self.thread.start()
 
     def _tree(self) -> list[int]:
-        from flows.processes import children_by_parent
+        from paperboy.flows.processes import children_by_parent
 
         children = children_by_parent()
         out, todo = [], [self.pid]
@@ -230,7 +230,7 @@ class TreeRSS:
 
 
 def paperboy(db: str, *args: str, home: str) -> tuple[float, tuple[int, int, int], str]:
-    cmd = [sys.executable, "-m", "flows", "--db", db, *args]
+    cmd = [sys.executable, "-m", "paperboy", "--db", db, *args]
     env = {**ENV, "PAPERBOY_ALLOW_PRIVATE_NETWORKS": "1", "PREFECT_HOME": home}
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -305,9 +305,9 @@ print(json.dumps({"startup": t1 - t0, "per_task": ((t3 - t2) - (t2 - t1)) / 100}
 def store_rate(tmp: str, n: int = 10_000) -> float:
     import zstandard
 
-    from core import Article, Entry, Outcome
-    from db import connect, store
-    from flows.fetching import RAW_ZSTD_LEVEL
+    from paperboy.core import Article, Entry, Outcome
+    from paperboy.db import connect, store
+    from paperboy.flows.fetching import RAW_ZSTD_LEVEL
 
     db = connect(str(Path(tmp) / "store.db"))
     store.add_feed(db, "https://bench.example/feed.xml")
@@ -380,8 +380,8 @@ def corpus(shared: Path) -> tuple[list[dict], list[bytes], list[bytes]] | None:
 
 
 def main() -> int:
-    from flows.ingest import FEEDS_PER_TASK
-    from flows.stages import PAGES_PER_TASK
+    from paperboy.flows.ingest import FEEDS_PER_TASK
+    from paperboy.flows.stages import PAGES_PER_TASK
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--shared", default=str(ROOT.parent / "shared"))
@@ -497,7 +497,7 @@ def watch_row(run: dict, count: int = 100) -> str:
     import random
     import time
 
-    from db import connect, store
+    from paperboy.db import connect, store
 
     db = connect(run["db"])
     words = sorted({w.lower() for (text,) in db.execute("select text from articles limit 200")

@@ -69,7 +69,7 @@ class LocalCluster:
                         "127.0.0.1",
                         "--no-dashboard",
                         "--preload",
-                        "flows.dask_preload",
+                        "paperboy.flows.engines.dask_preload",
                     ],
                     **common,
                 )  # fmt: skip
@@ -101,10 +101,10 @@ def one_pass(server: CorpusServer, feeds: int, home: str, tmp: str, tag: str, *e
 
 def batch_overhead(address: str, workers: int) -> tuple[float, float]:
     """ms per batch of 64 jobs with nothing to extract: (the Dask cluster, the local pool)."""
-    from extractors import ExtractOptions
-    from flows.cluster import DaskExtraction
-    from flows.jobs import PageJob
-    from flows.pool import ExtractPool
+    from paperboy.extractors import ExtractOptions
+    from paperboy.flows.engines.cluster import DaskExtraction
+    from paperboy.flows.engines.jobs import PageJob
+    from paperboy.flows.engines.pool import ExtractPool
 
     def per_batch(executor) -> float:
         executor.map([PageJob("https://x.example/", None, ExtractOptions())] * 64)  # warm

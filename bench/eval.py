@@ -24,7 +24,7 @@ import trafilatura
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from core import DOUBTFUL  # noqa: E402
+from paperboy.core import DOUBTFUL  # noqa: E402
 
 
 def load(manifest: Path) -> list[dict]:
@@ -149,7 +149,7 @@ STARTUP_RUNS = 3
 def run_paperboy(manifest: Path, entries: list[dict], out: Path) -> float:
     """The CLI as users run it, over every page in one process; its time, less start-up, per page."""
     files = [str(manifest.parent / e["html_file"]) for e in entries]
-    cmd = [sys.executable, "-m", "flows", "extract", "--format", "jsonl"]
+    cmd = [sys.executable, "-m", "paperboy", "extract", "--format", "jsonl"]
     with tempfile.NamedTemporaryFile("w", suffix=".html") as tiny:
         tiny.write("<html><body><p>start-up</p></body></html>")
         tiny.flush()

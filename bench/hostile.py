@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench import TreeRSS  # noqa: E402  (bench/bench.py, this folder being first on the path)
-from db import connect, store  # noqa: E402
+from paperboy.db import connect, store  # noqa: E402
 from tests.hostile.feeds import add_dangerous_feeds, add_odd_value_feeds, one_item_feed  # noqa: E402
 from tests.server import TestServer  # noqa: E402
 
@@ -38,7 +38,7 @@ def one_pass(server: TestServer, feeds: list[str], tmp: str, tag: str) -> dict:
     env = {**os.environ, "PAPERBOY_ALLOWED_HOSTS": f"127.0.0.1:{server.port}", "PREFECT_HOME": str(Path(tmp) / "p")}
     env = {k: v for k, v in env.items() if not k.startswith("PREFECT_API")}
     started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "flows", "--db", db, "run"], env=env, cwd=ROOT,
+    proc = subprocess.Popen([sys.executable, "-m", "paperboy", "--db", db, "run"], env=env, cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)  # fmt: skip
     memory = TreeRSS(proc.pid)
     _, err = proc.communicate()

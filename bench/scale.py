@@ -206,7 +206,7 @@ class Tree:
         self.thread.start()
 
     def _run(self) -> None:
-        from flows.processes import children_by_parent
+        from paperboy.flows.processes import children_by_parent
 
         tick = os.sysconf("SC_CLK_TCK")
         last_pss = 0.0
@@ -253,7 +253,7 @@ class Tree:
 
 def paperboy(db: str, *args: str, home: str, discard: bool = False) -> tuple[float, Tree, str]:
     """Run a paperboy command; its output, or nothing when `discard` (an export of millions of rows)."""
-    cmd = [sys.executable, "-m", "flows", "--db", db, *args]
+    cmd = [sys.executable, "-m", "paperboy", "--db", db, *args]
     env = {**ENV, "PAPERBOY_ALLOW_PRIVATE_NETWORKS": "1", "PREFECT_HOME": home}
     t0 = time.perf_counter()
     stdout = subprocess.DEVNULL if discard else subprocess.PIPE
@@ -300,7 +300,7 @@ def feeds_part(n: int, shared: Path, tmp: Path, home: str, latency: float, jitte
             "server_cpu_ms_per_poll": 1000 * server_cpu / max(polled, 1), "own_pss_mb": tree.own_pss / 2**20,
             "server_rss_mb": tree.server_rss / 2**20, "requests": server.change(0, seed=0) - before,
         }  # fmt: skip
-    from db import connect, store
+    from paperboy.db import connect, store
 
     conn = connect(db)
     conn.execute("update feeds set next_poll_at = null where id % 20 = 0")  # 5 % due
@@ -317,7 +317,7 @@ def feeds_part(n: int, shared: Path, tmp: Path, home: str, latency: float, jitte
 
 
 def outcomes(paragraphs: list[str], start: int, count: int, feed_url: str) -> list:
-    from core import Article, Entry, Outcome
+    from paperboy.core import Article, Entry, Outcome
 
     out = []
     for n in range(start, start + count):
@@ -336,7 +336,7 @@ def outcomes(paragraphs: list[str], start: int, count: int, feed_url: str) -> li
 
 
 def grow(db, feed_id: int, feed_url: str, paragraphs: list[str], start: int, end: int, say) -> None:
-    from db import RawPages, store
+    from paperboy.db import RawPages, store
 
     nowhere = RawPages("none")  # raw pages are measured apart: a sample in the db and in a WARC file
     t0 = time.perf_counter()
@@ -404,7 +404,7 @@ def pct(values: list[float], p: float) -> float:
 
 
 def archive_part(size: int, db_path: str, paragraphs: list[str], home: str, tmp: Path) -> dict:
-    from db import connect, store
+    from paperboy.db import connect, store
 
     db = connect(db_path)
     feed_url = "https://news.example/feed.xml"
@@ -415,7 +415,7 @@ def archive_part(size: int, db_path: str, paragraphs: list[str], home: str, tmp:
     batches = [outcomes(paragraphs, base + 64 * b, 64, feed_url) for b in range(20)]
     for b in batches:
         store.new_entries(db, feed_id, feed_url, [o.entry for o in b], limit=64)
-    from db import RawPages
+    from paperboy.db import RawPages
 
     t0 = time.perf_counter()
     for b in batches:
@@ -474,9 +474,9 @@ def raw_page_bytes(shared: Path, tmp: Path) -> dict:
 
     import zstandard
 
-    from db import RawPages, connect
-    from db._warc import append
-    from flows.fetching import RAW_ZSTD_LEVEL
+    from paperboy.db import RawPages, connect
+    from paperboy.db._warc import append
+    from paperboy.flows.fetching import RAW_ZSTD_LEVEL
 
     manifest = shared / "corpus" / "dev" / "manifest.jsonl"
     if not manifest.exists():
@@ -532,7 +532,7 @@ def main() -> int:
                 f"feeds list {r['feeds_list_s']:.1f} s ({r['feeds_list_pss_mb']:.0f} MB)")  # fmt: skip
         sizes = sorted(int(x) for x in args.archive.split(",") if x.strip())
         if sizes:
-            from db import connect, store
+            from paperboy.db import connect, store
 
             paragraphs = corpus_paragraphs(shared)
             db_path = args.archive_db or str(tmp / "archive.db")

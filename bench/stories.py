@@ -98,7 +98,7 @@ def rss(title: str, items: list[tuple[str, str]]) -> bytes:
 def paperboy(db: str, *args: str, home: str) -> str:
     env = {**os.environ, "PAPERBOY_ALLOW_PRIVATE_NETWORKS": "1", "PREFECT_HOME": home,
            "PREFECT_SERVER_ANALYTICS_ENABLED": "false"}  # fmt: skip
-    proc = subprocess.run([sys.executable, "-m", "flows", "--db", db, *args], env=env, cwd=ROOT,
+    proc = subprocess.run([sys.executable, "-m", "paperboy", "--db", db, *args], env=env, cwd=ROOT,
                           capture_output=True, text=True)  # fmt: skip
     if proc.returncode not in (0,):
         raise SystemExit(f"eval-stories: paperboy {' '.join(args)} failed ({proc.returncode}): {proc.stderr[-500:]}")
@@ -155,7 +155,7 @@ def main() -> int:
         texts = [r["text"] for r in rows]
         story = {r["url"].removeprefix(server.base): r["story"] for r in rows}
         missing = [p for p in truth if p not in story]
-        from db import connect, store  # a page stored as another's exact text: that article's story
+        from paperboy.db import connect, store  # a page stored as another's exact text: that article's story
 
         archive = connect(db, read_only=True)
         for path in missing:
@@ -178,13 +178,13 @@ def main() -> int:
 
     print(f"pairs of one report: {tp + fn}; pairwise precision {precision:.3f}, recall {recall:.3f} "
           f"(asked: 0.98, 0.95)")  # fmt: skip
-    from db import _stories  # the grouping's own work, in this process, beside extraction's
+    from paperboy.db import _stories  # the grouping's own work, in this process, beside extraction's
 
     t0 = time.perf_counter()
     for text in texts:
         _stories.bands(_stories.shingles(text))
     grouping = (time.perf_counter() - t0) * 1000 / max(1, len(texts))
-    from extractors import extract
+    from paperboy.extractors import extract
 
     pages = [routes[p][0] for p in truth][:100]
     t0 = time.perf_counter()
@@ -201,7 +201,7 @@ def scale(n: int) -> None:
     archive's own table and index, then new articles' stories given one at a time."""
     import numpy as np
 
-    from db import _stories, connect
+    from paperboy.db import _stories, connect
 
     with tempfile.TemporaryDirectory() as tmp:
         db = connect(str(Path(tmp) / "scale.db"))

@@ -19,12 +19,12 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PAPERBOY = [sys.executable, "-m", "flows"]
+PAPERBOY = [sys.executable, "-m", "paperboy"]
 RECORD = """
 import resource, sys
-from core import Entry, url_key
-from db import connect, store
-from flows.backfill import URLS_FEED, URLS_FEED_ID, read_url_list
+from paperboy.core import Entry, url_key
+from paperboy.db import connect, store
+from paperboy.flows.backfill import URLS_FEED, URLS_FEED_ID, read_url_list
 db = connect(sys.argv[2])
 for urls, bad in read_url_list(sys.argv[1]):
     store.record_backlog(db, URLS_FEED_ID, "urls", [Entry(URLS_FEED, url_key(u), None, u, None) for u in urls])
@@ -32,7 +32,7 @@ print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 """
 IMPORT = """
 import resource, sys
-from flows.cli import main
+from paperboy.flows.commands.main import main
 sys.argv = ["paperboy", "--db", sys.argv[2], "feeds", "import", sys.argv[1]]
 try:
     main()

@@ -113,14 +113,14 @@ def main() -> int:
             start("server", str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port))
             wait(healthy, "the Prefect server")
             scheduler_file = tmp / "scheduler.json"
-            print("$ dask scheduler; dask worker --preload flows.dask_preload (two)", flush=True)
+            print("$ dask scheduler; dask worker --preload paperboy.flows.engines.dask_preload (two)", flush=True)
             start("dask-scheduler", str(BIN / "dask"), "scheduler", "--host", "127.0.0.1", "--port", "0",
                   "--no-dashboard", "--scheduler-file", str(scheduler_file))  # fmt: skip
             wait(lambda: scheduler_file.exists() and scheduler_file.stat().st_size > 0, "the Dask scheduler")
             dask = json.loads(scheduler_file.read_text())["address"]
             for i in range(2):
                 start(f"dask-worker-{i}", str(BIN / "dask"), "worker", dask, "--nthreads", "1", "--host", "127.0.0.1",
-                      "--no-dashboard", "--preload", "flows.dask_preload")  # fmt: skip
+                      "--no-dashboard", "--preload", "paperboy.flows.engines.dask_preload")  # fmt: skip
             step("creating the work pool", str(BIN / "prefect"), "work-pool", "create", "paperboy", "--type", "process")
             step("deploying", str(BIN / "prefect"), "--no-prompt", "deploy", "--all")
             names = step("listing deployments", str(BIN / "prefect"), "deployment", "ls")
@@ -131,7 +131,8 @@ def main() -> int:
             step("adding the feed", str(BIN / "paperboy"), "--db", db, "feeds", "add", f"{base}/feed.xml")
             t0 = time.perf_counter()
             step("the deployment run", str(BIN / "prefect"), "deployment", "run", "ingest/pool-ingest",
-                 "--param", f"db_path={db}", "--param", "due=false", "--watch", "--watch-timeout", "600")  # fmt: skip
+                 "--param", f"db_path={db}", "--param", 'request={"due": false}',
+                 "--watch", "--watch-timeout", "600")  # fmt: skip
             seconds = time.perf_counter() - t0
             stored = sqlite3.connect(db).execute("select count(*) from articles").fetchone()[0]
             httpd.shutdown()

@@ -2,6 +2,7 @@
 (models), the rules for URLs (urls), for values read from strangers (values) and for stored text
 (text). Standard library only."""
 
+from .errors import PaperboyError, internal_error
 from .models import (
     DOUBTFUL,
     EXTRACTOR_VERSION,
@@ -33,6 +34,8 @@ from .urls import (
 from .values import ascii_int, clamp, one_line, printable
 
 __all__ = [
+    "PaperboyError",
+    "internal_error",
     "DOUBTFUL",
     "FEED_FIELDS",
     "MAX_TEXT",

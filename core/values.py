@@ -7,6 +7,7 @@ Nothing here raises on a bad value: a number that is not one is None, a string i
 from __future__ import annotations
 
 import re
+from typing import TypeVar
 
 MAX_DIGITS = 12  # longer "numbers" are refused (Python's int() refuses 4,300 digits and more anyway)
 # Control characters (C0 but tab and newline, DEL, C1): a title carrying ESC or OSC sequences must
@@ -26,7 +27,11 @@ def ascii_int(text: object, *, max_digits: int = MAX_DIGITS) -> int | None:
     return int(text)
 
 
-def clamp(value: int, lo: int, hi: int) -> int:
+N = TypeVar("N", int, float)
+
+
+def clamp(value: N, lo: N, hi: N) -> N:
+    """`value`, or the bound it lies beyond."""
     return min(hi, max(lo, value))
 
 

@@ -9,13 +9,15 @@ from datetime import UTC, datetime
 
 import sqlite_utils
 
+from paperboy.core import PaperboyError
+
 MAX_ATTEMPTS = 5  # page fetches tried for an entry before it is given up (its feed text stays)
 # A list of any length as one parameter (a JSON array): an IN list of one variable per value fails
 # past SQLite's limit (32,766 on default builds), which one large feed reaches.
 IN_LIST = "(select value from json_each(?))"
 
 
-class ArchiveDamaged(Exception):
+class ArchiveDamaged(PaperboyError):
     """The archive itself is at fault (a table, a column or an index gone, a damaged file), not the
     item being stored: the pass stops, and no item is charged an attempt for it."""
 

@@ -11,8 +11,10 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from paperboy.core import PaperboyError
 
-class Busy(Exception):
+
+class Busy(PaperboyError):
     """Another process holds the lock."""
 
 

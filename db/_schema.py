@@ -7,7 +7,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from core import FeedAccess, origin_of, split_credentials
+from paperboy.core import FeedAccess, PaperboyError, origin_of, split_credentials
 
 from . import _cjk, credentials
 
@@ -21,7 +21,7 @@ SCHEMA_VERSION = 7
 LEARNED_MIN_ARTICLES = 3  # a paragraph in this many articles of one host is boilerplate
 
 
-class NotAnArchive(Exception):
+class NotAnArchive(PaperboyError):
     """The file is another application's database: paperboy writes nothing to it."""
 
 

@@ -12,7 +12,7 @@ from dataclasses import replace
 import sqlite_utils
 import zstandard
 
-from core import (
+from paperboy.core import (
     Article,
     Entry,
     Outcome,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from core import DOUBTFUL
+from paperboy.core import DOUBTFUL
 
 from .feeds import FEED_ARTICLE_COUNT, FEED_ARTICLES
 from .reading import fts_query

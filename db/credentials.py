@@ -14,7 +14,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from core import FeedAccess
+from paperboy.core import FeedAccess
 
 SUFFIX = ".credentials"
 

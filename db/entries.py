@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator
 
 import sqlite_utils
 
-from core import Entry, url_key
+from paperboy.core import Entry, url_key
 
 from ._base import IN_LIST, MAX_ATTEMPTS, _day_range, _in, now_iso, write
 

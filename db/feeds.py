@@ -9,7 +9,7 @@ from dataclasses import MISSING, fields
 
 import sqlite_utils
 
-from core import Feed, FeedAccess, FeedPoll, origin_of, split_credentials
+from paperboy.core import Feed, FeedAccess, FeedPoll, origin_of, split_credentials
 
 from . import _cjk, credentials
 from ._base import IN_LIST, _insert, now_iso, write

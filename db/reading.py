@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import sqlite_utils
 import zstandard
 
-from core import url_key
+from paperboy.core import PaperboyError, url_key
 
 from . import _cjk
 from ._base import _day_range
@@ -22,7 +22,7 @@ from .feeds import FEED_ARTICLES_BY_URL
 # --- reading ------------------------------------------------------------------------------------
 
 
-class QueryError(ValueError):
+class QueryError(PaperboyError, ValueError):
     """A search query FTS5 cannot read."""
 
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import sqlite_utils
 
-from core import host_of
+from paperboy.core import host_of
 
 from . import _stories
 from ._base import IN_LIST, write

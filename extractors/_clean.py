@@ -29,7 +29,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from core.text import fingerprint
+from paperboy.core.text import fingerprint
 
 from ._bylines import _known_name_in, _words, byline_names
 from ._phrases import (

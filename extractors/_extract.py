@@ -9,7 +9,7 @@ import trafilatura
 from lxml import etree
 from trafilatura.settings import Document
 
-from core import Article, plain_text
+from paperboy.core import Article, plain_text
 
 from ._clean import clean_paragraphs
 from ._confidence import Evidence, confidence

@@ -20,7 +20,7 @@ from trafilatura.metadata import (
 )
 from trafilatura.settings import Document
 
-from core import plain_text
+from paperboy.core import plain_text
 
 LANGID_CHARS = 1000  # enough for a stable guess: 179 of 179 dev pages right from 400 to 2,000 characters
 

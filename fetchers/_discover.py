@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from lxml import etree
 
-from core import Entry, FeedAccess, FeedState, one_line, url_key, web_url
+from paperboy.core import Entry, FeedAccess, FeedState, one_line, url_key, web_url
 
 from ._feeds import FEED_ACCEPT, MAX_TITLE, content_hash, parse_entries
 from ._http import Fetcher

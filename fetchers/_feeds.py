@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 import feedparser
 
-from core import Entry, FeedPoll, FeedState, ascii_int, one_line, printable, url_key, web_url
+from paperboy.core import Entry, FeedPoll, FeedState, ascii_int, internal_error, one_line, printable, url_key, web_url
 
 from ._http import Fetcher, hold_seconds, http_date_seconds
 from ._models import FetchResult
@@ -270,7 +270,7 @@ async def poll_feed(state: FeedState, *, fetcher: Fetcher) -> FeedPoll:
     try:
         return await _poll(state, fetcher)
     except Exception as exc:  # noqa: BLE001 - a defect in one feed's handling is that feed's error
-        return FeedPoll(state, "failed", error=f"internal error: {type(exc).__name__}: {exc}"[:300])
+        return FeedPoll(state, "failed", error=internal_error(exc))
 
 
 def _validator(value: str | None) -> str | None:

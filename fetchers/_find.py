@@ -8,7 +8,7 @@ from urllib.parse import urljoin
 import lxml.html
 from lxml import etree
 
-from core import FeedAccess, FeedState, web_url
+from paperboy.core import FeedAccess, FeedState, web_url
 
 from ._feeds import FEED_ACCEPT, parse_entries
 from ._http import Fetcher

@@ -23,7 +23,7 @@ import brotli
 import httpx
 from protego import Protego
 
-from core import FeedAccess, ascii_int, same_origin_or_upgrade, site_of, url_problem
+from paperboy.core import FeedAccess, ascii_int, internal_error, same_origin_or_upgrade, site_of, url_problem
 
 from ._body import Body, BodyFactory, JoinedBody, TooLarge, _Decoder
 from ._guard import BlockedAddress, Guard
@@ -394,7 +394,7 @@ async def fetch_all(
                 result = await fetcher.get_page(url, body)
                 return each(result) if each is not None else result
             except Exception as exc:  # noqa: BLE001 - a defect in one page's handling is that page's error
-                result = FetchResult(url, url, error=f"internal error: {type(exc).__name__}: {exc}"[:300])
+                result = FetchResult(url, url, error=internal_error(exc))
                 return each(result) if each is not None else result
 
         return list(await asyncio.gather(*(one(u) for u in urls)))

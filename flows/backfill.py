@@ -30,16 +30,16 @@ from typing import Any
 from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
-from core import Entry, Feed, FeedAccess, clamp, host_of, printable, url_key, url_problem
-from db import connect, repair_warc, store
-from fetchers import FetchSettings, SourcePage, origin_of
-from flows.config import load_config
-from flows.discover import Walker
-from flows.fetching import find_sitemaps, read_sources
-from flows.jobs import Extracted, PageJob, options_for
-from flows.pool import extraction_for
-from flows.progress import FAILED, Progress, Summary, failures
-from flows.stages import PAGES_PER_TASK, Batches, extract_pages, process_pages, release
+from paperboy.core import Entry, Feed, FeedAccess, clamp, host_of, printable, url_key, url_problem
+from paperboy.db import connect, repair_warc, store
+from paperboy.fetchers import FetchSettings, SourcePage, origin_of
+from paperboy.flows.config import load_config
+from paperboy.flows.discover import Walker
+from paperboy.flows.engines import extraction_for
+from paperboy.flows.engines.jobs import Extracted, PageJob, options_for
+from paperboy.flows.fetching import find_sitemaps, read_sources
+from paperboy.flows.progress import FAILED, Progress, Summary, failures
+from paperboy.flows.stages import PAGES_PER_TASK, Batches, extract_pages, process_pages, release
 
 URLS_FEED_ID = 0  # entries of URLs given by hand belong to no feed
 URLS_FEED = "backfill:urls"
@@ -69,6 +69,7 @@ class BackfillRequest:
     reprocess: bool = False  # re-extract stored pages instead; no network
     dry_run: bool = False
     rate: float | None = None  # requests per second to one host; None: backfill_rate of the config
+    dask: str | None = None  # extract on this Dask cluster (over dask_address of the config)
 
 
 @flow(name="backfill", log_prints=False, validate_parameters=False)
@@ -78,7 +79,11 @@ def backfill(
     config_path: str | None = None,
     progress: bool = True,
 ) -> dict:
+    if isinstance(request, dict):  # a deployment's parameters, as JSON
+        request = BackfillRequest(**{**request, "feeds": tuple(request.get("feeds") or ())})
     cfg = load_config(config_path)
+    if request.dask:
+        cfg = replace(cfg, dask_address=request.dask)
     db = connect(db_path)
     show = Progress(enabled=progress)
     for cut in repair_warc(db, cfg.raw_pages):  # a pass killed while writing left a torn record

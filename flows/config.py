@@ -40,16 +40,16 @@ from typing import Any
 
 from lxml import etree
 
-from core import header_problem
-from db import RAW_PAGES_WHERE, RawPages
-from extractors import RULE_FAMILIES, ExtractOptions, SiteRules
-from fetchers import FetchSettings
+from paperboy.core import PaperboyError, header_problem
+from paperboy.db import RAW_PAGES_WHERE, RawPages
+from paperboy.extractors import RULE_FAMILIES, ExtractOptions, SiteRules
+from paperboy.fetchers import FetchSettings
 
 TRUE = {"1", "true", "yes", "on"}
 DASK_ADDRESS = re.compile(r"^(?:tcp|tls|inproc|ucx)://[^\s/]+$")
 
 
-class ConfigError(Exception):
+class ConfigError(PaperboyError):
     pass
 
 

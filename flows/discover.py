@@ -12,8 +12,8 @@ as the backfill job's checkpoint after every round, so a resumed job walks on fr
 
 from __future__ import annotations
 
-from core import Entry
-from fetchers import SourcePage, paged_url
+from paperboy.core import Entry
+from paperboy.fetchers import SourcePage, paged_url
 
 MAX_PAGES = 2000  # feed pages or sitemaps read per feed and source: a chain that never ends stops here
 

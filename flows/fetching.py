@@ -9,8 +9,8 @@ from dataclasses import dataclass, replace
 
 import zstandard
 
-from core import FeedAccess, FeedPoll, FeedState
-from fetchers import (
+from paperboy.core import FeedAccess, FeedPoll, FeedState
+from paperboy.fetchers import (
     Fetcher,
     FetchResult,
     FetchSettings,

@@ -10,26 +10,26 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 from prefect import flow, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
-from core import Entry, Feed, FeedPoll, FeedState, host_of, site_of, without_credentials
-from db import ArchiveDamaged, Busy, connect, damage, exclusive, repair_warc, store
-from fetchers import FetchSettings
-from flows import schedule
-from flows.browse import stored_since
-from flows.config import Config, load_config
-from flows.fetching import poll_many
-from flows.jobs import as_done, chunked, in_turns
-from flows.pool import extraction_for
-from flows.processes import exit_with_serve
-from flows.progress import Progress, Summary, markdown, tick_line
-from flows.stages import Batches, process_pages, release
-from flows.watching import deliver, match_new
+from paperboy.core import Entry, Feed, FeedPoll, FeedState, host_of, internal_error, site_of, without_credentials
+from paperboy.db import ArchiveDamaged, Busy, connect, damage, exclusive, repair_warc, store
+from paperboy.fetchers import FetchSettings
+from paperboy.flows import schedule
+from paperboy.flows.browse import stored_since
+from paperboy.flows.config import Config, load_config
+from paperboy.flows.engines import extraction_for
+from paperboy.flows.engines.jobs import as_done, chunked, in_turns
+from paperboy.flows.fetching import poll_many
+from paperboy.flows.processes import exit_with_serve
+from paperboy.flows.progress import Progress, Summary, markdown, tick_line
+from paperboy.flows.stages import Batches, process_pages, release
+from paperboy.flows.watching import deliver, match_new
 
 # Tasks keep no results in memory (cache_result_in_memory=False; flows/stages.py says why).
 FEEDS_PER_TASK = 200  # feeds polled concurrently inside one task (max_connections at a time)
@@ -48,11 +48,26 @@ def poll_feeds(states: list[FeedState], settings: FetchSettings) -> list[FeedPol
     return polls
 
 
+@dataclass(frozen=True)
+class IngestRequest:
+    """What a pass is asked to do (`paperboy run`'s and `serve`'s options), one value from the CLI to the flow."""
+
+    feeds: tuple[str, ...] = ()  # feed URLs to poll; none: every feed
+    due: bool = False  # only the feeds whose next poll time has come
+    dask: str | None = None  # extract on this Dask cluster (over dask_address of the config)
+
+    @classmethod
+    def of(cls, value: IngestRequest | dict | None) -> IngestRequest:
+        """The request, from a deployment's parameters (JSON) too."""
+        if isinstance(value, dict):
+            return cls(**{**value, "feeds": tuple(value.get("feeds") or ())})
+        return value or cls()
+
+
 @flow(name="ingest", log_prints=False, validate_parameters=False)
 def ingest(
     db_path: str = "paperboy.db",
-    feeds: list[str] | None = None,
-    due: bool = False,
+    request: IngestRequest | dict | None = None,
     config_path: str | None = None,
     progress: bool = True,
     report: bool = False,
@@ -64,7 +79,7 @@ def ingest(
     show = Progress(enabled=progress or report, status=progress)
     try:
         with exclusive(db_path, "pass"):
-            result = ingest_pass(db_path, feeds, due, config_path, show)
+            result = ingest_pass(db_path, IngestRequest.of(request), config_path, show)
     except Busy as exc:
         result = {**Summary().as_dict(), "busy": str(exc)}
     if report:
@@ -72,8 +87,10 @@ def ingest(
     return result
 
 
-def ingest_pass(db_path: str, feeds: list[str] | None, due: bool, config_path: str | None, show: Progress) -> dict:
+def ingest_pass(db_path: str, request: IngestRequest, config_path: str | None, show: Progress) -> dict:
     cfg = load_config(config_path)
+    if request.dask:
+        cfg = replace(cfg, dask_address=request.dask)
     db = connect(db_path)
     for cut in repair_warc(db, cfg.raw_pages):  # a pass killed while writing left a torn record
         show.line(cut)
@@ -81,7 +98,9 @@ def ingest_pass(db_path: str, feeds: list[str] | None, due: bool, config_path: s
     summary = Summary()
     settings = replace(cfg.fetch, holds=store.host_holds(db))  # Retry-After holds outlive a pass
     newest = store.newest_id(db)  # the articles this pass stores come after it: the watches' to match
-    to_poll = store.ids_to_poll(db, feeds or (), due_only=due)  # (id, url, failing): a row is read in its turn
+    to_poll = store.ids_to_poll(
+        db, request.feeds, due_only=request.due
+    )  # (id, url, failing): a row is read in its turn
     total = len(to_poll)
     by_url: dict[str, Feed] = {}  # the rows of the feeds being polled, each until its poll is back
     access = store.feed_access(db)  # the secrets of the feeds that have any, kept outside the archive
@@ -165,7 +184,7 @@ def remember_poll(db, row: Feed, poll: FeedPoll, summary: Summary, show: Progres
     except Exception as exc:  # noqa: BLE001 - a defect in one feed's handling must not stop the pass
         if damage(exc):  # unless it is the archive's
             raise ArchiveDamaged(damage(exc)) from exc
-        poll = replace(poll, status="failed", error=f"internal error: {type(exc).__name__}: {exc}"[:300])
+        poll = replace(poll, status="failed", error=internal_error(exc))
         todo, duplicates = [], 0
     summary.articles["duplicate"] += duplicates
     summary.feeds[poll.status] += 1

@@ -7,7 +7,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass, field
 
-from core import MAX_TEXT, printable
+from paperboy.core import MAX_TEXT, printable
 
 # Articles stored (new or updated) by the passes of this process, for the line said when it is stopped.
 STORED: Counter[str] = Counter()

@@ -18,11 +18,11 @@ from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
-from db import connect, store
-from flows.backfill import BackfillRequest, backfill
-from flows.ingest import ingest
-from flows.pool import start_forkserver
-from flows.processes import SERVE_PID, alive, children_by_parent, die_with_parent
+from paperboy.db import connect, store
+from paperboy.flows.backfill import BackfillRequest, backfill
+from paperboy.flows.engines.pool import start_forkserver
+from paperboy.flows.ingest import IngestRequest, ingest
+from paperboy.flows.processes import SERVE_PID, alive, children_by_parent, die_with_parent
 
 
 def deployment_name(db_path: str) -> str:
@@ -57,26 +57,24 @@ def run_backfill(db_path: str, request: BackfillRequest, config_path: str | None
         _quiet_shutdown()
 
 
-def run_ingest(db_path: str, feeds: list[str], due: bool, config_path: str | None) -> dict:
+def run_ingest(db_path: str, request: IngestRequest, config_path: str | None) -> dict:
     db = connect(db_path)
     try:
-        if store.any_to_poll(db, feeds, due_only=due):  # else nothing will be extracted
+        if store.any_to_poll(db, request.feeds, due_only=request.due):  # else nothing will be extracted
             start_forkserver()  # the extractors load while Prefect's server starts
     finally:
         db.conn.close()
     _quiet_engine()
     try:
         with prefect_api():
-            return off_main_thread(
-                ingest, db_path=os.path.abspath(db_path), feeds=feeds or None, due=due, config_path=config_path
-            )
+            return off_main_thread(ingest, db_path=os.path.abspath(db_path), request=request, config_path=config_path)
     finally:
         _quiet_shutdown()
 
 
 def off_main_thread(fn, **kwargs):
     """fn(**kwargs) run in a thread of its own while this (main) thread waits for it, so that Ctrl-C
-    and SIGTERM reach paperboy's own handlers at once (flows/cli.py): in the main thread, Prefect's
+    and SIGTERM reach paperboy's own handlers at once (flows/commands/main.py): in the main thread, Prefect's
     engine takes them, and stops only once every fetch in flight has ended."""
     import contextvars
     import threading
@@ -227,7 +225,14 @@ def _stop_children(keep: int, grace: float = 10.0) -> None:
 
 
 def serve_ingest(
-    db_path: str, config_path: str | None, *, cron: str | None, interval: int, port: int, quiet: bool
+    db_path: str,
+    config_path: str | None,
+    *,
+    cron: str | None,
+    interval: int,
+    port: int,
+    quiet: bool,
+    dask: str | None = None,
 ) -> None:
     from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
 
@@ -238,10 +243,10 @@ def serve_ingest(
             "`paperboy run --due` says when one is running",
             file=sys.stderr,
         )
-        _serve(db_path, config_path, schedule, ConcurrencyLimitConfig, ConcurrencyLimitStrategy, quiet)
+        _serve(db_path, config_path, schedule, ConcurrencyLimitConfig, ConcurrencyLimitStrategy, quiet, dask)
 
 
-def _serve(db_path, config_path, schedule, ConcurrencyLimitConfig, ConcurrencyLimitStrategy, quiet) -> None:  # noqa: N803
+def _serve(db_path, config_path, schedule, ConcurrencyLimitConfig, ConcurrencyLimitStrategy, quiet, dask) -> None:  # noqa: N803
     # Prefect's runner leaves a coroutine unawaited when stopped by a signal: noise, not news.
     warnings.filterwarnings("ignore", message="coroutine 'Runner.astop' was never awaited")
     os.environ[SERVE_PID] = str(os.getpid())  # its flow runs leave with it (flows/processes.py)
@@ -250,7 +255,7 @@ def _serve(db_path, config_path, schedule, ConcurrencyLimitConfig, ConcurrencyLi
             name=deployment_name(db_path),
             parameters={
                 "db_path": os.path.abspath(db_path),
-                "due": True,
+                "request": {"due": True, "dask": dask},  # (a deployment's parameters are JSON)
                 "config_path": config_path,
                 "progress": False,
                 "report": not quiet,  # a line a tick, and one a failed feed

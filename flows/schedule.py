@@ -5,17 +5,20 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
-from fetchers import RETRY_AFTER_MAX, RETRY_AFTER_MIN
+from paperboy.core import clamp as _clamp
+from paperboy.fetchers import RETRY_AFTER_MAX, RETRY_AFTER_MIN
+from paperboy.flows.config import Config
 
-MIN_INTERVAL = 10 * 60  # never poll a feed more often than this
-MAX_INTERVAL = 24 * 3600  # never leave a feed longer than this
+# The bounds' defaults are the config's (min_poll_interval, max_poll_interval): their one home.
+MIN_INTERVAL, MAX_INTERVAL = Config.min_poll_interval, Config.max_poll_interval
 DEFAULT_INTERVAL = 30 * 60  # when nothing is known yet
 SHORTEN = 0.5  # a poll that brought something new halves the interval
 LENGTHEN = 1.5  # a poll that brought nothing lengthens it by half
 
 
 def clamp(seconds: float, lo: int = MIN_INTERVAL, hi: int = MAX_INTERVAL) -> int:
-    return int(min(hi, max(lo, seconds)))
+    """Whole seconds between the bounds."""
+    return int(_clamp(seconds, float(lo), float(hi)))
 
 
 def next_interval(

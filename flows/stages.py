@@ -13,16 +13,16 @@ from typing import Any
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from core import Entry, Outcome, capped, host_of, site_of, url_key, web_url
-from db import ArchiveDamaged, RawPages, damage, store
-from extractors import ExtractOptions
-from fetchers import FetchSettings, hold_seconds
-from flows.cluster import ClusterLost
-from flows.fetching import FetchedPage, fetch_pages_compressed
-from flows.jobs import Extracted, Failed, FeedText, FromFeed, PageJob, chunked, options_for
-from flows.memory import PAGE_BUFFER, give_back_memory, keep_large_buffers_apart
-from flows.pool import Extraction
-from flows.progress import STORED, Summary
+from paperboy.core import Entry, Outcome, capped, host_of, internal_error, site_of, url_key, web_url
+from paperboy.db import ArchiveDamaged, RawPages, damage, store
+from paperboy.extractors import ExtractOptions
+from paperboy.fetchers import FetchSettings, hold_seconds
+from paperboy.flows.engines import Extraction
+from paperboy.flows.engines.cluster import ClusterLost
+from paperboy.flows.engines.jobs import Extracted, Failed, FeedText, FromFeed, PageJob, chunked, options_for
+from paperboy.flows.engines.memory import PAGE_BUFFER, give_back_memory, keep_large_buffers_apart
+from paperboy.flows.fetching import FetchedPage, fetch_pages_compressed
+from paperboy.flows.progress import STORED, Summary
 
 # Task results are not kept in Prefect's in-memory result cache (cache_result_in_memory=False):
 # it holds up to 1,000 results for the whole flow run, that is every page a pass fetched. And Prefect
@@ -100,7 +100,7 @@ def process_pages(
         except (ClusterLost, ArchiveDamaged):
             raise  # the pass stops; its items are taken up by the next one
         except Exception as exc:  # noqa: BLE001 - a defect in one batch fails its items, not the pass
-            failed = Failed(f"internal error: {type(exc).__name__}: {exc}"[:300])
+            failed = Failed(internal_error(exc))
             pages, extracted = [(feed_id, e, None) for feed_id, e in batch], [failed] * len(batch)
         done += store_extracted(db, release(pages), release(extracted), batches, summary)
         give_back_memory()
@@ -179,7 +179,7 @@ def save_or_fail(db, feed_id: int | None, items: list[Outcome], raw: RawPages) -
             try:
                 counts += store.save_outcomes(db, feed_id, [item], raw)
             except Exception as exc:  # noqa: BLE001
-                error = f"internal error: {type(exc).__name__}: {exc}"[:300]
+                error = internal_error(exc)
                 counts += store.save_outcomes(db, feed_id, [replace(item, article=None, raw_zstd=None, error=error)])
         return counts
 

@@ -10,9 +10,9 @@ import hashlib
 import hmac
 import json
 
-from db import store
-from fetchers import Fetcher, FetchSettings
-from flows.progress import Progress
+from paperboy.db import store
+from paperboy.fetchers import Fetcher, FetchSettings
+from paperboy.flows.progress import Progress
 
 SIGNATURE = "X-Paperboy-Signature"  # sha256=<hex HMAC-SHA256 of the body under the watch's secret>
 DELIVERY = "X-Paperboy-Delivery"  # the delivery's id: the same on every retry, so a receiver drops repeats

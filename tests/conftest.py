@@ -8,7 +8,7 @@ import pytest
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
-from fetchers import HOSTS
+from paperboy.fetchers import HOSTS
 from tests.server import TestServer  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"

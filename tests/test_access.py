@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from db import NotAnArchive, connect, store
-from flows.cli import cli
+from paperboy.db import NotAnArchive, connect, store
+from paperboy.flows.commands.main import cli
 from tests.conftest import article_page, rss, story
 from tests.server import TestServer
 

@@ -9,21 +9,21 @@ from pathlib import Path
 
 import pytest
 
-from db import connect, store
+from paperboy.db import connect, store
 from tests.conftest import article_page, rss, story
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
 
 def backfill(db_path, config_path=None, **kw) -> dict:
-    from flows.backfill import BackfillRequest
-    from flows.backfill import backfill as flow
+    from paperboy.flows.backfill import BackfillRequest
+    from paperboy.flows.backfill import backfill as flow
 
     return flow(db_path=db_path, request=BackfillRequest(**kw), config_path=config_path, progress=False)
 
 
 def ingest(db_path, **kw) -> dict:
-    from flows.ingest import ingest as flow
+    from paperboy.flows.ingest import ingest as flow
 
     return flow(db_path=db_path, progress=False, **kw)
 

@@ -8,7 +8,7 @@ import sqlite3
 
 import pytest
 
-from db import connect, store
+from paperboy.db import connect, store
 from tests.conftest import article_page, assert_spaced, rss, story
 from tests.server import Route, TestServer
 
@@ -17,15 +17,15 @@ FAST = 50.0  # requests per second to the test server (the default, 1, is for st
 
 
 def backfill(db_path, **kw) -> dict:
-    from flows.backfill import BackfillRequest
-    from flows.backfill import backfill as flow
+    from paperboy.flows.backfill import BackfillRequest
+    from paperboy.flows.backfill import backfill as flow
 
     kw = {"rate": FAST, **kw, "feeds": tuple(kw.get("feeds", ()))}
     return flow(db_path=db_path, request=BackfillRequest(**kw), progress=False)
 
 
 def ingest(db_path) -> dict:
-    from flows.ingest import ingest as flow
+    from paperboy.flows.ingest import ingest as flow
 
     return flow(db_path=db_path, progress=False)
 
@@ -174,7 +174,7 @@ def test_a_dry_run_lists_what_it_would_fetch_and_fetches_no_article(server, db_p
 
     from click.testing import CliRunner
 
-    from flows.cli import cli
+    from paperboy.flows.commands.main import cli
 
     feed = paged_site(server, pages=2)
     store.add_feed(connect(db_path), feed)
@@ -235,7 +235,7 @@ def test_a_killed_backfill_resumes_without_fetching_again_what_it_stored(server,
 
     from prefect.settings import PREFECT_API_URL
 
-    from flows.stages import PAGES_PER_TASK
+    from paperboy.flows.stages import PAGES_PER_TASK
 
     # 100 articles. Those after the first batch come from another host, which does not answer
     # until the first run is killed: the first batch can be stored, the next cannot.
@@ -256,7 +256,7 @@ def test_a_killed_backfill_resumes_without_fetching_again_what_it_stored(server,
         other_server.routes[f"/a/p{n}.html"] = Route(raw=held_back(route.body))
     store.add_feed(connect(db_path), feed)
     env = {**os.environ, "PREFECT_API_URL": PREFECT_API_URL.value() or "", "PAPERBOY_DB": db_path}
-    cmd = [sys.executable, "-m", "flows", "backfill", "--feed", feed, "--source", "archive", "--rate", "30"]
+    cmd = [sys.executable, "-m", "paperboy", "backfill", "--feed", feed, "--source", "archive", "--rate", "30"]
     root = Path(__file__).resolve().parents[1]
     proc = subprocess.Popen(cmd, env=env, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
@@ -313,7 +313,7 @@ def test_a_backfill_and_a_scheduled_pass_at_once_store_each_article_once(server,
 def test_a_site_of_more_sitemaps_than_a_walk_reads_stores_what_it_found(server, db_path):
     """2,001 sitemaps in an index, more than MAX_PAGES: the walk stops there, says so, and what the
     sitemaps it read list is stored (each lists one old article, out of the range, and a few a new one)."""
-    from flows.discover import MAX_PAGES
+    from paperboy.flows.discover import MAX_PAGES
 
     children = []
     for i in range(MAX_PAGES + 1):

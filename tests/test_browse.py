@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from db import connect, store
+from paperboy.db import connect, store
 from tests.conftest import article_page, rss, story
 
 pytest.importorskip("datasette", reason="Datasette is not installed (it comes with paperboy: pip install -e .)")
@@ -41,7 +41,7 @@ def free_port() -> int:
 @pytest.fixture
 def archive(server, tmp_path) -> str:
     """Three articles from a good feed (each page with a copyright footer), and a feed that fails."""
-    from flows.ingest import ingest
+    from paperboy.flows.ingest import ingest
 
     pages = {i: article_page(f"Story {i}", story(i), tail=f"<p>{FOOTER}</p>") for i in range(3)}
     items = [{"title": f"Story {i}", "link": server.add(f"/b{i}.html", pages[i]), "guid": f"b{i}"} for i in range(3)]
@@ -57,7 +57,7 @@ def start_browse(archive: str, *extra: str) -> tuple[subprocess.Popen, str]:
     """`paperboy browse` in a process of its own (and its own session), once it answers."""
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "flows", "--db", archive, "browse", "--port", str(port), *extra],
+        [sys.executable, "-m", "paperboy", "--db", archive, "browse", "--port", str(port), *extra],
         cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
@@ -159,7 +159,7 @@ def test_a_pass_run_while_browse_runs_links_its_summary_to_the_articles_it_store
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
-    from flows.ingest import ingest
+    from paperboy.flows.ingest import ingest
 
     items = [{"title": f"Story {i}", "link": server.url(f"/b{i}.html"), "guid": f"b{i}"} for i in range(3)]
     items.append({"title": "Story 9", "link": server.add("/b9.html", article_page("Story 9", story(9))), "guid": "b9"})
@@ -183,7 +183,7 @@ def test_a_pass_run_while_browse_runs_links_its_summary_to_the_articles_it_store
 
 
 def test_the_doubtful_texts_are_shown_by_feed_and_site(server, archive, browse, page):
-    from flows.ingest import ingest
+    from paperboy.flows.ingest import ingest
 
     brief = server.add("/brief.html", article_page("In brief", ["The ferry strike ended on Tuesday."]))
     items = [{"title": f"Story {i}", "link": server.url(f"/b{i}.html"), "guid": f"b{i}"} for i in range(3)]
@@ -202,7 +202,7 @@ def test_the_doubtful_texts_are_shown_by_feed_and_site(server, archive, browse, 
 
 
 def test_a_story_republished_by_another_outlet_is_shown_side_by_side(server, archive, browse, page, monkeypatch):
-    from flows.ingest import ingest
+    from paperboy.flows.ingest import ingest
 
     added = "The council said on Wednesday that the first contracts would be signed before the end of the month."
     copy = [*story(1)[:3], added]  # the last two paragraphs cut, one added
@@ -278,7 +278,7 @@ def test_sql_of_ones_own_only_when_asked(archive):
 
 
 def test_stopping_browse_by_its_pid_stops_datasette_and_leaves_no_file(archive):
-    from flows.processes import alive, descendants
+    from paperboy.flows.processes import alive, descendants
 
     proc, base = start_browse(archive)
     [child] = descendants(proc.pid)

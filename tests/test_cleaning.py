@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from extractors import ExtractOptions, clean_paragraphs, extract
-from extractors._phrases import boundary_first
+from paperboy.extractors import ExtractOptions, clean_paragraphs, extract
+from paperboy.extractors._phrases import boundary_first
 
 FIXTURES = Path(__file__).parent / "fixtures"
 STORY = [
@@ -93,7 +93,7 @@ def test_a_rule_family_can_be_switched_off():
 
 
 def test_learned_boilerplate_is_removed_anywhere():
-    from core import fingerprint
+    from paperboy.core import fingerprint
 
     promo = "Our journalism is funded by readers like you, every single day of the year."
     paragraphs = expand(["@story", promo, "@story"])
@@ -102,7 +102,7 @@ def test_learned_boilerplate_is_removed_anywhere():
 
 
 def test_an_article_that_is_mostly_learned_text_is_kept_whole():
-    from core import fingerprint
+    from paperboy.core import fingerprint
 
     # A templated series (a daily weather or markets report) repeats most of its text each day:
     # that is the story, not furniture.

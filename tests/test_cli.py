@@ -12,8 +12,8 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from db import connect, store
-from flows.cli import cli
+from paperboy.db import connect, store
+from paperboy.flows.commands.main import cli
 from tests.conftest import SEED, article_page, rss, story
 
 
@@ -223,7 +223,7 @@ def test_cli_run_against_a_local_server_then_search_and_export(server, tmp_path,
 
     def paperboy(*args):
         return subprocess.run(
-            [sys.executable, "-m", "flows", *args], env=env, capture_output=True, text=True, timeout=300
+            [sys.executable, "-m", "paperboy", *args], env=env, capture_output=True, text=True, timeout=300
         )
 
     assert paperboy("feeds", "add", server.url("/feed.xml")).returncode == 0
@@ -262,8 +262,8 @@ def test_serve_ticks_on_its_schedule_polls_due_feeds_and_stops_cleanly(server, t
     env.pop("PREFECT_API_URL", None)
     # Prefect's scheduler and runner look for work every minute and every 10 s by default.
     env.update(PREFECT_SERVER_SERVICES_SCHEDULER_LOOP_SECONDS="1", PREFECT_RUNNER_POLL_FREQUENCY="1")
-    subprocess.run([sys.executable, "-m", "flows", "feeds", "add", server.url("/feed.xml")], env=env, check=True)
-    subprocess.run([sys.executable, "-m", "flows", "feeds", "add", server.url("/gone.xml"), "--no-check"], env=env,
+    subprocess.run([sys.executable, "-m", "paperboy", "feeds", "add", server.url("/feed.xml")], env=env, check=True)
+    subprocess.run([sys.executable, "-m", "paperboy", "feeds", "add", server.url("/gone.xml"), "--no-check"], env=env,
                    check=True)  # fmt: skip
     added = len(server.requests_to("/feed.xml"))  # feeds add reads the feed once to check it
     import socket
@@ -272,7 +272,7 @@ def test_serve_ticks_on_its_schedule_polls_due_feeds_and_stops_cleanly(server, t
     taken.bind(("127.0.0.1", 0))
     taken.listen()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "flows", "serve", "--interval", "10", "--port", str(taken.getsockname()[1])],
+        [sys.executable, "-m", "paperboy", "serve", "--interval", "10", "--port", str(taken.getsockname()[1])],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -309,7 +309,7 @@ def test_serve_ticks_on_its_schedule_polls_due_feeds_and_stops_cleanly(server, t
     conn = sqlite3.connect(db)
     assert conn.execute("select count(*) from articles").fetchone()[0] == 1
     prefect_db = sqlite3.connect(home / "prefect.db")
-    from flows.runner import deployment_name
+    from paperboy.flows.runner import deployment_name
 
     paused = prefect_db.execute("select paused from deployment where name = ?", [deployment_name(db)]).fetchall()
     assert paused == [(0,)]
@@ -319,7 +319,7 @@ def test_serve_ticks_on_its_schedule_polls_due_feeds_and_stops_cleanly(server, t
 @pytest.fixture
 def three_articles(server, db_path, prefect_harness):
     """An archive of three articles from two feeds."""
-    from flows.ingest import ingest
+    from paperboy.flows.ingest import ingest
 
     texts = {
         "drones": ["Quadcopters flew over the zeppelin hangar in Iraq on Tuesday.", *story(11)],
@@ -401,7 +401,7 @@ def test_export_filters_by_day_feed_and_language(three_articles, server):
 def test_the_poll_interval_keeps_the_configured_bounds(server, db_path, tmp_path, prefect_harness):
     import sqlite3
 
-    from flows.ingest import ingest
+    from paperboy.flows.ingest import ingest
 
     config = tmp_path / "paperboy.toml"
     config.write_text("[settings]\nmin_poll_interval = 60\nmax_poll_interval = 120\n")
@@ -420,7 +420,7 @@ def test_feeds_added_together_fall_due_over_a_whole_interval_not_in_one_tick(ser
     import sqlite3
     from datetime import datetime
 
-    from flows.ingest import ingest
+    from paperboy.flows.ingest import ingest
 
     for i in range(30):
         store.add_feed(connect(db_path), server.add(f"/f{i}.xml", rss([]), content_type="application/rss+xml"))
@@ -468,7 +468,7 @@ def test_show_one_article_by_id_or_address(three_articles, server):
 
 
 def test_confidence_is_stored_shown_and_leaves_the_doubtful_out_of_an_export(three_articles, server):
-    from flows.ingest import ingest
+    from paperboy.flows.ingest import ingest
 
     brief = server.add("/brief.html", article_page("In brief", ["The ferry strike ended on Tuesday."]))
     server.add(
@@ -515,7 +515,7 @@ def test_a_removed_feed_keeps_its_articles_and_comes_back_whole(three_articles, 
 
 
 def test_feeds_edit_pauses_resumes_and_names(three_articles, server):
-    from flows.ingest import ingest
+    from paperboy.flows.ingest import IngestRequest, ingest
 
     run = CliRunner().invoke
     two = server.url("/two.xml")
@@ -526,7 +526,7 @@ def test_feeds_edit_pauses_resumes_and_names(three_articles, server):
     ingest(db_path=three_articles, progress=False)
     assert len(server.requests_to("/two.xml")) == before  # a paused feed is not polled
     run(cli, ["--db", three_articles, "feeds", "edit", two, "--resume", "--min-interval", "7200"])
-    ingest(db_path=three_articles, progress=False, due=True)
+    ingest(db_path=three_articles, progress=False, request=IngestRequest(due=True))
     assert len(server.requests_to("/two.xml")) == before + 1  # due at once when resumed
     [interval] = [r.interval_seconds for r in store.list_feeds(connect(three_articles)) if r.url == two]
     assert interval >= 7200
@@ -611,7 +611,7 @@ CJK_TEXTS = {
 
 @pytest.fixture
 def cjk_archive(db_path):
-    from core import Article, Entry, Outcome
+    from paperboy.core import Article, Entry, Outcome
 
     db = connect(db_path)
     store.add_feed(db, "https://example.com/feed.xml")
@@ -714,7 +714,7 @@ def test_two_archives_served_with_one_prefect_home_each_run_their_own_passes(ser
     try:
         for name, db in dbs.items():
             procs[name] = subprocess.Popen(
-                [sys.executable, "-m", "flows", "--db", db, "serve", "--interval", "10", "--port", str(free_port())],
+                [sys.executable, "-m", "paperboy", "--db", db, "serve", "--interval", "10", "--port", str(free_port())],
                 env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
             )  # fmt: skip
             said[name] = []

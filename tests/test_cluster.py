@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from db import connect, store
-from flows.cli import cli
+from paperboy.db import connect, store
+from paperboy.flows.commands.main import cli
 from tests.conftest import article_page, rss, story
 
 pytest.importorskip("distributed")
@@ -68,7 +68,7 @@ class Cluster:
                     "--no-dashboard",
                     *kind,
                     "--preload",
-                    "flows.dask_preload",
+                    "paperboy.flows.engines.dask_preload",
                     "--name",
                     f"w{i}",
                     *tls,
@@ -82,7 +82,7 @@ class Cluster:
     def count_workers(self) -> int:
         from distributed import Client
 
-        from flows.cluster import security
+        from paperboy.flows.engines.cluster import security
 
         with Client(
             self.address, timeout=10, security=security(self.address, self.certs and str(self.certs))
@@ -210,7 +210,7 @@ def test_a_tls_cluster_admits_only_who_holds_its_certificates(server, tmp_path, 
     from distributed import Client
     from distributed.security import Security
 
-    from flows.cluster import make_certs
+    from paperboy.flows.engines.cluster import make_certs
 
     assert tls_cluster.address.startswith("tls://")
     other = tmp_path / "other"

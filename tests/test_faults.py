@@ -8,8 +8,8 @@ import sqlite3
 import pytest
 from click.testing import CliRunner
 
-from db import connect, store
-from flows.cli import cli
+from paperboy.db import connect, store
+from paperboy.flows.commands.main import cli
 from tests.conftest import article_page, rss, story
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -43,7 +43,7 @@ def test_a_dropped_table_stops_the_pass_in_one_line_and_costs_no_item_an_attempt
 
 
 def test_an_article_past_the_text_cap_is_stored_cut_and_the_summary_says_so(server, db_path):
-    from core import MAX_TEXT
+    from paperboy.core import MAX_TEXT
 
     words = story(7)
     paragraphs = [f"Part {i}. {words[i % 5]} And so the {i}th account went on." for i in range(5_000)]
@@ -94,9 +94,9 @@ def test_a_torn_warc_record_is_cut_on_the_next_pass_and_said(server, db_path, tm
 
 
 def test_a_url_list_is_read_in_rounds_and_each_article_stored_once(server, db_path, tmp_path, monkeypatch):
-    import flows.backfill
+    from paperboy.flows import backfill as backfill_flow
 
-    monkeypatch.setattr(flows.backfill, "URLS_PER_ROUND", 4)  # eleven lines: three rounds
+    monkeypatch.setattr(backfill_flow, "URLS_PER_ROUND", 4)  # eleven lines: three rounds
     links = [server.add(f"/u{i}.html", article_page(f"Story {i}", story(i))) for i in range(6)]
     lines = [*links[:3], "# a comment", "not a url", links[0], *links[3:], "", links[5], links[1]]
     listing = tmp_path / "urls.txt"
@@ -111,9 +111,9 @@ def test_a_url_list_is_read_in_rounds_and_each_article_stored_once(server, db_pa
 
 
 def test_an_opml_list_of_many_feeds_in_folders_is_read_as_it_streams(db_path, tmp_path, monkeypatch):
-    import flows.opml
+    from paperboy.flows.commands import opml
 
-    monkeypatch.setattr(flows.opml, "CHUNK", 4096)  # the file in many chunks
+    monkeypatch.setattr(opml, "CHUNK", 4096)  # the file in many chunks
     folders = "".join(
         f'<outline text="Folder {f}">'
         + "".join(f'<outline text="F{f}-{i}" xmlUrl="https://f{f}.example.com/{i}.xml"/>' for i in range(500))

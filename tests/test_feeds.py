@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from core import FeedState, url_key
-from fetchers import FetchResult, parse_entries, retry_after_seconds
-from flows import schedule
+from paperboy.core import FeedState, url_key
+from paperboy.fetchers import FetchResult, parse_entries, retry_after_seconds
+from paperboy.flows import schedule
 
 FEEDS = Path(__file__).parent / "fixtures" / "feeds"
 KINDS = {".xml": "application/xml", ".jsonfeed": "application/feed+json"}  # a case's feed, beside its <case>.json

@@ -10,7 +10,7 @@ import pytest
 from lxml import etree
 from trafilatura.utils import load_html as trafilatura_load_html
 
-from extractors._extract import load_html
+from paperboy.extractors._extract import load_html
 
 ARTICLES = Path(__file__).parent / "fixtures" / "articles"
 BODY = "<body><p>Caf\u00e9 cr\u00e8me, na\u00efve fa\u00e7ade.</p><p>Second paragraph.</p></body>"

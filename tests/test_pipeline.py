@@ -11,16 +11,17 @@ from pathlib import Path
 
 import pytest
 
-from db import MAX_ATTEMPTS, connect, store
+from paperboy.db import MAX_ATTEMPTS, connect, store
 from tests.conftest import SEED, article_page, rss, story
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
 
 def run(db_path, **kw) -> dict:
-    from flows.ingest import ingest
+    from paperboy.flows.ingest import IngestRequest, ingest
 
-    return ingest(db_path=db_path, progress=False, **kw)
+    request = IngestRequest(**{k: kw.pop(k) for k in ("feeds", "due", "dask") if k in kw})
+    return ingest(db_path=db_path, progress=False, request=request, **kw)
 
 
 def rows(db_path, sql, params=()):
@@ -132,8 +133,8 @@ def test_a_feed_slow_to_answer_holds_up_its_own_slot_only(server, db_path, monke
 
     from tests.server import Route
 
-    monkeypatch.setattr("flows.ingest.FEEDS_PER_TASK", 1)
-    monkeypatch.setattr("flows.ingest.POLL_TASKS", 2)
+    monkeypatch.setattr("paperboy.flows.ingest.FEEDS_PER_TASK", 1)
+    monkeypatch.setattr("paperboy.flows.ingest.POLL_TASKS", 2)
     feed = rss([]).encode()
     released = threading.Event()  # set once the five other feeds have been polled
     polled: list[str] = []
@@ -165,8 +166,8 @@ def test_a_feed_slow_to_answer_holds_up_its_own_slot_only(server, db_path, monke
 def test_feeds_whose_last_poll_failed_are_polled_after_the_others(server, db_path, monkeypatch):
     """A batch waits for its slowest poll, and a dead host takes its whole connect timeout: feeds
     whose last poll failed go last, in batches of their own, and hold up no healthy feed."""
-    monkeypatch.setattr("flows.ingest.FEEDS_PER_TASK", 2)
-    monkeypatch.setattr("flows.ingest.POLL_TASKS", 1)
+    monkeypatch.setattr("paperboy.flows.ingest.FEEDS_PER_TASK", 2)
+    monkeypatch.setattr("paperboy.flows.ingest.POLL_TASKS", 1)
     db = connect(db_path)
     paths = [f"/lane{i}.xml" for i in range(4)]
     for path in paths:
@@ -182,7 +183,7 @@ def test_feeds_whose_last_poll_failed_are_polled_after_the_others(server, db_pat
 def test_hosts_take_turns_in_the_order_feeds_are_polled():
     """A batch of one host's feeds would poll two at a time (the host's limit): each host gives one
     feed to each round, in the order its feeds came."""
-    from flows.jobs import in_turns
+    from paperboy.flows.engines.jobs import in_turns
 
     feeds = ["a/1", "a/2", "a/3", "b/1", "c/1", "c/2"]
     assert list(in_turns(feeds, lambda f: f.split("/")[0])) == ["a/1", "b/1", "c/1", "a/2", "c/2", "a/3"]
@@ -200,7 +201,7 @@ def test_batches_run_a_bounded_number_at_once_and_come_back_as_they_finish():
     import threading
     from concurrent.futures import ThreadPoolExecutor
 
-    from flows.jobs import as_done
+    from paperboy.flows.engines.jobs import as_done
 
     gates = {i: threading.Event() for i in range(6)}
     submitted: list = []
@@ -281,7 +282,8 @@ def test_the_flow_process_leaves_trafilatura_and_the_language_model_to_the_worke
     the extraction workers, so nothing the flow imports loads trafilatura (nor, with it, py3langid's
     74 MB model on the first page that fails)."""
     code = (
-        "import sys, flows.cli, flows.ingest, flows.backfill, flows.discover, flows.fetching, flows.jobs, flows.pool; "
+        "import sys, paperboy.flows.commands, paperboy.flows.ingest, paperboy.flows.backfill, paperboy.flows.discover, "
+        "paperboy.flows.fetching, paperboy.flows.engines.jobs, paperboy.flows.engines.pool; "
     )
     code += "print(sorted(m for m in ('trafilatura', 'py3langid', 'htmldate') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True)
@@ -296,7 +298,7 @@ def _worker_kb(worker, prefix: str) -> int:
 
 @pytest.mark.skipif(not Path("/proc/self/smaps_rollup").exists(), reason="reads Linux's /proc")
 def test_the_extraction_workers_share_the_language_model_instead_of_each_loading_it():
-    from flows.pool import ExtractPool
+    from paperboy.flows.engines.pool import ExtractPool
 
     # the model alone is 74 MB; a worker that loads its own shares about 40
     assert _worker_kb(ExtractPool(workers=1)._pool(), "Shared_") > 70 * 1024
@@ -308,9 +310,9 @@ def test_a_worker_does_not_load_a_copy_of_its_own_for_a_page_with_little_text():
     language take 27 MB: loaded before the workers fork, they are shared too."""
     import zstandard
 
-    from extractors import ExtractOptions
-    from flows.jobs import PageJob
-    from flows.pool import ExtractPool
+    from paperboy.extractors import ExtractOptions
+    from paperboy.flows.engines.jobs import PageJob
+    from paperboy.flows.engines.pool import ExtractPool
 
     ExtractPool.shutdown_all()  # a new worker, that has extracted nothing yet
     pool = ExtractPool(workers=1)
@@ -326,8 +328,8 @@ def test_a_worker_does_not_load_a_copy_of_its_own_for_a_page_with_little_text():
 def test_a_worker_guesses_languages_without_copying_the_language_model():
     """The model's tables are read on every page: a worker must read them where they are shared,
     not copy the pages it reads (6.4 MB of copies over these texts when two tables were lists)."""
-    from extractors._extract import detect_language
-    from flows.pool import ExtractPool
+    from paperboy.extractors._extract import detect_language
+    from paperboy.flows.engines.pool import ExtractPool
 
     rnd = random.Random(7)
     scripts = [(0x61, 0x7B), (0xE0, 0x100), (0x430, 0x450), (0x5D0, 0x5EB), (0x627, 0x64B), (0x905, 0x940),

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 import pytest
 
-from core import Article, Entry, Outcome, url_key
-from db import MAX_ATTEMPTS, connect, store
+from paperboy.core import Article, Entry, Outcome, url_key
+from paperboy.db import MAX_ATTEMPTS, connect, store
 
 FEED = "https://news.example/feed.xml"
 TEXT = "The council met on Tuesday to discuss the harbour.\n\nMembers argued at length about the ferry."
@@ -104,7 +104,7 @@ def test_an_article_is_found_under_every_address_it_was_reached_by(tmp_path):
 
 
 def test_a_search_with_more_matches_than_can_be_ranked_in_time_gives_the_newest(tmp_path, monkeypatch):
-    from db import reading
+    from paperboy.db import reading
 
     db = connect(str(tmp_path / "s.db"))
     store.add_feed(db, FEED)
@@ -137,7 +137,7 @@ def test_a_search_with_more_matches_than_can_be_ranked_in_time_gives_the_newest(
 def test_a_phrase_of_common_words_is_not_ranked_however_few_its_matches(tmp_path, monkeypatch):
     """FTS5 reads every match of each of a phrase's words to find the phrase's: when every word has
     too many to rank, so has the phrase, and it is not tried."""
-    from db import reading
+    from paperboy.db import reading
 
     db = connect(str(tmp_path / "s.db"))
     store.add_feed(db, FEED)

@@ -7,9 +7,9 @@ import json
 
 from click.testing import CliRunner
 
-from core import Article, Entry, Outcome, url_key
-from db import connect, store
-from flows.cli import cli
+from paperboy.core import Article, Entry, Outcome, url_key
+from paperboy.db import connect, store
+from paperboy.flows.commands.main import cli
 from tests.conftest import article_page, rss, story
 
 REPORT = [
@@ -90,7 +90,7 @@ def outlet_page(outlet: int, title: str, paragraphs: list[str]) -> str:
 
 
 def test_stories_through_a_pass_and_the_cli(server, tmp_path, prefect_harness, monkeypatch):
-    from flows.ingest import ingest
+    from paperboy.flows.ingest import ingest
 
     db_path = str(tmp_path / "paperboy.db")
     versions = {0: REPORT, 1: republished(REPORT), 2: republished(REPORT)[1:]}

@@ -6,9 +6,9 @@ from collections import Counter
 
 import trafilatura
 
-from core import DOUBTFUL
-from extractors import extract
-from extractors._confidence import Evidence, confidence
+from paperboy.core import DOUBTFUL
+from paperboy.extractors import extract
+from paperboy.extractors._confidence import Evidence, confidence
 from tests.conftest import article_page, story
 
 URL = "https://guides.example.org/energy"

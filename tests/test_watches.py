@@ -10,8 +10,8 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from db import connect, store
-from flows.cli import cli
+from paperboy.db import connect, store
+from paperboy.flows.commands.main import cli
 from tests.conftest import article_page, rss, story
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")

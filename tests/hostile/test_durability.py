@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from db import connect, store
-from flows.stages import PAGES_PER_TASK
+from paperboy.db import connect, store
+from paperboy.flows.stages import PAGES_PER_TASK
 from tests.conftest import article_page, rss, story
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.usefixtures("prefect_harness")
 
 RUN = """
 import sys
-from flows.ingest import ingest
+from paperboy.flows.ingest import ingest
 ingest(db_path=sys.argv[1], progress=False)
 """
 

@@ -16,9 +16,9 @@ from pathlib import Path
 import brotli
 import pytest
 
-from core import FeedState
-from fetchers import FetchSettings, address_is_public, page_problem
-from flows.fetching import fetch_many, poll_many
+from paperboy.core import FeedState
+from paperboy.fetchers import FetchSettings, address_is_public, page_problem
+from paperboy.flows.fetching import fetch_many, poll_many
 from tests.conftest import assert_spaced
 from tests.server import TestServer
 
@@ -145,8 +145,8 @@ def _zeros_compressed(kind: str, size: int) -> bytes:
 
 PEAK_RSS = """
 import resource, sys
-from fetchers import FetchSettings
-from flows.fetching import fetch_many
+from paperboy.fetchers import FetchSettings
+from paperboy.flows.fetching import fetch_many
 settings = FetchSettings(allowed_hosts=frozenset({sys.argv[2]}), retries=0)
 fetch_many(["http://127.0.0.1:1/warm-up"], settings)  # imports and a first event loop, outside the figure
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -248,7 +248,7 @@ def _one_after_another(urls: list[str], settings: FetchSettings) -> list:
     """The pages fetched in turn by one client, as a task fetches a host's pages."""
     import asyncio
 
-    from fetchers import Fetcher
+    from paperboy.fetchers import Fetcher
 
     async def run() -> list:
         async with Fetcher(settings) as fetcher:
@@ -388,7 +388,7 @@ def test_a_late_waking_loop_does_not_bring_the_next_request_closer():
     import asyncio
     import time
 
-    from fetchers._hosts import HostBook
+    from paperboy.fetchers._hosts import HostBook
 
     book = HostBook()
     started: list[float] = []
@@ -483,7 +483,7 @@ def test_a_page_kept_compressed_as_it_arrives_is_the_page_as_served(server, sett
 
     import zstandard
 
-    from flows.fetching import fetch_pages_compressed
+    from paperboy.flows.fetching import fetch_pages_compressed
     from tests.server import Route
 
     # Far more than one read: the page arrives in many parts, and its gzip copy in others.
@@ -590,8 +590,8 @@ def test_a_certificate_error_is_an_error_and_never_retried_without_verification(
 
 FETCH_OVER_TLS = """
 import sys
-from fetchers import FetchSettings
-from flows.fetching import fetch_many
+from paperboy.fetchers import FetchSettings
+from paperboy.flows.fetching import fetch_many
 settings = FetchSettings(allowed_hosts=frozenset({sys.argv[2]}), retries=0)
 result = fetch_many([sys.argv[1]], settings)[0]
 print(result.error, result.content)

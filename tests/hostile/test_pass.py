@@ -7,15 +7,15 @@ import sqlite3
 import pytest
 from click.testing import CliRunner
 
-from db import connect, store
-from flows.cli import cli
+from paperboy.db import connect, store
+from paperboy.flows.commands.main import cli
 from tests.conftest import article_page, rss, story
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
 
 def run(db_path) -> dict:
-    from flows.ingest import ingest
+    from paperboy.flows.ingest import ingest
 
     return ingest(db_path=db_path, progress=False)
 
@@ -54,9 +54,9 @@ def test_robots_txt_disallows_article_pages(server, db_path):
 
 def test_robots_txt_is_read_once_for_a_pass_of_many_batches(server, db_path, monkeypatch):
     """Each batch of pages has a client of its own; robots.txt is still asked for once a pass."""
-    import flows.stages
+    from paperboy.flows import stages
 
-    monkeypatch.setattr(flows.stages, "PAGES_PER_TASK", 2)
+    monkeypatch.setattr(stages, "PAGES_PER_TASK", 2)
     server.add("/robots.txt", "User-agent: *\nDisallow: /private/\n", content_type="text/plain")
     links = [server.add(f"/news/{i}.html", article_page(f"Story {i}", story(i))) for i in range(5)]
     feed_of(server, [*links, server.add("/private/x.html", article_page("X", story(9)))])
@@ -160,7 +160,7 @@ def test_stored_text_is_plain_text(server, db_path):
 
 
 def test_retry_after_outlives_the_pass(server, db_path):
-    from fetchers import HOSTS
+    from paperboy.fetchers import HOSTS
 
     links = [server.add(f"/p{i}.html", "slow down", status=429, headers={"Retry-After": "3600"}) for i in range(3)]
     feed_of(server, links)
@@ -174,7 +174,7 @@ def test_retry_after_outlives_the_pass(server, db_path):
 
 
 def test_a_page_whose_extraction_runs_too_long_is_given_up_with_a_reason(server, db_path, tmp_path):
-    from flows.ingest import ingest
+    from paperboy.flows.ingest import ingest
 
     huge = article_page("Huge", [p for n in range(1500) for p in story(n)])  # ~1.7 MB: seconds of extraction
     feed_of(server, [server.add("/huge.html", huge), server.add("/fine.html", article_page("Fine", story(7)))])

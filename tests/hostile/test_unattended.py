@@ -18,16 +18,16 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from core import FeedState
-from db import connect, exclusive, store
-from fetchers import Fetcher, FetchSettings, poll_feed
-from flows.cli import cli
-from flows.processes import alive, descendants
+from paperboy.core import FeedState
+from paperboy.db import connect, exclusive, store
+from paperboy.fetchers import Fetcher, FetchSettings, poll_feed
+from paperboy.flows.commands.main import cli
+from paperboy.flows.processes import alive, descendants
 from tests.conftest import article_page, rss, story
 from tests.hostile.feeds import EXPANDED, add_dangerous_feeds, add_odd_value_feeds, one_item_feed, utf16_bomb
 
 ROOT = Path(__file__).resolve().parents[2]
-PAPERBOY = [sys.executable, "-m", "flows"]
+PAPERBOY = [sys.executable, "-m", "paperboy"]
 GUARD = 120  # seconds: a hang guard around subprocesses that take well under a second
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -42,9 +42,10 @@ def rows(db_path: str, sql: str, params=()) -> list[tuple]:
 
 
 def run(db_path: str, **kw) -> dict:
-    from flows.ingest import ingest
+    from paperboy.flows.ingest import IngestRequest, ingest
 
-    return ingest(db_path=db_path, progress=False, **kw)
+    request = IngestRequest(**{k: kw.pop(k) for k in ("feeds", "due", "dask") if k in kw})
+    return ingest(db_path=db_path, progress=False, request=request, **kw)
 
 
 def good_feeds(server, count: int = 3) -> list[str]:
@@ -101,7 +102,7 @@ def test_a_retry_after_that_is_not_a_number_holds_nothing(server, db_path):
 
 
 def test_a_feed_of_300000_items_is_read_in_portions(server, db_path, tmp_path):
-    from fetchers._xml import MAX_ITEMS
+    from paperboy.fetchers._xml import MAX_ITEMS
 
     config = tmp_path / "paperboy.toml"
     config.write_text("[settings]\nnew_pages_per_feed = 5\n")
@@ -159,8 +160,8 @@ def test_a_doctype_hidden_behind_a_comment_in_opml_is_cut(db_path, tmp_path):
 
 CUT = """
 import sys
-from core import FeedState
-from fetchers import FetchResult, parse_entries
+from paperboy.core import FeedState
+from paperboy.fetchers import FetchResult, parse_entries
 body = sys.argv[1].encode() * int(sys.argv[2])
 poll = parse_entries(FeedState("http://example.com/f"), FetchResult("http://example.com/f", "http://example.com/f", 200,
                      {"content-type": "application/xml"}, body))
@@ -398,7 +399,7 @@ def test_a_pass_over_every_hostile_feed_stores_the_good_ones_and_exits_0(server,
 
 
 def test_a_list_of_urls_keeps_only_urls(server, db_path, tmp_path):
-    from flows.backfill import BackfillRequest, backfill
+    from paperboy.flows.backfill import BackfillRequest, backfill
 
     good = server.add("/listed.html", article_page("Listed", story(400)))
     urls = tmp_path / "urls.txt"
@@ -414,8 +415,8 @@ def test_a_list_of_urls_keeps_only_urls(server, db_path, tmp_path):
 def test_a_defect_of_ours_in_one_feed_is_that_feeds_error(server, db_path, monkeypatch, stage):
     """A bug, not a hostile value: whatever stage it is in, it fails what it touched, and the pass,
     the other feeds and the next pass go on."""
-    import fetchers._feeds
-    import flows.stages
+    from paperboy.fetchers import _feeds
+    from paperboy.flows import stages
 
     good, doomed = good_feeds(server, 2)
     add_feeds(db_path, [good, doomed])
@@ -428,18 +429,16 @@ def test_a_defect_of_ours_in_one_feed_is_that_feeds_error(server, db_path, monke
 
     with monkeypatch.context() as m:
         if stage == "parse":
-            m.setattr(
-                fetchers._feeds, "_parse", only_doomed(fetchers._feeds._parse, lambda state, r: state.url == doomed)
-            )
+            m.setattr(_feeds, "_parse", only_doomed(_feeds._parse, lambda state, r: state.url == doomed))
         elif stage == "record":
             m.setattr(store, "new_entries", only_doomed(store.new_entries, lambda db, fid, url, *a: url == doomed))
         else:
             m.setattr(
-                flows.stages,
+                stages,
                 "page_jobs",
-                only_doomed(flows.stages.page_jobs, lambda pages, *a: "good1" in pages[0][1].link),
+                only_doomed(stages.page_jobs, lambda pages, *a: "good1" in pages[0][1].link),
             )
-            m.setattr(flows.stages, "PAGES_PER_TASK", 1)
+            m.setattr(stages, "PAGES_PER_TASK", 1)
         summary = run(db_path)
         assert rows(db_path, "select count(*) from articles where url like '%/good0-page-0.html'")[0][0] == 1
         if stage == "batch":

@@ -14,8 +14,8 @@ from datasette import hookimpl
 from datasette.utils.asgi import Response
 from markupsafe import Markup
 
-from db.browse import prepare
-from flows.feedout import render as render_feed
+from paperboy.db.browse import prepare
+from paperboy.flows.feedout import render as render_feed
 
 SEP = "\x1f"  # between the characters of CJK text in its index (db/_cjk.py)
 

@@ -10,10 +10,10 @@ import zlib
 
 import click
 
-from core import DOUBTFUL, host_of, printable, without_credentials
-from db import QueryError, store
-from flows._cli import Ctx, Fail, Usage, _check_days, _exit_for, _followed, _language, cli, say
-from flows.feedout import FORMATS, render
+from paperboy.core import DOUBTFUL, host_of, printable, without_credentials
+from paperboy.db import QueryError, store
+from paperboy.flows.commands.base import Ctx, Fail, Usage, _check_days, _exit_for, _followed, _language, cli, say
+from paperboy.flows.feedout import FORMATS, render
 
 MAX_QUERY_CHARS = 1000  # a search's words: FTS5 costs grow with the square of the terms
 MAX_QUERY_TERMS = 32
@@ -26,8 +26,8 @@ def _read_input(source: str, cfg) -> tuple[bytes, str | None]:
     """A page from a URL or a file (gzipped too), within the size cap of a pass."""
     limit = cfg.fetch.max_bytes
     if source.lower().startswith(("http://", "https://")):
-        from fetchers import page_problem
-        from flows.fetching import fetch_many
+        from paperboy.fetchers import page_problem
+        from paperboy.flows.fetching import fetch_many
 
         [page] = fetch_many([source], cfg.fetch)
         problem = page_problem(page)
@@ -57,7 +57,7 @@ def extract(obj: Ctx, sources: tuple[str, ...], url: str | None, fmt: str, raw: 
 
     import zstandard
 
-    from flows.jobs import Extracted, Failed, PageJob, run_job_limited
+    from paperboy.flows.engines.jobs import Extracted, Failed, PageJob, run_job_limited
 
     cfg = obj.config()
     options = replace(cfg.extract, clean=not raw)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import sys
@@ -15,9 +16,9 @@ os.environ.setdefault("PREFECT_LOGGING_TO_API_WHEN_MISSING_FLOW", "ignore")
 # The first start on a new machine creates Prefect's database: more than the default 20 s when busy.
 os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
 
-from core import feed_identity, printable, split_credentials, without_credentials
-from db import check_folder, connect, store
-from flows.config import ConfigError, load_config  # noqa: E402
+from paperboy.core import PaperboyError, feed_identity, printable, split_credentials, without_credentials
+from paperboy.db import check_folder, connect, store
+from paperboy.flows.config import ConfigError, load_config  # noqa: E402
 
 STOPPED_BY: list[int] = []  # the signal that stopped a long-running command (serve), for its exit code
 
@@ -31,7 +32,7 @@ def _exit_for(done: int, failed: int) -> None:
         sys.exit(PARTIAL if done else FAILED)
 
 
-class Fail(click.ClickException):
+class Fail(PaperboyError, click.ClickException):
     """A command that cannot do what it was asked: one line on stderr, `paperboy: ` and why."""
 
     def show(self, file=None) -> None:
@@ -64,18 +65,21 @@ class Ctx:
         except Exception as exc:  # the store's errors, a path that is a folder, a file that is not a db
             raise Fail(f"cannot open database {self.db_path}: {exc}") from exc
 
-    def config(self, stores_pages: bool = False):
-        """The config; for a command that stores pages, also whether its WARC folder can be written."""
+    def config(self, stores_pages: bool = False, dask: str | None = None):
+        """The config (`dask`: --dask, over its dask_address); for a command that stores pages, also
+        whether its WARC folder can be written and its Dask scheduler answers."""
         try:
             cfg = load_config(self.config_path)
         except ConfigError as exc:
             raise Fail(str(exc)) from exc
+        if dask:
+            cfg = dataclasses.replace(cfg, dask_address=dask)
         warc = stores_pages and cfg.raw_pages.where == "warc"
         problem = check_folder(self.db_path, cfg.raw_pages) if warc else None
         if problem:
             raise Fail(f"{cfg.path or 'raw_pages'}: {problem}")
         if stores_pages and cfg.dask_address:
-            from flows.cluster import check_scheduler
+            from paperboy.flows.engines.cluster import check_scheduler
 
             problem = check_scheduler(cfg.dask_address, cfg.dask_certs)
             if problem:

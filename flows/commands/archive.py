@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import click
 
-from db import Busy, exclusive, store
-from flows._cli import Ctx, Fail, _check_days, _followed, cli, say
+from paperboy.db import Busy, exclusive, store
+from paperboy.flows.commands.base import Ctx, Fail, _check_days, _followed, cli, say
 
 
 @cli.command()

@@ -6,10 +6,10 @@ import json
 
 import click
 
-from core import url_problem, without_credentials
-from db import store
-from flows._cli import Ctx, Fail, Usage, _followed, _language, cli, say
-from flows.watching import DELIVERY, SIGNATURE
+from paperboy.core import url_problem, without_credentials
+from paperboy.db import store
+from paperboy.flows.commands.base import Ctx, Fail, Usage, _followed, _language, cli, say
+from paperboy.flows.watching import DELIVERY, SIGNATURE
 
 
 @cli.group()

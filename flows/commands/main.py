@@ -1,6 +1,7 @@
 """The `paperboy` command: opens the database, calls the library, turns errors into one line.
-Its commands live in cli_feeds (feeds), cli_pass (run, serve, backfill) and cli_read (extract,
-search, show, export); what they share in _cli."""
+Its commands live in feeds (feeds), passes (run, serve, backfill), reading (extract, search, show,
+export, stories), archive (prune), browsing (browse), certs (cluster certs) and watch; what they
+share in base."""
 
 from __future__ import annotations
 
@@ -10,9 +11,9 @@ import sys
 
 import click
 
-from core import printable
-from flows import cli_archive, cli_browse, cli_cluster, cli_feeds, cli_pass, cli_read, cli_watch  # noqa: F401
-from flows._cli import STOPPED_BY, cli
+from paperboy.core import PaperboyError, printable
+from paperboy.flows.commands import archive, browsing, certs, feeds, passes, reading, watch  # noqa: F401 - their commands
+from paperboy.flows.commands.base import STOPPED_BY, cli
 
 __all__ = ["cli", "main"]
 
@@ -22,7 +23,7 @@ def _stop(signum, frame) -> None:
     transaction of its own (an open one is discarded whole), and what paperboy started stops with it
     (the Prefect server by its parent-death signal, workers by watching this process). Unwinding
     instead would wait on each fetch still in flight, for as long as its deadline."""
-    from flows.progress import STORED
+    from paperboy.flows.progress import STORED
 
     what = "terminated" if signum == signal.SIGTERM else "interrupted"
     stored = STORED["stored"]
@@ -52,6 +53,9 @@ def main() -> None:
             click.echo("paperboy: stopped", err=True)
             sys.exit(128 + (STOPPED_BY[-1] if STOPPED_BY else signal.SIGINT))
         click.echo("paperboy: aborted", err=True)
+        sys.exit(1)
+    except PaperboyError as exc:  # one of ours that no command turned into a Fail: said as one
+        click.echo(f"paperboy: {printable(str(exc))}", err=True)
         sys.exit(1)
     except Exception as exc:  # the last line of defence: one line, never a traceback
         click.echo(f"paperboy: error: {type(exc).__name__}: {printable(str(exc))}", err=True)

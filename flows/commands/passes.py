@@ -10,36 +10,24 @@ from pathlib import Path
 
 import click
 
-from db import ArchiveDamaged, Busy, exclusive, store
-from flows._cli import STOPPED_BY, Ctx, Fail, Usage, _check_days, _exit_for, _stored_url, cli, say
+from paperboy.db import ArchiveDamaged, Busy, exclusive, store
+from paperboy.flows.commands.base import STOPPED_BY, Ctx, Fail, Usage, _check_days, _exit_for, _stored_url, cli, say
 
 # --- run and serve ------------------------------------------------------------------------------
 
 
-def _use_dask(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
-    if value is None:
-        return
-    from flows.config import DASK_ADDRESS
+def _dask_address(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    from paperboy.flows.config import DASK_ADDRESS
 
-    if not DASK_ADDRESS.match(value):
+    if value is not None and not DASK_ADDRESS.match(value):
         raise click.BadParameter(f"{value!r} is not a scheduler's address like tcp://127.0.0.1:8786")
-    before = os.environ.get("PAPERBOY_DASK")
-    os.environ["PAPERBOY_DASK"] = value  # the flows read it with the config, over dask_address
-    ctx.call_on_close(lambda: _restore("PAPERBOY_DASK", before))
-
-
-def _restore(name: str, value: str | None) -> None:
-    if value is None:
-        os.environ.pop(name, None)
-    else:
-        os.environ[name] = value
+    return value
 
 
 dask_option = click.option(
     "--dask",
     metavar="tls://HOST:8786",
-    expose_value=False,
-    callback=_use_dask,
+    callback=_dask_address,
     help="Extract on this Dask cluster (env PAPERBOY_DASK, or dask_address in the config).",
 )
 
@@ -50,9 +38,9 @@ dask_option = click.option(
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 @dask_option
 @click.pass_obj
-def run(obj: Ctx, feed_urls: tuple[str, ...], due: bool, as_json: bool) -> None:
+def run(obj: Ctx, feed_urls: tuple[str, ...], due: bool, as_json: bool, dask: str | None) -> None:
     """One ingest pass (a Prefect flow run) over all feeds, the named ones, or the due ones."""
-    obj.config(stores_pages=True)  # a bad config is one line here, not a failed flow run
+    obj.config(stores_pages=True, dask=dask)  # a bad config is one line here, not a failed flow run
     db = obj.db(existing=True)
     feeds = {r.url: r for r in store.list_feeds(db)}
     feed_urls = tuple(
@@ -77,18 +65,19 @@ def run(obj: Ctx, feed_urls: tuple[str, ...], due: bool, as_json: bool) -> None:
             pass
     except Busy as exc:
         raise Fail(f"{exc}; not started") from exc
-    from flows.cluster import ClusterLost
-    from flows.runner import run_ingest
+    from paperboy.flows.engines.cluster import ClusterLost
+    from paperboy.flows.ingest import IngestRequest
+    from paperboy.flows.runner import run_ingest
 
     try:
-        summary = run_ingest(obj.db_path, list(feed_urls), due, obj.config_path)
+        summary = run_ingest(obj.db_path, IngestRequest(feed_urls, due, dask), obj.config_path)
     except ClusterLost as exc:
         raise Fail(str(exc)) from exc
     except ArchiveDamaged as exc:
         raise Fail(_damaged(obj.db_path, exc)) from exc
     if summary.get("busy"):
         raise Fail(f"{summary['busy']}; not started")
-    from flows.progress import render
+    from paperboy.flows.progress import render
 
     say(json.dumps(summary) if as_json else render(summary))
     _exit_for(*_pass_outcome(summary))
@@ -141,7 +130,7 @@ def stopping(signum, frame) -> None:
 @click.option("--quiet", is_flag=True, help="No line per tick or per failed feed.")
 @dask_option
 @click.pass_obj
-def serve(obj: Ctx, cron: str | None, interval: int, port: int, quiet: bool) -> None:
+def serve(obj: Ctx, cron: str | None, interval: int, port: int, quiet: bool, dask: str | None) -> None:
     """Serve the ingest flow as a Prefect deployment from this process (Ctrl-C stops it)."""
     if cron is not None:
         from prefect.client.schemas.schedules import CronSchedule
@@ -150,9 +139,9 @@ def serve(obj: Ctx, cron: str | None, interval: int, port: int, quiet: bool) -> 
             CronSchedule(cron=cron)
         except ValueError:  # pydantic's ValidationError is one
             raise Usage(f'--cron {cron!r} is not a cron expression (five fields, as in "*/10 * * * *")') from None
-    obj.config(stores_pages=True)
+    obj.config(stores_pages=True, dask=dask)
     obj.db(existing=True)
-    from flows.runner import serve_ingest
+    from paperboy.flows.runner import serve_ingest
 
     # Stopping serve is graceful: Prefect's runner stops the flow runs it started, then the server;
     # the exit code says which signal stopped it (130 or 143).
@@ -160,7 +149,7 @@ def serve(obj: Ctx, cron: str | None, interval: int, port: int, quiet: bool) -> 
     signal.signal(signal.SIGTERM, stopping)
 
     try:
-        serve_ingest(obj.db_path, obj.config_path, cron=cron, interval=interval, port=port, quiet=quiet)
+        serve_ingest(obj.db_path, obj.config_path, cron=cron, interval=interval, port=port, quiet=quiet, dask=dask)
     except SystemExit as exc:  # Prefect's runner takes SIGTERM itself, stops, and exits 0
         if exc.code not in (0, None):
             raise
@@ -193,7 +182,7 @@ def serve(obj: Ctx, cron: str | None, interval: int, port: int, quiet: bool) -> 
 @dask_option
 @click.pass_obj
 def backfill(
-    obj: Ctx, feed_urls, all_feeds, since, until, source, urls_file, reprocess, dry_run, rate, as_json
+    obj: Ctx, feed_urls, all_feeds, since, until, source, urls_file, reprocess, dry_run, rate, as_json, dask
 ) -> None:
     """Fill the archive with the past of feeds (archives, sitemaps) or a file of URLs; or re-extract
     what is stored (--reprocess). Resumable: run the same command again after an interruption."""
@@ -212,18 +201,19 @@ def backfill(
         raise Usage(
             "--reprocess re-extracts what is stored (--feed, --since, --until); --urls fetches: one or the other"
         )
-    obj.config(stores_pages=True)
+    obj.config(stores_pages=True, dask=dask)
     db = obj.db(existing=not urls_file)  # a list of URLs may start an archive; the rest work on one
     known = {r.url: r.id for r in store.list_feeds(db)}
     feed_urls = tuple(_stored_url(url, known, "add it first: paperboy feeds add URL") for url in feed_urls)
-    from flows.backfill import BackfillRequest
-    from flows.runner import run_backfill
+    from paperboy.flows.backfill import BackfillRequest
+    from paperboy.flows.runner import run_backfill
 
     request = BackfillRequest(
         feeds=feed_urls, all_feeds=all_feeds, source=source, since=since, until=until,
         urls_file=urls_file and os.path.abspath(urls_file), reprocess=reprocess, dry_run=dry_run, rate=rate,
+        dask=dask,
     )  # fmt: skip
-    from flows.cluster import ClusterLost
+    from paperboy.flows.engines.cluster import ClusterLost
 
     try:
         summary = run_backfill(obj.db_path, request, obj.config_path)

@@ -11,7 +11,7 @@ from dataclasses import replace
 
 import click
 
-from core import (
+from paperboy.core import (
     FEED_FIELDS,
     MASK,
     Feed,
@@ -25,10 +25,10 @@ from core import (
     url_problem,
     without_credentials,
 )
-from db import store
-from flows._cli import Ctx, Fail, Usage, _exit_for, _followed, cli, say
-from flows.config import ConfigError, feeds_in, read_toml
-from flows.opml import OPMLError, read_opml, write_opml
+from paperboy.db import store
+from paperboy.flows.commands.base import Ctx, Fail, Usage, _exit_for, _followed, cli, say
+from paperboy.flows.commands.opml import OPMLError, read_opml, write_opml
+from paperboy.flows.config import ConfigError, feeds_in, read_toml
 
 # --- feeds --------------------------------------------------------------------------------------
 
@@ -93,7 +93,7 @@ def feeds_add(obj: Ctx, url: str, name: str | None, no_check: bool, headers, coo
     the feed's own server only; they are kept beside the archive (<db>.credentials), not in it."""
     url, access = _secrets(feed_identity(_check_url(url)), headers, cookies)
     if not no_check:
-        from flows.fetching import find_feed
+        from paperboy.flows.fetching import find_feed
 
         found = find_feed(url, obj.config().fetch, access)
         if found.error and found.error.startswith("refused") and "address" in found.error:

@@ -8,11 +8,11 @@ from email.utils import formatdate
 from xml.parsers import expat
 from xml.sax.saxutils import quoteattr
 
-from core import Feed, web_url
-from fetchers import UnsafeXML, safe_xml
+from paperboy.core import Feed, PaperboyError, web_url
+from paperboy.fetchers import UnsafeXML, safe_xml
 
 
-class OPMLError(Exception):
+class OPMLError(PaperboyError):
     pass
 
 

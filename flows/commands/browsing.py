@@ -12,9 +12,9 @@ from pathlib import Path
 
 import click
 
-from flows._cli import Ctx, Fail, cli, say
-from flows.browse import HERE, marker
-from flows.processes import die_with_parent
+from paperboy.flows.browse import HERE, marker
+from paperboy.flows.commands.base import Ctx, Fail, cli, say
+from paperboy.flows.processes import die_with_parent
 
 LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
 
@@ -27,7 +27,7 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1", "[::1]")
 @click.pass_obj
 def browse(obj: Ctx, port: int, host: str, open_browser: bool, allow_sql: bool) -> None:
     """Browse, search and watch the archive in Datasette (read-only; safe beside serve)."""
-    from db.browse import metadata
+    from paperboy.db.browse import metadata
 
     obj.db(read_only=True).conn.close()  # a missing or broken db is one line here
     name = Path(obj.db_path).stem

@@ -1,6 +1,6 @@
 """What the flows hand to extraction and get back: frozen, picklable values, and the work a worker
 does with one job (the page's article, else its feed text's), within a time limit. Any executor
-that runs `run_job_limited` can run them: the local pool (flows/pool.py), a Dask cluster (flows/cluster.py)."""
+that runs `run_job_limited` can run them: the local pool (pool.py), a Dask cluster (cluster.py)."""
 
 from __future__ import annotations
 
@@ -16,9 +16,9 @@ from typing import Any, TypeVar
 
 import zstandard
 
-import extractors
-from core import Article
-from extractors import ExtractOptions
+from paperboy import extractors
+from paperboy.core import Article
+from paperboy.extractors import ExtractOptions
 
 T = TypeVar("T")
 

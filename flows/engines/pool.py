@@ -1,5 +1,5 @@
-"""Extraction on every core: the `Extraction` interface the flows use, and its local executor, a
-pool of worker processes forked from a forkserver that loaded the extractors once."""
+"""Extraction on every core: the local executor, a pool of worker processes forked from a forkserver
+that loaded the extractors once."""
 
 from __future__ import annotations
 
@@ -10,39 +10,16 @@ import os
 import signal
 import threading
 from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor, wait
-from typing import Protocol
 
-from flows.jobs import Extracted, Failed, FromFeed, PageJob, run_job_limited
-from flows.processes import exit_with
-
-Result = Extracted | Failed | FromFeed | None
-
-
-class Extraction(Protocol):
-    """What the flows need of an executor of extraction jobs: the one seam to plug another in."""
-
-    def warm(self) -> None:
-        """Get ready now (workers starting while the feeds are polled); optional work."""
-
-    def map(self, jobs: list[PageJob]) -> list[Result]:
-        """Each job's result, in order, each job given up after the executor's time limit (a Failed
-        with the reason). Empties `jobs` once they are taken: the pages are held no longer."""
-        ...
-
-
-def extraction_for(workers: int, time_limit: float, dask: str | None = None, certs: str | None = None) -> Extraction:
-    """The executor of this process's passes: the Dask cluster at `dask` when one is given, else the
-    local pool of worker processes. `certs`: the folder of the cluster's TLS certificates."""
-    if dask:
-        from flows.cluster import DaskExtraction
-
-        return DaskExtraction(dask, time_limit, certs)
-    return ExtractPool(workers, time_limit)
+from paperboy.core import internal_error
+from paperboy.flows.engines.base import Result
+from paperboy.flows.engines.jobs import Failed, PageJob, run_job_limited
+from paperboy.flows.processes import exit_with
 
 
 def start_worker(parent: int) -> None:
     """Run once in each worker at its start. (Nothing to load: the forkserver it was forked from
-    loaded the extractors and their language model, see flows/forkserver.py.) Ctrl-C reaches the
+    loaded the extractors and their language model, see flows/engines/forkserver.py.) Ctrl-C reaches the
     whole process group: the worker leaves it to paperboy, which stops it, instead of printing a
     traceback of its own."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -51,13 +28,13 @@ def start_worker(parent: int) -> None:
 
 def _forkserver_context():
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["flows.forkserver"])
+    ctx.set_forkserver_preload(["paperboy.flows.engines.forkserver"])
     return ctx
 
 
 def start_forkserver() -> None:
     """Start the process the extraction workers are forked from, and return at once: it loads the
-    extractors (a second of CPU, flows/forkserver.py) while this process does other things, such as
+    extractors (a second of CPU, flows/engines/forkserver.py) while this process does other things, such as
     waiting for Prefect's server to start on the other core. Starting the pool later takes the
     forkserver already running (and waits for it to be ready)."""
     from multiprocessing import forkserver
@@ -69,7 +46,7 @@ def start_forkserver() -> None:
 class ExtractPool:
     """Extraction on every core, in worker processes shared by every flow run of this process.
 
-    Workers start once, forked from a forkserver that loaded the extractors (flows/forkserver.py),
+    Workers start once, forked from a forkserver that loaded the extractors (flows/engines/forkserver.py),
     and serve every batch after. A page is given up after `time_limit` seconds by an alarm in its
     worker; should a worker hang where no alarm reaches (inside C code), the pool is killed and
     started again, and the pages it held are failed with a reason. No pass waits on one page for
@@ -125,7 +102,7 @@ class ExtractPool:
             except BrokenExecutor:
                 out.append(Failed("extraction worker died"))
             except Exception as exc:  # noqa: BLE001 - one page must not fail its batch
-                out.append(Failed(f"extraction failed: {type(exc).__name__}: {exc}"[:300]))
+                out.append(Failed(internal_error(exc, "extraction failed")))
         return out
 
     def _restart(self, pool: Executor) -> None:

@@ -1,5 +1,5 @@
-"""Extraction on a Dask cluster: the `Extraction` the flows use (flows/pool.py), its jobs run by
-`dask worker`s that loaded the extractors once (`--preload flows.dask_preload`) instead of by the
+"""Extraction on a Dask cluster: the `Extraction` the flows use (flows/engines/pool.py), its jobs run by
+`dask worker`s that loaded the extractors once (`--preload paperboy.flows.engines.dask_preload`) instead of by the
 local pool.
 
 What travels: each job with its page zstd-compressed, as the local pool gets it, and the article
@@ -23,15 +23,16 @@ import re
 import time
 from typing import Any
 
-from flows.jobs import Failed, PageJob, run_jobs_limited
-from flows.pool import Result
+from paperboy.core import PaperboyError, internal_error
+from paperboy.flows.engines.base import Result
+from paperboy.flows.engines.jobs import Failed, PageJob, run_jobs_limited
 
 CONNECT_TIMEOUT = 10  # seconds to reach the scheduler
 TASKS_PER_THREAD = 4  # tasks a batch is cut into per worker thread: fewer, and a slow page holds its neighbours
 LOST_RUNS = 3  # times a task whose results died with their worker is run again before its pages fail
 
 
-class ClusterLost(Exception):
+class ClusterLost(PaperboyError):
     """The Dask scheduler cannot be reached, or was lost mid-pass."""
 
 
@@ -208,7 +209,7 @@ class DaskExtraction:
             error = future.exception()
             if isinstance(error, KilledWorker):
                 return [Failed("extraction worker died (on every worker that tried this page)")] * count
-            return [Failed(f"extraction failed: {type(error).__name__}: {error}"[:300])] * count
+            return [Failed(internal_error(error, "extraction failed"))] * count
         if future.status in ("cancelled", "lost"):
             return None
         return [Failed(f"extraction did not finish on the cluster within {self.time_limit:g} s a page")] * count

@@ -15,9 +15,8 @@ to its reference count: what the workers read on every page is better kept out o
 
 import gc
 
-import extractors
-import flows.jobs  # what the workers unpickle their jobs with
-import flows.memory
+from paperboy import extractors
+from paperboy.flows.engines import jobs, memory  # noqa: F401 - jobs: what the workers unpickle their jobs with
 
 # One short paragraph: too little text for trafilatura's main extractor alone, so the page also goes
 # through its backup extractors (readability, then jusText), as a page with little text does.
@@ -64,4 +63,4 @@ for _warm in (
     except Exception:  # noqa: BLE001 - the forkserver must start: the workers then load it on first use
         pass
 gc.freeze()
-flows.memory.keep_large_buffers_apart()  # malloc's settings pass to the workers forked from here
+memory.keep_large_buffers_apart()  # malloc's settings pass to the workers forked from here

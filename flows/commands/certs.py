@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from flows._cli import Fail, cli, say
+from paperboy.flows.commands.base import Fail, cli, say
 
 
 @cli.group()
@@ -18,7 +18,7 @@ def cluster_certs(folder: str) -> None:
     """Make FOLDER's TLS certificates: a certificate authority of the cluster's own (its key is not
     kept) and one certificate it signed, for the scheduler, every worker and paperboy. Copy the
     folder to each machine; Dask's TLS then admits only who holds it."""
-    from flows.cluster import make_certs
+    from paperboy.flows.engines.cluster import make_certs
 
     try:
         written = make_certs(folder)
@@ -30,5 +30,6 @@ def cluster_certs(folder: str) -> None:
     ca, cert, key = written
     tls = f"--tls-ca-file {ca} --tls-cert {cert} --tls-key {key}"
     say(f"scheduler: dask scheduler --protocol tls --port 8786 {tls}")
-    say(f"workers:   dask worker tls://SCHEDULER:8786 {tls} --nthreads 1 --nworkers auto --preload flows.dask_preload")
+    preload = "--preload paperboy.flows.engines.dask_preload"
+    say(f"workers:   dask worker tls://SCHEDULER:8786 {tls} --nthreads 1 --nworkers auto {preload}")
     say(f'paperboy:  dask_certs = "{folder}" in the config (or PAPERBOY_DASK_CERTS), then --dask tls://SCHEDULER:8786')
