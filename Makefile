@@ -33,9 +33,10 @@ TEST_JOBS ?= 3
 test: $(VENV)/.dev browser
 	$(BIN)/python -m pytest -q -n $(TEST_JOBS)
 
-# The suite less the tests that start a browser, a Dask cluster or a Prefect server of their own.
+# The suite less the tests that start a browser, a Dask cluster or a Prefect server of their own, or
+# kill passes in processes of their own.
 test-fast: $(VENV)/.dev
-	$(BIN)/python -m pytest -q -n $(TEST_JOBS) -m "not browser and not cluster and not server"
+	$(BIN)/python -m pytest -q -n $(TEST_JOBS) -m "not browser and not cluster and not server and not kill"
 
 # The browse tests drive Debian's Chromium (Playwright cannot download a browser here). Installed when
 # missing and possible; where not, those tests say so and are skipped.

@@ -44,14 +44,14 @@ def test_urls_are_stored_once_whichever_path_found_them(server, db_path, tmp_pat
     urls = tmp_path / "urls.txt"
     urls.write_text("\n".join(links + [server.url("/missing.html")]) + "\n")
 
-    dry = backfill(db_path, urls_file=str(urls), dry_run=True)
+    dry = backfill(db_path, urls_file=str(urls), dry_run=True, rate=50.0)  # (the default: a request a second)
     assert dry["would_fetch"] == 4 and count(db_path) == 1
 
-    first = backfill(db_path, urls_file=str(urls))
+    first = backfill(db_path, urls_file=str(urls), rate=50.0)
     assert first["stored"] == 3 and first["failed"] == 1 and count(db_path) == 4
     assert len(server.requests_to("/u0.html")) == 1  # the feed had it: not fetched again
 
-    again = backfill(db_path, urls_file=str(urls))  # resumes: only the failure is tried again
+    again = backfill(db_path, urls_file=str(urls), rate=50.0)  # resumes: only the failure is tried again
     assert again["stored"] == 0 and again["skipped"] == 4 and count(db_path) == 4
     assert all(len(server.requests_to(f"/u{i}.html")) == 1 for i in range(4))
     assert len(server.requests_to("/missing.html")) == 2

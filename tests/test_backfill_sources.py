@@ -224,6 +224,7 @@ def other_server(server, monkeypatch):
     other.close()
 
 
+@pytest.mark.kill
 def test_a_killed_backfill_resumes_without_fetching_again_what_it_stored(server, other_server, db_path):
     import os
     import signal
@@ -294,7 +295,9 @@ def test_a_backfill_and_a_scheduled_pass_at_once_store_each_article_once(server,
                 errors.append(exc)
 
         threads = [
-            threading.Thread(target=guarded, args=(backfill, db_path), kwargs={"feeds": [feed], "source": "archive"}),
+            threading.Thread(
+                target=guarded, args=(backfill, db_path), kwargs={"feeds": [feed], "source": "archive", "rate": 50.0}
+            ),
             threading.Thread(target=guarded, args=(ingest, db_path)),
         ]
         for t in threads:

@@ -53,6 +53,7 @@ def articles_in(db_path: str) -> int:
         return 0
 
 
+@pytest.mark.kill
 def test_sigkill_at_chosen_points_then_the_next_pass_converges(server, tmp_path):
     """Each pass is killed at a point of its work, chosen by what the server and the db show (no
     sleeps): while polling, while fetching, right after a batch is stored, in the middle of the last
