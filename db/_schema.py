@@ -16,8 +16,8 @@ from . import _cjk, credentials
 APPLICATION_ID = 0x70617065
 # PRAGMA user_version. 2: feeds' user names and passwords moved out of their URLs (db/credentials.py);
 # 3: a feed's folder; 4: an article's pruned_at; 5: watches, their matches and the outbox; 6: an article's
-# confidence; 7: stories (an article's story_id, the story_bands index).
-SCHEMA_VERSION = 7
+# confidence; 7: stories (an article's story_id, the story_bands index); 8: stories' signatures.
+SCHEMA_VERSION = 8
 LEARNED_MIN_ARTICLES = 3  # a paragraph in this many articles of one host is boilerplate
 
 
@@ -122,6 +122,8 @@ CREATE = (
     "create table if not exists story_bands (band integer, article_id integer, primary key (band, article_id)) "
     "without rowid",
     "create index if not exists story_bands_article on story_bands (article_id)",
+    # Each article's MinHash signature and its number of shingles: what a candidate is weighed by.
+    "create table if not exists story_sigs (article_id integer primary key, shingles integer, sig blob)",
     """create virtual table if not exists articles_fts using fts5 (title, text,
     tokenize='unicode61 remove_diacritics 2', content='articles')""",
     """create trigger if not exists articles_ai after insert on articles begin

@@ -380,6 +380,7 @@ def prune(db: sqlite_utils.Database, before: str, feed_url: str | None = None) -
         db.execute(f"delete from {_cjk.TABLE} where rowid in {IN_LIST}", [ids])
         db.execute(f"delete from raw_pages where article_id in {IN_LIST}", [ids])
         db.execute(f"delete from story_bands where article_id in {IN_LIST}", [ids])  # no text to join by
+        db.execute(f"delete from story_sigs where article_id in {IN_LIST}", [ids])
         db.execute(
             "update articles set text = '', title = null, authors = null, text_source = 'pruned', pruned_at = ? "
             f"where id in {IN_LIST}",

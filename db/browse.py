@@ -156,7 +156,7 @@ QUERIES = {
 }
 
 HIDDEN = ("boilerplate", "host_holds", "backfill_jobs", "raw_pages", "entries", "article_urls", "watches",
-          "watch_matches", "outbox", "story_bands")  # fmt: skip
+          "watch_matches", "outbox", "story_bands", "story_sigs")  # fmt: skip
 
 
 UNREADABLE = ("raw_pages",)  # the fetched pages, whole: no query of browse reads them, --sql's neither

@@ -95,6 +95,7 @@ def remove_feed(db: sqlite_utils.Database, url: str, purge: bool = False) -> tup
             f"delete from raw_pages where article_id in {IN_LIST}",
             f"delete from article_urls where article_id in {IN_LIST}",
             f"delete from story_bands where article_id in {IN_LIST}",
+            f"delete from story_sigs where article_id in {IN_LIST}",
             f"delete from articles where id in {IN_LIST}",
         ):
             db.execute(sql, [gone])

@@ -131,6 +131,7 @@ def test_an_older_archive_gets_its_stories_once(tmp_path):
         store.save_outcomes(db, 1, [outcome(key, paragraphs, key)])
     db.execute("update articles set story_id = null")  # as a paperboy from before stories left them
     db.execute("delete from story_bands")
+    db.execute("delete from story_sigs")
     run = CliRunner().invoke
     result = run(cli, ["--db", path, "stories", "--json"])
     assert result.exit_code == 0 and "giving older articles their stories: 3 of 3" in result.stderr

@@ -52,14 +52,21 @@ def render_cell(row, value, column, table, database, datasette):
     return None
 
 
-async def article_page(request, datasette):
-    ref = request.url_vars["id"]
+async def _rows_of(datasette, view: str, ref: str, noun: str):
+    """The rows of a canned view for one id (`ref`, from the address), or the page that says why none."""
     if not ref.isdigit():
-        return await _message(datasette, f"{ref!r} is not an article id: ids are whole numbers, as in /-/article/42.")
-    response = await datasette.client.get(f"/{DB}/article.json?id={ref}&_shape=array")
+        return None, await _message(datasette, f"{ref!r} is not {noun} id: ids are whole numbers, as in /-/{view}/42.")
+    response = await datasette.client.get(f"/{DB}/{view}.json?id={ref}&_shape=array")
     rows = response.json() if response.status_code == 200 else []
     if not rows:
-        return await _message(datasette, f"No article with id {ref} in this archive.", status=404)
+        return None, await _message(datasette, f"No {noun.split()[-1]} with id {ref} in this archive.", status=404)
+    return rows, None
+
+
+async def article_page(request, datasette):
+    rows, said = await _rows_of(datasette, "article", request.url_vars["id"], "an article")
+    if said:
+        return said
     row = rows[0]
     try:
         authors = ", ".join(json.loads(row["authors"] or "[]"))
@@ -112,12 +119,9 @@ def compared(versions: list[dict]) -> list[dict]:
 
 async def story_page(request, datasette):
     ref = request.url_vars["id"]
-    if not ref.isdigit():
-        return await _message(datasette, f"{ref!r} is not a story id: ids are whole numbers, as in /-/story/42.")
-    response = await datasette.client.get(f"/{DB}/story.json?id={ref}&_shape=array")
-    rows = response.json() if response.status_code == 200 else []
-    if not rows:
-        return await _message(datasette, f"No story with id {ref} in this archive.", status=404)
+    rows, said = await _rows_of(datasette, "story", ref, "a story")
+    if said:
+        return said
     page = await datasette.render_template(
         "paperboy_story.html", {"versions": compared(rows), "story": ref, "db": DB}, request=request
     )
