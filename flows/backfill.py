@@ -102,12 +102,7 @@ def backfill(
 
     # 2. Fetch, extract and store the backlog, source by source, at each host's pace.
     if not request.dry_run:
-        batches = Batches(
-            settings,
-            cfg.extract,
-            extraction_for(cfg.workers, cfg.extract_time_limit, cfg.dask_address, cfg.dask_certs),
-            cfg.raw_pages,
-        )
+        batches = Batches.of(cfg, settings)
         try:
             for src in job.sources:
                 job.report[src].update(_stored_counts(fetch_backlog(job, src, batches)))

@@ -23,7 +23,6 @@ from paperboy.fetchers import FetchSettings
 from paperboy.flows import schedule
 from paperboy.flows.browse import stored_since
 from paperboy.flows.config import Config, load_config
-from paperboy.flows.engines import extraction_for
 from paperboy.flows.engines.jobs import as_done, chunked, in_turns
 from paperboy.flows.fetching import poll_many
 from paperboy.flows.processes import exit_with_serve
@@ -117,12 +116,7 @@ def ingest_pass(db_path: str, request: IngestRequest, config_path: str | None, s
     turns = in_turns(to_poll, lambda f: host_of(f[1]), lane=lambda f: f[2])
     polls = as_done(submit_polls, chunked(turns, FEEDS_PER_TASK), POLL_TASKS)
     del to_poll  # held by the turns, each until it is handed out
-    batches = Batches(
-        settings,
-        cfg.extract,
-        extraction_for(cfg.workers, cfg.extract_time_limit, cfg.dask_address, cfg.dask_certs),
-        cfg.raw_pages,
-    )
+    batches = Batches.of(cfg, settings)
     learned = batches.learned  # each host's learned boilerplate
     looked_up: set[str] = set()  # hosts asked for it (a host with none learned is not in `learned`)
     found = 0

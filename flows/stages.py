@@ -17,7 +17,8 @@ from paperboy.core import Entry, Outcome, capped, host_of, internal_error, site_
 from paperboy.db import ArchiveDamaged, RawPages, damage, store
 from paperboy.extractors import ExtractOptions
 from paperboy.fetchers import FetchSettings, hold_seconds
-from paperboy.flows.engines import Extraction
+from paperboy.flows.config import Config
+from paperboy.flows.engines import Extraction, extraction_for
 from paperboy.flows.engines.cluster import ClusterLost
 from paperboy.flows.engines.jobs import Extracted, Failed, FeedText, FromFeed, PageJob, chunked, options_for
 from paperboy.flows.engines.memory import PAGE_BUFFER, give_back_memory, keep_large_buffers_apart
@@ -75,6 +76,13 @@ class Batches:
     pool: Extraction
     raw: RawPages = field(default_factory=RawPages)  # where the fetched pages are kept
     learned: dict[str, frozenset[str]] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, cfg: Config, settings: FetchSettings) -> Batches:
+        """A run's batches as its config says: fetched with `settings`, extracted on the engine the
+        config names (the local pool, or its Dask cluster), pages kept where it says."""
+        engine = extraction_for(cfg.workers, cfg.extract_time_limit, cfg.dask_address, cfg.dask_certs)
+        return cls(settings, cfg.extract, engine, cfg.raw_pages)
 
 
 def process_pages(

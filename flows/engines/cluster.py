@@ -25,7 +25,7 @@ from typing import Any
 
 from paperboy.core import PaperboyError, internal_error
 from paperboy.flows.engines.base import Result
-from paperboy.flows.engines.jobs import Failed, PageJob, run_jobs_limited
+from paperboy.flows.engines.jobs import Failed, PageJob, batch_time_limit, run_jobs_limited
 
 CONNECT_TIMEOUT = 10  # seconds to reach the scheduler
 TASKS_PER_THREAD = 4  # tasks a batch is cut into per worker thread: fewer, and a slow page holds its neighbours
@@ -159,7 +159,7 @@ class DaskExtraction:
         client = self._client
         if client is None or client.status != "running":
             raise self._lost()
-        per_job = self.time_limit * (2 if any(j.feed_text is not None for j in jobs) else 1)  # page, feed text
+        per_job = batch_time_limit(jobs, self.time_limit)
         threads = self._threads(client)
         size = max(1, -(-len(jobs) // (threads * TASKS_PER_THREAD)))
         chunks = [jobs[i : i + size] for i in range(0, len(jobs), size)]

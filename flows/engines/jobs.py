@@ -134,6 +134,11 @@ def run_feed_text(job: PageJob) -> Article | None:
     )
 
 
+def batch_time_limit(jobs: list[PageJob], time_limit: float) -> float:
+    """The longest a batch's job may take: its page's extraction, and its feed text's after it."""
+    return time_limit * (2 if any(j.feed_text is not None for j in jobs) else 1)
+
+
 @dataclass(frozen=True)
 class Failed:
     """An extraction that gave no answer: the page is failed with this reason and tried on a later pass."""

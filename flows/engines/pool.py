@@ -13,7 +13,7 @@ from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor, wa
 
 from paperboy.core import internal_error
 from paperboy.flows.engines.base import Result
-from paperboy.flows.engines.jobs import Failed, PageJob, run_job_limited
+from paperboy.flows.engines.jobs import Failed, PageJob, batch_time_limit, run_job_limited
 from paperboy.flows.processes import exit_with
 
 
@@ -80,7 +80,7 @@ class ExtractPool:
         if not jobs:
             return []
         rounds = -(-len(jobs) // self.workers)
-        per_job = self.time_limit * (2 if any(j.feed_text is not None for j in jobs) else 1)  # page, feed text
+        per_job = batch_time_limit(jobs, self.time_limit)
         pool = self._pool()
         try:
             futures = [pool.submit(run_job_limited, job, self.time_limit) for job in jobs]
