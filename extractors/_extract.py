@@ -15,18 +15,18 @@ from ._clean import clean_paragraphs
 from ._confidence import Evidence, confidence
 from ._declared import declared_words, outside_declared, truncated_against
 from ._metadata import (
-    _article_html_in_scripts,
-    _headline,
-    _jsonld_article,
-    _page_meta,
-    _scripts_with_html,
-    _split_authors,
+    article_html_in_scripts,
     clean_title,
     detect_language,
+    headline_of,
+    jsonld_article,
+    page_meta,
     page_metadata,
     people,
     published_at,
+    scripts_with_html,
     site_names,
+    split_authors,
     without_site,
 )
 from ._models import ExtractOptions
@@ -86,13 +86,13 @@ def extract(
         return None
     if tree is None:
         return None
-    canonical, declared_lang = _page_meta(tree)
-    headline = _headline(tree)
-    ld = _jsonld_article(tree)
+    canonical, declared_lang = page_meta(tree)
+    headline = headline_of(tree)
+    ld = jsonld_article(tree)
     sites = site_names(tree, ld)
     meta = page_metadata(tree, url, ld, sites)
     published = published_at(tree, ld, meta.date)  # before drop_inert takes the meta tags
-    scripts = _scripts_with_html(tree)
+    scripts = scripts_with_html(tree)
     heads = subheadings(tree)
     structure = options.clean and "structure" not in options.disabled_rules
     lead = visible_lead(tree) if structure else None
@@ -124,11 +124,11 @@ def extract(
     except Exception:  # trafilatura raises assorted errors on pathological markup
         return None
     if not text.strip() and scripts:  # rendered in the browser: the article is JSON in a script
-        fragment = _article_html_in_scripts(scripts)
+        fragment = article_html_in_scripts(scripts)
         text = _fragment_text(fragment) if fragment else ""
     if not text.strip():
         return None
-    authors = _split_authors(meta.author)
+    authors = split_authors(meta.author)
     paragraphs = _paragraphs(text)
     raw_chars = len(text)
     removed: list[tuple[str, str]] = []

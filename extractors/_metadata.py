@@ -61,7 +61,7 @@ def _jsonld_objects(tree):
                 stack.extend(v for k, v in item.items() if k == "@graph" and isinstance(v, list))
 
 
-def _jsonld_article(tree) -> dict:
+def jsonld_article(tree) -> dict:
     """headline, author names and datePublished of the page's JSON-LD article, if it has one."""
     for obj in _jsonld_objects(tree):
         kinds = obj.get("@type")
@@ -136,13 +136,13 @@ def _has_paragraphs(text: str) -> bool:
     return "<p" in text or "\\u003cp" in text or "\\u003Cp" in text
 
 
-def _scripts_with_html(tree) -> list[str]:
+def scripts_with_html(tree) -> list[str]:
     """Script texts that carry HTML paragraphs (a page rendered in the browser keeps its article as
     JSON in a script). Read before trafilatura, which drops scripts from the tree."""
     return [s.text for s in tree.iter("script") if s.text and _has_paragraphs(s.text)]
 
 
-def _article_html_in_scripts(scripts: list[str]) -> str | None:
+def article_html_in_scripts(scripts: list[str]) -> str | None:
     """The longest JSON string in the page's scripts that holds HTML paragraphs."""
     best = ""
     for text in scripts:
@@ -245,7 +245,7 @@ def clean_title(title: str | None) -> str | None:
     return title
 
 
-def _headline(tree) -> str | None:
+def headline_of(tree) -> str | None:
     """The page's first h1, when it reads like a headline."""
     for h1 in tree.iter("h1"):
         text = re.sub(r"\s+", " ", " ".join(h1.itertext())).strip()
@@ -255,7 +255,7 @@ def _headline(tree) -> str | None:
     return None
 
 
-def _page_meta(tree) -> tuple[str | None, str | None]:
+def page_meta(tree) -> tuple[str | None, str | None]:
     """(canonical URL, declared language) read from the head before trafilatura changes the tree."""
     canonical = None
     for link in tree.iter("link"):
@@ -329,7 +329,7 @@ def _signed(names: str | None, sites: frozenset[str]) -> str | None:
     return "; ".join(found) if named else None
 
 
-def _split_authors(raw: str | None) -> tuple[str, ...]:
+def split_authors(raw: str | None) -> tuple[str, ...]:
     """The people a page's author field names, one by one, without labels, initials or roles."""
     if not raw:
         return ()

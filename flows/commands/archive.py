@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from paperboy.db import Busy, exclusive, store
-from paperboy.flows.commands.base import Ctx, Fail, _check_days, _followed, cli, say
+from paperboy.flows.commands.base import Ctx, Fail, check_days, cli, followed, say
 
 
 @cli.command()
@@ -18,10 +18,10 @@ def prune(obj: Ctx, before: str, feed_url: str | None, give_back: bool, yes: boo
     """Retention: older articles lose their text, page and index entries; their addresses and text
     hash stay, so that no feed fetches them again. retention_days in the config does it after
     every pass."""
-    _check_days(before=before)
+    check_days(before=before)
     db = obj.db(existing=True)
     if feed_url is not None:
-        feed_url = _followed(db, feed_url).url
+        feed_url = followed(db, feed_url).url
     if not yes:
         click.confirm(f"prune the text of every article from before {before[:10]}?", abort=True, err=True)
     try:

@@ -26,7 +26,7 @@ STOPPED_BY: list[int] = []  # the signal that stopped a long-running command (se
 OK, FAILED, USAGE, PARTIAL = 0, 1, 2, 3
 
 
-def _exit_for(done: int, failed: int) -> None:
+def exit_for(done: int, failed: int) -> None:
     """Some items failed: 3 when others were done, 1 when none was (nothing could be done)."""
     if failed:
         sys.exit(PARTIAL if done else FAILED)
@@ -112,7 +112,7 @@ def cli(ctx: click.Context, db_path: str, config_path: str | None) -> None:
     ctx.obj = Ctx(db_path, config_path)
 
 
-def _stored_url(url: str, known: dict[str, int], hint: str) -> str:
+def stored_url(url: str, known: dict[str, int], hint: str) -> str:
     """The followed feed's URL as stored (`known`: each followed feed's id by its URL), `url` given
     as its id (`feeds list` shows them), as stored, or in any form of the same identity (a user name
     and password in it are the feed's secrets, never part of its stored URL)."""
@@ -133,17 +133,17 @@ def _stored_url(url: str, known: dict[str, int], hint: str) -> str:
 FEEDS_HINT = "paperboy feeds list shows them"
 
 
-def _followed(db, ref: str, hint: str = FEEDS_HINT):
+def followed(db, ref: str, hint: str = FEEDS_HINT):
     """The followed feed (a Feed, its article count in it) that `ref` names: its id, its URL, or
     another form of that URL. The feeds are read once."""
     feeds = {f.url: f for f in store.each_feed(db)}
-    return feeds[_stored_url(ref, {url: f.id for url, f in feeds.items()}, hint)]
+    return feeds[stored_url(ref, {url: f.id for url, f in feeds.items()}, hint)]
 
 
 LANGUAGE = re.compile(r"^[a-z]{2,3}$")  # ISO 639-1 (639-3 for the languages it lacks)
 
 
-def _language(lang: str | None) -> str | None:
+def language(lang: str | None) -> str | None:
     """--lang, in lower case: a language code, or a usage error."""
     if lang is None:
         return None
@@ -153,7 +153,7 @@ def _language(lang: str | None) -> str | None:
     return lang
 
 
-def _check_days(**days: str | None) -> None:
+def check_days(**days: str | None) -> None:
     from datetime import date
 
     for name, value in days.items():

@@ -26,7 +26,7 @@ from paperboy.core import (
     without_credentials,
 )
 from paperboy.db import store
-from paperboy.flows.commands.base import Ctx, Fail, Usage, _exit_for, _followed, cli, say
+from paperboy.flows.commands.base import Ctx, Fail, Usage, cli, exit_for, followed, say
 from paperboy.flows.commands.opml import OPMLError, read_opml, write_opml
 from paperboy.flows.config import ConfigError, feeds_in, read_toml
 
@@ -135,7 +135,7 @@ def feeds_remove(obj: Ctx, url: str, purge: bool, yes: bool) -> None:
     """Stop following URL. Its stored articles stay, still linked to it, and adding it again
     follows it on where it stopped; --purge deletes them."""
     db = obj.db()
-    feed = _followed(db, url)
+    feed = followed(db, url)
     url = feed.url
     if purge and not yes:
         click.confirm(
@@ -177,7 +177,7 @@ def feeds_edit(
                         "under: give more, or 0 for the global one")  # fmt: skip
     db = obj.db()
     url, access = _secrets(url, headers, cookies)
-    feed = _followed(db, url)
+    feed = followed(db, url)
     url = feed.url
     if access or forget_secrets:
         given = replace(access, origin=origin_of(url)) if access and not forget_secrets else None
@@ -224,11 +224,11 @@ def feeds_list(obj: Ctx, as_json: bool) -> None:
     a line of totals at the end."""
     db = obj.db(read_only=True)
     counts: collections.Counter = collections.Counter()
-    followed = functools.partial(store.is_followed, db)
+    is_followed = functools.partial(store.is_followed, db)
     if as_json:
         lines: Iterator[str] = (_feed_json(feed, counts) for feed in store.each_feed(db))
     else:
-        lines = (_health_lines(row, counts, followed) for row in store.each_feed_health(db))
+        lines = (_health_lines(row, counts, is_followed) for row in store.each_feed_health(db))
     for batch in iter(lambda: list(itertools.islice(lines, 1000)), []):  # a thousand at a time, never all held
         say("\n".join(batch))
     if as_json:
@@ -248,7 +248,7 @@ def _feed_json(feed: Feed, counts) -> str:
     return json.dumps({**row, "url": without_credentials(feed.url)}, default=str)
 
 
-def _health_lines(row: tuple, counts, followed) -> str:
+def _health_lines(row: tuple, counts, is_followed) -> str:
     """A feed's lines in `feeds list`, from its store.HEALTH_FIELDS."""
     (feed_id, url, name, title, disabled, errors, articles, last_polled, last_success, next_poll, last_error,
      last_error_at, moved_to) = row  # fmt: skip
@@ -263,7 +263,7 @@ def _health_lines(row: tuple, counts, followed) -> str:
         text += f"\n    last error ({errors} in a row, {last_error_at}): {last_error}"
     if moved_to:
         text += f"\n    moved for good to {without_credentials(moved_to)}"
-        text += ", followed too: `paperboy feeds remove` this one" if followed(moved_to) else ""
+        text += ", followed too: `paperboy feeds remove` this one" if is_followed(moved_to) else ""
     return text
 
 
@@ -300,7 +300,7 @@ def feeds_import(obj: Ctx, file: str) -> None:
         say(f"paperboy: {file}: {exc}", err=True)
         refused += 1
     say(f"{added} feeds added, {read - added - refused} already followed, {refused} refused ({file})")
-    _exit_for(read - refused, refused)
+    exit_for(read - refused, refused)
 
 
 def _import_one(db, url: str, name, headers, cookies, site_url=None, folder=None) -> tuple[int, str | None]:

@@ -11,7 +11,7 @@ from pathlib import Path
 import click
 
 from paperboy.db import ArchiveDamaged, Busy, exclusive, store
-from paperboy.flows.commands.base import STOPPED_BY, Ctx, Fail, Usage, _check_days, _exit_for, _stored_url, cli, say
+from paperboy.flows.commands.base import STOPPED_BY, Ctx, Fail, Usage, check_days, cli, exit_for, say, stored_url
 
 # --- run and serve ------------------------------------------------------------------------------
 
@@ -44,8 +44,7 @@ def run(obj: Ctx, feed_urls: tuple[str, ...], due: bool, as_json: bool, dask: st
     db = obj.db(existing=True)
     feeds = {r.url: r for r in store.list_feeds(db)}
     feed_urls = tuple(
-        _stored_url(url, {u: f.id for u, f in feeds.items()}, "add it with: paperboy feeds add URL")
-        for url in feed_urls
+        stored_url(url, {u: f.id for u, f in feeds.items()}, "add it with: paperboy feeds add URL") for url in feed_urls
     )
     if not feeds:
         raise Fail("no feeds yet: add one with `paperboy feeds add URL`")
@@ -80,7 +79,7 @@ def run(obj: Ctx, feed_urls: tuple[str, ...], due: bool, as_json: bool, dask: st
     from paperboy.flows.progress import render
 
     say(json.dumps(summary) if as_json else render(summary))
-    _exit_for(*_pass_outcome(summary))
+    exit_for(*_pass_outcome(summary))
 
 
 def _damaged(db_path: str, exc: ArchiveDamaged) -> str:
@@ -186,7 +185,7 @@ def backfill(
 ) -> None:
     """Fill the archive with the past of feeds (archives, sitemaps) or a file of URLs; or re-extract
     what is stored (--reprocess). Resumable: run the same command again after an interruption."""
-    _check_days(since=since, until=until)
+    check_days(since=since, until=until)
     if since and until and since[:10] > until[:10]:
         raise Usage(f"--since {since} is after --until {until}: the range holds no day")
     if rate is not None and rate <= 0:
@@ -204,7 +203,7 @@ def backfill(
     obj.config(stores_pages=True, dask=dask)
     db = obj.db(existing=not urls_file)  # a list of URLs may start an archive; the rest work on one
     known = {r.url: r.id for r in store.list_feeds(db)}
-    feed_urls = tuple(_stored_url(url, known, "add it first: paperboy feeds add URL") for url in feed_urls)
+    feed_urls = tuple(stored_url(url, known, "add it first: paperboy feeds add URL") for url in feed_urls)
     from paperboy.flows.backfill import BackfillRequest
     from paperboy.flows.runner import run_backfill
 
@@ -232,9 +231,9 @@ def backfill(
         else:
             say(render_backfill({k: v for k, v in summary.items() if k != "urls"}))
     if reprocess:
-        _exit_for(summary["reprocessed"] - summary["failed"], summary["failed"])
+        exit_for(summary["reprocessed"] - summary["failed"], summary["failed"])
     else:  # a source that could not be read or a bad line of --urls counts as a failed item
-        _exit_for(summary["in_range"] - summary["failed"], summary["failed"] + len(summary["errors"]))
+        exit_for(summary["in_range"] - summary["failed"], summary["failed"] + len(summary["errors"]))
 
 
 def render_backfill(summary: dict) -> str:

@@ -12,7 +12,7 @@ import click
 
 from paperboy.core import DOUBTFUL, host_of, printable, without_credentials
 from paperboy.db import QueryError, store
-from paperboy.flows.commands.base import Ctx, Fail, Usage, _check_days, _exit_for, _followed, _language, cli, say
+from paperboy.flows.commands.base import Ctx, Fail, Usage, check_days, cli, exit_for, followed, language, say
 from paperboy.flows.feedout import FORMATS, render
 
 MAX_QUERY_CHARS = 1000  # a search's words: FTS5 costs grow with the square of the terms
@@ -95,7 +95,7 @@ def extract(obj: Ctx, sources: tuple[str, ...], url: str | None, fmt: str, raw: 
             if len(sources) > 1:
                 say(f"==> {shown} <==")
             say(f"{record['title'] or ''}\n\n{record['text']}\n")
-    _exit_for(len(sources) - failed, failed)
+    exit_for(len(sources) - failed, failed)
 
 
 @cli.command()
@@ -123,7 +123,7 @@ def search(
             f"query too long: at most {MAX_QUERY_TERMS} words and {MAX_QUERY_CHARS} characters "
             f"(this one has {len(query.split())} words, {len(query)} characters)"
         )
-    _check_days(since=since, until=until)
+    check_days(since=since, until=until)
     db = obj.db(read_only=True)
     among = _among(db, feed_url, lang, since, until)
     try:
@@ -215,7 +215,7 @@ def export(
 ) -> None:  # fmt: skip
     """Stored articles on stdout, in the order they were stored; or the newest as a full-text Atom
     or JSON Feed document (--format atom, jsonfeed) any reader app can read."""
-    _check_days(since=since, until=until)
+    check_days(since=since, until=until)
     db = obj.db(read_only=True)
     among = _among(db, feed_url, lang, since, until)
     if watch_name is not None:
@@ -251,8 +251,8 @@ COLLAPSE_READ = 4  # --collapse reads this many times the hits it shows: several
 def _among(db, feed_url: str | None, lang: str | None, since: str | None, until: str | None) -> store.Among:
     """Which articles a search or export looks at (its days checked already): a feed followed (its
     URL or id), a language code (any case)."""
-    feed = _followed(db, feed_url).url if feed_url is not None else None
-    return store.Among(feed=feed, language=_language(lang), since=since, until=until)
+    feed = followed(db, feed_url).url if feed_url is not None else None
+    return store.Among(feed=feed, language=language(lang), since=since, until=until)
 
 
 def _weighed(confidence: float | None) -> str | None:
@@ -292,7 +292,7 @@ def stories(obj: Ctx, since: str | None, min_outlets: int, limit: int, as_json: 
     """Stories: the same report republished by several outlets (an agency's text under their own
     headlines, cut or with a correction), the most outlets first, with when each was first and
     last seen. An archive of a paperboy from before stories gets them here, once."""
-    _check_days(since=since)
+    check_days(since=since)
     db = obj.db(existing=True)
     if store.missing(db):
         total = store.missing(db)

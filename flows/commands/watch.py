@@ -8,7 +8,7 @@ import click
 
 from paperboy.core import url_problem, without_credentials
 from paperboy.db import store
-from paperboy.flows.commands.base import Ctx, Fail, Usage, _followed, _language, cli, say
+from paperboy.flows.commands.base import Ctx, Fail, Usage, cli, followed, language, say
 from paperboy.flows.watching import DELIVERY, SIGNATURE
 
 
@@ -31,7 +31,7 @@ def watch_add(obj: Ctx, name: str, query: str, feed_url, lang, webhook, notify) 
         raise Usage("a watch needs a name of printable characters")
     if store.fts_query(query) is None:
         raise Usage("an empty query: give the words to watch for")
-    lang = _language(lang)
+    lang = language(lang)
     if webhook is not None and url_problem(webhook):
         raise Usage(f"--webhook: {url_problem(webhook)}")
     if notify is not None:
@@ -40,7 +40,7 @@ def watch_add(obj: Ctx, name: str, query: str, feed_url, lang, webhook, notify) 
         if not apprise.Apprise().add(notify):
             raise Usage(f"--notify: not an Apprise URL: {without_credentials(notify)!r}")
     db = obj.db()
-    feed_id = _followed(db, feed_url).id if feed_url is not None else None
+    feed_id = followed(db, feed_url).id if feed_url is not None else None
     if store.watch(db, name):
         raise Fail(f"a watch named {name!r} exists: `paperboy watch remove {name}` first")
     w = store.add_watch(db, name, query, feed_id, lang, webhook, notify)
