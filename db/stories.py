@@ -41,9 +41,13 @@ def collapse(db: sqlite_utils.Database, hits: list[dict]) -> list[dict]:
         if s in seen:
             continue
         seen.add(s)
-        versions = list(db.query("select id, title, url, published from articles where coalesce(story_id, id) = ? "
-                                 "and pruned_at is null order by id", [s]))  # fmt: skip
-        first = versions[0] if versions else hit
+        versions = list(
+            db.query(
+                "select id, title, url, published from articles where story_id = ? and pruned_at is null order by id",
+                [s],
+            )
+        ) or [hit]  # (by the index; none: no story yet)
+        first = versions[0]
         out.append({**hit, **{k: first[k] for k in ("id", "title", "url", "published")}, "story": s,
                     "versions": len(versions), "outlets": len(_outlets([v["url"] for v in versions]))})  # fmt: skip
     return out
