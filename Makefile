@@ -9,14 +9,17 @@ export PREFECT_HOME ?= $(CURDIR)/.prefect
 .PHONY: run test test-fast browser lint eval eval-stories bench bench-hostile bench-scale bench-streams bench-workpool install
 
 # What running needs (`make run`); what testing, linting and the benchmarks need besides (`make test`).
+# (setuptools warns of a folder named as the package beside an editable install: here it is the package)
+QUIET_EDITABLE := PYTHONWARNINGS="ignore:Editable installation"
+
 $(BIN)/paperboy: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e .
+	$(QUIET_EDITABLE) $(BIN)/python -m pip install -q -e .
 	touch $@
 
 $(VENV)/.dev: $(BIN)/paperboy
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(QUIET_EDITABLE) $(BIN)/python -m pip install -q -e '.[dev]'
 	touch $@
 
 install: $(BIN)/paperboy
