@@ -17,6 +17,8 @@ feeds. Printed:
   5. storing 10,000 articles into the db: rows per second
   6. Prefect's share: a flow run's start-up and the cost of one task run
   7. extraction on a local Dask cluster against the local pool (bench/cluster.py; --no-cluster)
+  8. 100 watches matched over (2)'s articles, beside the pass's own work
+  9. stories: (2)'s articles given their stories again, beside the pass's own work
 """
 
 from __future__ import annotations
@@ -486,6 +488,7 @@ def main() -> int:
         if not args.no_cluster:
             print(dask_row(pages, leads, home, tmp))
         print(watch_row(middle))
+        print(story_row(middle))
     return 0
 
 
@@ -515,6 +518,27 @@ def watch_row(run: dict, count: int = 100) -> str:
     share = took / run["seconds"]
     return (f"8. watches: {count} matched over the {run['new']} new articles of (2): {took:.2f} s, {matched} matches "
             f"recorded; {share:.1%} of the pass's own work ({run['seconds']:.1f} s) (target <= 5%)")  # fmt: skip
+
+
+def story_row(run: dict) -> str:
+    """What giving each article its story costs a pass: the run's stored articles grouped again, in
+    the order they were stored and in one transaction, as the pass did while storing them."""
+    import time
+
+    from paperboy.db import _stories, connect
+
+    db = connect(run["db"])
+    rows = db.execute("select id, text from articles where pruned_at is null order by id").fetchall()
+    db.execute("begin")
+    db.execute("delete from story_bands")
+    db.execute("delete from story_sigs")
+    started = time.perf_counter()
+    new = sum(_stories.assign(db, article_id, text) for article_id, text in rows)
+    took = time.perf_counter() - started
+    db.execute("rollback")  # (the archive as the pass left it)
+    share = took / run["seconds"]
+    return (f"9. stories: the {len(rows)} articles of (2) given their stories again: {took:.2f} s ({new} stories), "
+            f"{share:.1%} of the pass's own work ({run['seconds']:.1f} s) (target <= 5%)")  # fmt: skip
 
 
 def dask_row(pages: list[bytes], leads: list[bytes], home: str, tmp: str) -> str:
