@@ -16,8 +16,9 @@ from . import _cjk, credentials
 APPLICATION_ID = 0x70617065
 # PRAGMA user_version. 2: feeds' user names and passwords moved out of their URLs (db/credentials.py);
 # 3: a feed's folder; 4: an article's pruned_at; 5: watches, their matches and the outbox; 6: an article's
-# confidence; 7: stories (an article's story_id, the story_bands index); 8: stories' signatures.
-SCHEMA_VERSION = 8
+# confidence; 7: stories (an article's story_id, the story_bands index); 8: stories' signatures; 9: the
+# full-text index updated on a change of title or text only.
+SCHEMA_VERSION = 9
 LEARNED_MIN_ARTICLES = 3  # a paragraph in this many articles of one host is boilerplate
 
 
@@ -71,6 +72,12 @@ def _read_only(path: str) -> sqlite3.Connection:
 
 
 TABLES = ("feeds", "articles", "article_urls", "entries", "raw_pages", "boilerplate", "host_holds", "backfill_jobs")
+
+# The full-text index follows an article's title and text, and only those: setting its story, its
+# confidence or its feed re-indexed its whole text (until schema 9).
+FTS_UPDATE = """create trigger if not exists articles_au after update of title, text on articles begin
+    insert into articles_fts (articles_fts, rowid, title, text) values ('delete', old.rowid, old.title, old.text);
+    insert into articles_fts (rowid, title, text) values (new.rowid, new.title, new.text); end"""
 
 # The schema as first released, in plain SQL: sqlite-utils' create() and enable_fts() commit on their
 # own, and creating an archive is one transaction that leaves nothing behind when it fails.
@@ -131,9 +138,7 @@ CREATE = (
     """create trigger if not exists articles_ad after delete on articles begin
     insert into articles_fts (articles_fts, rowid, title, text) values ('delete', old.rowid, old.title, old.text);
     end""",
-    """create trigger if not exists articles_au after update on articles begin
-    insert into articles_fts (articles_fts, rowid, title, text) values ('delete', old.rowid, old.title, old.text);
-    insert into articles_fts (rowid, title, text) values (new.rowid, new.title, new.text); end""",
+    FTS_UPDATE,
 )
 
 
@@ -202,6 +207,10 @@ def _upgrade(db: sqlite_utils.Database) -> None:
             db.execute(f"alter table {table} add column {column} {_SQL_TYPES[kind]}")
     for sql in ADDED_INDEXES:
         db.conn.execute(sql)
+    trigger = db.execute("select sql from sqlite_master where type = 'trigger' and name = 'articles_au'").fetchone()
+    if trigger and "update of" not in trigger[0]:
+        db.conn.execute("drop trigger articles_au")
+        db.conn.execute(FTS_UPDATE)
     _cjk.create(db)
     _move_credentials(db)
 

@@ -101,17 +101,19 @@ def assign(db: sqlite_utils.Database, article_id: int, text: str) -> bool:
             [*keys, article_id],
         ).fetchall()
         best = 0.0
-        for other in candidates:  # each by its signature: no candidate's text is read again
-            row = db.execute(
+        weighed = (
+            db.execute(  # each candidate by its signature: no candidate's text is read again
                 "select s.shingles, s.sig, coalesce(a.story_id, a.id) from story_sigs s join articles a "
-                "on a.id = s.article_id where s.article_id = ?",
-                [other[0]],
-            ).fetchone()
-            if row is None:
-                continue
-            share = contained_estimate(sig, len(own), np.frombuffer(row[1], dtype=np.uint32), row[0])
+                f"on a.id = s.article_id where s.article_id in ({','.join('?' * len(candidates))})",
+                [c[0] for c in candidates],
+            ).fetchall()
+            if candidates
+            else []
+        )
+        for shingle_count, other_sig, other_story in weighed:
+            share = contained_estimate(sig, len(own), np.frombuffer(other_sig, dtype=np.uint32), shingle_count)
             if share >= SAME_STORY and share > best:
-                best, story = share, row[2]
+                best, story = share, other_story
         if story is None or _indexed_versions(db, story) < INDEXED_VERSIONS:
             db.conn.executemany(
                 "insert or ignore into story_bands (band, article_id) values (?, ?)", [(k, article_id) for k in keys]

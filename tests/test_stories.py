@@ -139,3 +139,26 @@ def test_an_older_archive_gets_its_stories_once(tmp_path):
     assert (found["story"], found["versions"], found["outlets"]) == (1, 2, ["daily.example", "wire.example"])
     again = run(cli, ["--db", path, "stories"])
     assert "giving older" not in again.stderr and again.stdout.endswith("1 story carried by 2 outlets or more\n")
+
+
+def test_an_articles_story_is_set_without_indexing_its_text_again(tmp_path):
+    """The full-text index follows title and text only; an older archive's trigger that re-indexed
+    on any change (a story, a confidence) is replaced."""
+    path = str(tmp_path / "old.db")
+    older = connect(path).conn
+    older.execute("drop trigger articles_au")
+    older.execute(
+        "create trigger articles_au after update on articles begin "
+        "insert into articles_fts (articles_fts, rowid, title, text) "
+        "values ('delete', old.rowid, old.title, old.text); "
+        "insert into articles_fts (rowid, title, text) values (new.rowid, new.title, new.text); end"
+    )
+    older.execute("pragma user_version = 0")
+    db = connect(path)
+    store.add_feed(db, "https://feeds.example/wire.xml")
+    statements: list[str] = []
+    db.conn.set_trace_callback(statements.append)
+    store.save_outcomes(db, 1, [outcome("wire", REPORT, "Harbour bridge shut")])
+    fts_writes = [s for s in statements if "articles_fts" in s and "insert" in s.lower()]
+    assert len(fts_writes) == 1, fts_writes  # the insert's own, not a second one for the story
+    assert [r["story"] for r in store.export_articles(db)] == [1]
