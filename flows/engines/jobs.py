@@ -150,7 +150,11 @@ class _OutOfTime(BaseException):  # not an Exception: the extractor's own `excep
     pass
 
 
+_FIRED: list[bool] = []  # the alarm went off (its exception may land where it is swallowed: a finaliser)
+
+
 def _out_of_time(signum, frame) -> None:
+    _FIRED.append(True)
     raise _OutOfTime
 
 
@@ -161,9 +165,13 @@ def _limited(fn, job: PageJob, limit: float):
     if threading.current_thread() is not threading.main_thread():
         return _limited_in_thread(fn, job, limit)
     previous = signal.signal(signal.SIGALRM, _out_of_time)
+    _FIRED.clear()
     signal.setitimer(signal.ITIMER_REAL, limit)
     try:
-        return fn(job)
+        result = fn(job)
+        if _FIRED:  # the alarm's exception was swallowed (raised in a finaliser): the limit still holds
+            return Failed(f"extraction took longer than {limit:g} s")
+        return result
     except _OutOfTime:
         return Failed(f"extraction took longer than {limit:g} s")
     finally:
