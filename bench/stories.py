@@ -180,7 +180,7 @@ def main() -> int:
 
     t0 = time.perf_counter()
     for text in texts:
-        _stories.bands(_stories.shingles(text))
+        _stories.bands(_stories.signature(_stories.shingles(text)))
     grouping = (time.perf_counter() - t0) * 1000 / max(1, len(texts))
     from paperboy.extractors import extract
 

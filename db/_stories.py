@@ -64,25 +64,17 @@ def signature(hashed: set[int]) -> np.ndarray:
     return ((np.outer(values, _A) + _B) >> np.uint64(32)).min(axis=0)
 
 
-def bands(hashed: set[int] | np.ndarray) -> list[int]:
+def bands(sig: np.ndarray) -> list[int]:
     """The signature's bands, each a key of 63 bits (its band's number mixed in)."""
-    signature_ = hashed if isinstance(hashed, np.ndarray) else signature(hashed)
     keys = np.arange(BANDS, dtype=np.uint64) + np.uint64(1)
-    for row in signature_.reshape(BANDS, ROWS).T:  # (a polynomial again, wrapping at 2^64)
+    for row in sig.reshape(BANDS, ROWS).T:  # (a polynomial again, wrapping at 2^64)
         keys = keys * np.uint64(0x100000001B3) + row
     return (keys >> np.uint64(1)).tolist()
 
 
-def contained(a: set[int], b: set[int]) -> float:
-    """The share of the smaller set's shingles the other holds."""
-    if not a or not b:
-        return 0.0
-    return len(a & b) / min(len(a), len(b))
-
-
 def contained_estimate(sig_a: np.ndarray, n_a: int, sig_b: np.ndarray, n_b: int) -> float:
-    """`contained` from two signatures and the sizes of their sets: the share of equal hashes
-    estimates their Jaccard index J, and |A ∩ B| = J (|A| + |B|) / (1 + J)."""
+    """The share of the smaller set's shingles the other holds, from two signatures and the sizes of
+    their sets: the share of equal hashes estimates their Jaccard index J, and |A ∩ B| = J (|A| + |B|) / (1 + J)."""
     j = float(np.mean(sig_a == sig_b))
     return j * (n_a + n_b) / (1 + j) / min(n_a, n_b) if n_a and n_b else 0.0
 

@@ -49,7 +49,6 @@ def signs(ev: Evidence) -> dict[str, float]:
         "chars": float(len(ev.text)),
         "short": short / max(1, len(ev.text)),
         "kept": len(ev.text) / max(1, ev.raw_chars),
-        "lines": float(len(lines)),
     }
     if ev.prose:
         out["coverage"] = len(ev.text) / ev.prose
