@@ -81,20 +81,25 @@ def _wait_for(url: str, timeout: float = 180) -> None:
 def prefect_harness():
     """One Prefect API for the session: the server shared by the test processes, else Prefect's test
     harness. Without the flow runs' heartbeats: Prefect's engine waits up to a second for the
-    heartbeat thread at the end of each run, which is most of a test's pass."""
-    from prefect.settings import PREFECT_API_URL, PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+    heartbeat thread at the end of each run, which is most of a test's pass. A request the server
+    leaves unanswered (its SQLite store, with two flow runs at once, now and then holds one) is sent
+    again after 10 s rather than Prefect's 60."""
+    from prefect.settings import (
+        PREFECT_API_REQUEST_TIMEOUT,
+        PREFECT_API_URL,
+        PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
+        temporary_settings,
+    )
     from prefect.testing.utilities import prefect_test_harness
 
+    quick = {PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None, PREFECT_API_REQUEST_TIMEOUT: 10.0}
     shared = os.environ.get("PAPERBOY_TEST_PREFECT_API")
     if shared:
         _wait_for(shared + "/health")
-        with temporary_settings({PREFECT_API_URL: shared, PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        with temporary_settings({PREFECT_API_URL: shared, **quick}):
             yield
         return
-    with (
-        prefect_test_harness(server_startup_timeout=120),
-        temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}),
-    ):
+    with prefect_test_harness(server_startup_timeout=120), temporary_settings(quick):
         yield
 
 

@@ -182,7 +182,7 @@ def test_a_dry_run_lists_what_it_would_fetch_and_fetches_no_article(server, db_p
     assert summary["would_fetch"] == 4
     assert sorted(summary["urls"]) == sorted(server.url(f"/a/p{n}.html") for n in range(4))
     assert len(server.requests_to("/paged/feed.xml?paged=3")) == 1  # the end of the feed: one 404, no more
-    args = ["--db", db_path, "backfill", "--feed", feed, "--source", "archive", "--dry-run"]
+    args = ["--db", db_path, "backfill", "--feed", feed, "--source", "archive", "--dry-run", "--rate", str(FAST)]
     printed = CliRunner().invoke(cli, args)
     assert sorted(printed.stdout.splitlines()[:4]) == sorted(summary["urls"])  # the URLs, then the summary
     as_json = CliRunner().invoke(cli, [*args, "--json"])
@@ -280,6 +280,7 @@ def test_a_killed_backfill_resumes_without_fetching_again_what_it_stored(server,
 
 
 def test_a_backfill_and_a_scheduled_pass_at_once_store_each_article_once(server, tmp_path):
+    import contextvars
     import threading
 
     feed = paged_site(server, pages=3, per_page=4)
@@ -294,11 +295,11 @@ def test_a_backfill_and_a_scheduled_pass_at_once_store_each_article_once(server,
             except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
                 errors.append(exc)
 
+        # Each thread in a copy of the test's context: the Prefect settings of the harness are there.
+        both = [((backfill, db_path), {"feeds": [feed], "source": "archive", "rate": 50.0}), ((ingest, db_path), {})]
         threads = [
-            threading.Thread(
-                target=guarded, args=(backfill, db_path), kwargs={"feeds": [feed], "source": "archive", "rate": 50.0}
-            ),
-            threading.Thread(target=guarded, args=(ingest, db_path)),
+            threading.Thread(target=contextvars.copy_context().run, args=(guarded, *args), kwargs=kw)
+            for args, kw in both
         ]
         for t in threads:
             t.start()
