@@ -41,31 +41,4 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = [
-    "UnsafeXML",
-    "Found",
-    "find_feeds",
-    "safe_xml",
-    "HOSTS",
-    "RETRY_AFTER_MAX",
-    "RETRY_AFTER_MIN",
-    "SourcePage",
-    "Body",
-    "FetchResult",
-    "FetchSettings",
-    "Fetcher",
-    "JoinedBody",
-    "address_is_public",
-    "fetch_all",
-    "page_problem",
-    "hold_seconds",
-    "origin_of",
-    "paged_url",
-    "parse_entries",
-    "parse_sitemap",
-    "poll_feed",
-    "read_feed_page",
-    "read_sitemap",
-    "retry_after_seconds",
-    "sitemap_roots",
-]
+__all__ = ["FetchResult", "FetchSettings", "UnsafeXML", "page_problem", "safe_xml", *_LAZY]

@@ -31,13 +31,13 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from paperboy.core import Entry, Feed, FeedAccess, clamp, host_of, printable, url_key, url_problem
-from paperboy.db import connect, repair_warc, store
+from paperboy.db import repair_warc, store
 from paperboy.fetchers import FetchSettings, SourcePage, origin_of
-from paperboy.flows.config import load_config
 from paperboy.flows.discover import Walker
 from paperboy.flows.engines import extraction_for
 from paperboy.flows.engines.jobs import Extracted, PageJob, options_for
 from paperboy.flows.fetching import find_sitemaps, read_sources
+from paperboy.flows.opened import handed, open_archive
 from paperboy.flows.progress import FAILED, Progress, Summary, failures
 from paperboy.flows.stages import PAGES_PER_TASK, Batches, extract_pages, process_pages, release
 
@@ -81,10 +81,8 @@ def backfill(
 ) -> dict:
     if isinstance(request, dict):  # a deployment's parameters, as JSON
         request = BackfillRequest(**{**request, "feeds": tuple(request.get("feeds") or ())})
-    cfg = load_config(config_path)
-    if request.dask:
-        cfg = replace(cfg, dask_address=request.dask)
-    db = connect(db_path)
+    opened = handed(db_path) or open_archive(db_path, config_path, request.dask)  # by `paperboy backfill`
+    db, cfg = opened.db, opened.config
     show = Progress(enabled=progress)
     for cut in repair_warc(db, cfg.raw_pages):  # a pass killed while writing left a torn record
         show.line(cut)

@@ -1,31 +1,11 @@
 """Configuration: a TOML file, with the environment on top.
 
-[settings]
-allow_private_networks = false      # PAPERBOY_ALLOW_PRIVATE_NETWORKS=1
-allowed_hosts = ["127.0.0.1:8000"]  # PAPERBOY_ALLOWED_HOSTS=host,host:port
-user_agent = "..."
-max_bytes = 10485760
-deadline = 30
-per_host = 2
-min_interval = 0.0
-workers = 0                         # extraction processes; 0: one per core
-backfill_rate = 1.0                 # backfill: requests per second to one host
-extract_time_limit = 30             # seconds: a page whose extraction takes longer is given up
-new_pages_per_feed = 200            # pages fetched per feed and pass; the rest wait for later passes
-raw_pages = "db"                    # fetched pages kept: "db", "warc" (rotating WARC files) or "none"
-warc_dir = ""                       # raw_pages = "warc": their folder; "": <db file>.warc beside the db
-warc_file_bytes = 1073741824        # a WARC file is closed past this size, the next one begun
-dask_address = ""                   # extraction on this Dask cluster (tls://host:8786); env PAPERBOY_DASK
-retention_days = 0                  # articles older than this many days lose text and page (0: kept)
-dask_certs = ""                     # tls:// addresses: `paperboy cluster certs`' folder; env PAPERBOY_DASK_CERTS
-
-[sites."example.com"]               # a user's own cleaning rules for one host
-drop_xpath = ["//div[@class='promo']"]
-drop_patterns = ["^Sponsored by"]
-
-[[feeds]]
-url = "https://example.com/feed.xml"
-name = "Example"
+A file holds `[settings]` (the keys: `FetchSettings`' fields and `OWN`; their defaults: those
+dataclasses; their ranges: `NUMBERS`), `[sites."host"]` (a user's own cleaning rules: `drop_xpath`,
+`drop_patterns`) and `[[feeds]]` (`FEED_KEYS`). The user's guide to them, checked against these
+defaults by the tests: the README's Configuration and docs/operations.md. The environment:
+PAPERBOY_CONFIG (the file), PAPERBOY_ALLOW_PRIVATE_NETWORKS, PAPERBOY_ALLOWED_HOSTS, PAPERBOY_DASK,
+PAPERBOY_DASK_CERTS.
 """
 
 from __future__ import annotations

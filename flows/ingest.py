@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
@@ -18,13 +19,14 @@ from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 
 from paperboy.core import Entry, Feed, FeedPoll, FeedState, host_of, internal_error, site_of, without_credentials
-from paperboy.db import ArchiveDamaged, Busy, connect, damage, exclusive, repair_warc, store
+from paperboy.db import ArchiveDamaged, Busy, damage, exclusive, repair_warc, store
 from paperboy.fetchers import FetchSettings
 from paperboy.flows import schedule
 from paperboy.flows.browse import stored_since
-from paperboy.flows.config import Config, load_config
+from paperboy.flows.config import Config
 from paperboy.flows.engines.jobs import as_done, chunked, in_turns
 from paperboy.flows.fetching import poll_many
+from paperboy.flows.opened import Opened, handed, open_archive
 from paperboy.flows.processes import exit_with_serve
 from paperboy.flows.progress import Progress, Summary, markdown, tick_line
 from paperboy.flows.stages import Batches, process_pages, release
@@ -76,9 +78,12 @@ def ingest(
     `report`: a line when it is done (serve's ticks); failed feeds are told either way."""
     exit_with_serve()
     show = Progress(enabled=progress or report, status=progress)
+    request = IngestRequest.of(request)
+    opened = handed(db_path)  # `paperboy run` opened the archive, read the config, took the lock
     try:
-        with exclusive(db_path, "pass"):
-            result = ingest_pass(db_path, IngestRequest.of(request), config_path, show)
+        with nullcontext() if opened and opened.locked else exclusive(db_path, "pass"):
+            opened = opened or open_archive(db_path, config_path, request.dask)
+            result = ingest_pass(opened, request, show)
     except Busy as exc:
         result = {**Summary().as_dict(), "busy": str(exc)}
     if report:
@@ -86,11 +91,8 @@ def ingest(
     return result
 
 
-def ingest_pass(db_path: str, request: IngestRequest, config_path: str | None, show: Progress) -> dict:
-    cfg = load_config(config_path)
-    if request.dask:
-        cfg = replace(cfg, dask_address=request.dask)
-    db = connect(db_path)
+def ingest_pass(opened: Opened, request: IngestRequest, show: Progress) -> dict:
+    db, cfg = opened.db, opened.config
     for cut in repair_warc(db, cfg.raw_pages):  # a pass killed while writing left a torn record
         show.line(cut)
     started = datetime.now(UTC).isoformat(timespec="seconds")  # the browse view of this pass's articles starts here
@@ -165,7 +167,7 @@ def ingest_pass(db_path: str, request: IngestRequest, config_path: str | None, s
         if pruned:
             show.line(f"retention: {pruned} articles from before {before} pruned, {freed / 1e6:.1f} MB")
     result = summary.as_dict()
-    browse = stored_since(db_path, started)
+    browse = stored_since(opened.db_path, started)
     create_markdown_artifact(markdown(result, browse), key="ingest-summary", description="paperboy ingest pass")
     return result
 

@@ -18,10 +18,11 @@ from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
-from paperboy.db import connect, store
+from paperboy.db import store
 from paperboy.flows.backfill import BackfillRequest, backfill
 from paperboy.flows.engines.pool import start_forkserver
 from paperboy.flows.ingest import IngestRequest, ingest
+from paperboy.flows.opened import Opened, handing
 from paperboy.flows.processes import SERVE_PID, alive, children_by_parent, die_with_parent
 
 
@@ -46,28 +47,24 @@ def _quiet_shutdown() -> None:
         logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
-def run_backfill(db_path: str, request: BackfillRequest, config_path: str | None) -> dict:
-
+def run_backfill(opened: Opened, request: BackfillRequest) -> dict:
+    """The backfill flow over what `paperboy backfill` opened."""
     start_forkserver()  # the extractors load while Prefect's server starts
-    _quiet_engine()
-    try:
-        with prefect_api():
-            return off_main_thread(backfill, db_path=os.path.abspath(db_path), request=request, config_path=config_path)
-    finally:
-        _quiet_shutdown()
+    return _run(backfill, opened, request=request)
 
 
-def run_ingest(db_path: str, request: IngestRequest, config_path: str | None) -> dict:
-    db = connect(db_path)
-    try:
-        if store.any_to_poll(db, request.feeds, due_only=request.due):  # else nothing will be extracted
-            start_forkserver()  # the extractors load while Prefect's server starts
-    finally:
-        db.conn.close()
+def run_ingest(opened: Opened, request: IngestRequest) -> dict:
+    """The ingest flow over what `paperboy run` opened (its pass lock held)."""
+    if store.any_to_poll(opened.db, request.feeds, due_only=request.due):  # else nothing will be extracted
+        start_forkserver()  # the extractors load while Prefect's server starts
+    return _run(ingest, opened, request=request)
+
+
+def _run(flow, opened: Opened, **parameters) -> dict:
     _quiet_engine()
     try:
-        with prefect_api():
-            return off_main_thread(ingest, db_path=os.path.abspath(db_path), request=request, config_path=config_path)
+        with prefect_api(), handing(opened):
+            return off_main_thread(flow, db_path=opened.db_path, config_path=opened.config.path, **parameters)
     finally:
         _quiet_shutdown()
 

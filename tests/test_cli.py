@@ -116,6 +116,28 @@ def test_a_bad_config_is_one_line(db_path, tmp_path):
     assert result.exit_code != 0 and "not valid TOML" in result.output
 
 
+@pytest.mark.parametrize("doc", ["README.md", "docs/operations.md"])
+def test_the_settings_the_docs_show_are_the_defaults(doc, tmp_path, monkeypatch):
+    """Each `[settings]` block of the docs, read as a config, changes nothing: a default changed in
+    the code and not in the docs (or the other way) fails here."""
+    import re
+    from dataclasses import replace
+    from pathlib import Path
+
+    from paperboy.flows.config import load_config
+
+    for name in ("PAPERBOY_CONFIG", "PAPERBOY_ALLOWED_HOSTS", "PAPERBOY_ALLOW_PRIVATE_NETWORKS", "PAPERBOY_DASK"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.chdir(tmp_path)  # no ./paperboy.toml
+    text = (Path(__file__).resolve().parents[1] / doc).read_text()
+    blocks = [b for b in re.findall(r"```toml\n(.*?)```", text, re.S) if b.startswith("[settings]")]
+    assert blocks
+    for block in blocks:
+        shown = tmp_path / "shown.toml"
+        shown.write_text(block)
+        assert replace(load_config(str(shown)), path=None) == load_config(None)
+
+
 def test_a_misspelt_rule_family_is_one_line(db_path, tmp_path):
     config = tmp_path / "paperboy.toml"
     config.write_text('[settings]\ndisabled_rules = ["bios"]\n')
@@ -414,6 +436,43 @@ def test_the_poll_interval_keeps_the_configured_bounds(server, db_path, tmp_path
     intervals = dict(conn.execute("select url, interval_seconds from feeds"))
     assert intervals[ok] == 120  # 30 minutes when nothing is known, held to the longest allowed
     assert 60 <= intervals[gone] <= 120  # the error backoff too
+
+
+def test_one_run_opens_the_archive_reads_the_config_and_takes_the_lock_once(
+    server, db_path, tmp_path, prefect_harness, monkeypatch
+):
+    """`paperboy run` checks all three before Prefect starts and hands them to the flow: counted
+    where the system is asked (SQLite's connect, the config file's read, flock), not in our code."""
+    import fcntl
+    import tomllib
+
+    config = tmp_path / "paperboy.toml"
+    config.write_text("[settings]\nper_host = 2\n")
+    feed = server.add("/f.xml", rss([{"title": "A", "link": server.add("/a.html", article_page("A", story(300)))}]),
+                      content_type="application/rss+xml")  # fmt: skip
+    store.add_feed(connect(db_path), feed)
+    seen: dict[str, int] = {"archive": 0, "config": 0, "lock": 0}
+
+    def counted(what, real, matches):
+        def call(*args, **kw):
+            seen[what] += matches(*args)
+            return real(*args, **kw)
+
+        return call
+
+    same = os.path.realpath
+    monkeypatch.setattr(
+        sqlite3, "connect", counted("archive", sqlite3.connect, lambda p, *a: same(str(p)) == same(db_path))
+    )
+    monkeypatch.setattr(tomllib, "load", counted("config", tomllib.load, lambda fh, *a: same(fh.name) == same(config)))
+    lock = db_path + ".pass.lock"
+    monkeypatch.setattr(fcntl, "flock", counted(
+        "lock", fcntl.flock, lambda fd, op: op & fcntl.LOCK_EX and same(f"/proc/self/fd/{fd}") == same(lock)
+    ))  # fmt: skip
+    result = CliRunner().invoke(cli, ["--db", db_path, "--config", str(config), "run", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["articles"]["new"] == 1
+    assert seen == {"archive": 1, "config": 1, "lock": 1}
 
 
 def test_feeds_added_together_fall_due_over_a_whole_interval_not_in_one_tick(server, db_path, prefect_harness):

@@ -47,6 +47,25 @@ def test_paperboy_is_imported_as_one_package():
     assert bare == []
 
 
+@pytest.mark.parametrize("package", PACKAGES)
+def test_each_part_exports_what_it_names(package):
+    """Every name a part's `__all__` lists is there, and a lazily loaded name is the one type
+    checkers are shown (the `TYPE_CHECKING` imports), so the two lists cannot drift."""
+    import importlib
+
+    module = importlib.import_module(f"paperboy.{package}")
+    missing = [name for name in getattr(module, "__all__", ()) if not hasattr(module, name)]
+    assert missing == []
+    lazy = getattr(module, "_LAZY", {})
+    shown = {}
+    for node in ast.walk(ast.parse((ROOT / package / "__init__.py").read_text())):
+        if isinstance(node, ast.If) and getattr(node.test, "id", "") == "TYPE_CHECKING":
+            for imp in node.body:
+                assert isinstance(imp, ast.ImportFrom)
+                shown.update({a.name: imp.module.lstrip("_") for a in imp.names})
+    assert shown == {name: where.lstrip("_") for name, where in lazy.items()}
+
+
 def test_the_installed_package_is_paperboy_alone(tmp_path):
     """What `pip install .` puts in site-packages: the wheel's top-level names."""
     import zipfile

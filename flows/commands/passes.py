@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import sys
+from contextlib import ExitStack
 from pathlib import Path
 
 import click
@@ -40,7 +41,7 @@ dask_option = click.option(
 @click.pass_obj
 def run(obj: Ctx, feed_urls: tuple[str, ...], due: bool, as_json: bool, dask: str | None) -> None:
     """One ingest pass (a Prefect flow run) over all feeds, the named ones, or the due ones."""
-    obj.config(stores_pages=True, dask=dask)  # a bad config is one line here, not a failed flow run
+    cfg = obj.config(stores_pages=True, dask=dask)  # a bad config is one line here, not a failed flow run
     db = obj.db(existing=True)
     feeds = {r.url: r for r in store.list_feeds(db)}
     feed_urls = tuple(
@@ -59,23 +60,24 @@ def run(obj: Ctx, feed_urls: tuple[str, ...], due: bool, as_json: bool, dask: st
         upcoming = store.next_due(db)
         say(f"nothing due; the next feed is due at {upcoming}" if upcoming else "nothing due: every feed is paused")
         return
-    try:
-        with exclusive(obj.db_path, "pass"):  # said at once, not after Prefect's start-up
-            pass
-    except Busy as exc:
-        raise Fail(f"{exc}; not started") from exc
     from paperboy.flows.engines.cluster import ClusterLost
     from paperboy.flows.ingest import IngestRequest
+    from paperboy.flows.opened import Opened
     from paperboy.flows.runner import run_ingest
 
-    try:
-        summary = run_ingest(obj.db_path, IngestRequest(feed_urls, due, dask), obj.config_path)
-    except ClusterLost as exc:
-        raise Fail(str(exc)) from exc
-    except ArchiveDamaged as exc:
-        raise Fail(_damaged(obj.db_path, exc)) from exc
-    if summary.get("busy"):
-        raise Fail(f"{summary['busy']}; not started")
+    with ExitStack() as held:
+        try:  # taken here and held for the flow: another pass is said at once, not after Prefect's start-up
+            held.enter_context(exclusive(obj.db_path, "pass"))
+        except Busy as exc:
+            raise Fail(f"{exc}; not started") from exc
+        try:
+            summary = run_ingest(
+                Opened(os.path.abspath(obj.db_path), db, cfg, locked=True), IngestRequest(feed_urls, due, dask)
+            )
+        except ClusterLost as exc:
+            raise Fail(str(exc)) from exc
+        except ArchiveDamaged as exc:
+            raise Fail(_damaged(obj.db_path, exc)) from exc
     from paperboy.flows.progress import render
 
     say(json.dumps(summary) if as_json else render(summary))
@@ -200,11 +202,12 @@ def backfill(
         raise Usage(
             "--reprocess re-extracts what is stored (--feed, --since, --until); --urls fetches: one or the other"
         )
-    obj.config(stores_pages=True, dask=dask)
+    cfg = obj.config(stores_pages=True, dask=dask)
     db = obj.db(existing=not urls_file)  # a list of URLs may start an archive; the rest work on one
     known = {r.url: r.id for r in store.list_feeds(db)}
     feed_urls = tuple(stored_url(url, known, "add it first: paperboy feeds add URL") for url in feed_urls)
     from paperboy.flows.backfill import BackfillRequest
+    from paperboy.flows.opened import Opened
     from paperboy.flows.runner import run_backfill
 
     request = BackfillRequest(
@@ -215,7 +218,7 @@ def backfill(
     from paperboy.flows.engines.cluster import ClusterLost
 
     try:
-        summary = run_backfill(obj.db_path, request, obj.config_path)
+        summary = run_backfill(Opened(os.path.abspath(obj.db_path), db, cfg), request)
     except ClusterLost as exc:
         raise Fail(str(exc)) from exc
     except ArchiveDamaged as exc:
