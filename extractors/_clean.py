@@ -51,6 +51,7 @@ from ._phrases import (
     CREDIT,
     CREDIT_INLINE,
     CREDIT_TAIL,
+    CREDIT_VIA,
     DEVELOPING,
     EMBED,
     EMBED_ATTRIBUTION,
@@ -104,6 +105,15 @@ def _doubled(p: str) -> bool:
     return len(p) >= 20 and p[:half].strip() == p[half:].strip()
 
 
+_SENTENCE = re.compile(r"(?<=[.!?])\s+")
+
+
+def _appeals(p: str) -> int:
+    """How many of the paragraph's sentences ask the reader to subscribe, share, follow or give: an
+    appeal at a post's end runs to a few sentences, longer than a line of furniture."""
+    return sum(1 for sentence in _SENTENCE.split(p) if PROMO.search(sentence) or IMPERATIVE_PROMO.search(sentence))
+
+
 def classify_edge(p: str, *, authors: Iterable[str], at_end: bool, off: frozenset[str]) -> str | None:
     """The rule family that makes `p` furniture when it stands at the start or end of the body."""
     p = _core(p)
@@ -117,6 +127,8 @@ def classify_edge(p: str, *, authors: Iterable[str], at_end: bool, off: frozense
     if "promo" not in off and (n <= MAX_EDGE_LEN and PROMO.search(p) or n <= WEAK_PROMO_LEN and WEAK_PROMO.search(p)):
         return "promo"
     if "credit" not in off and n <= MAX_LINE_LEN and (CREDIT.search(p) or CREDIT_TAIL.search(p) and n < 90):
+        return "credit"
+    if "credit" not in off and n <= 80 and CREDIT_VIA.match(p):
         return "credit"
     if "meta" not in off and (is_date_line(p) or n <= MAX_EDGE_LEN and DEVELOPING.search(p)):
         return "meta"
@@ -140,6 +152,8 @@ def classify_edge(p: str, *, authors: Iterable[str], at_end: bool, off: frozense
         if "credit" not in off and n <= 120 and CREDIT_INLINE.search(p):
             return "credit"
         if "promo" not in off and n <= 120 and NEWSLETTER_PITCH.match(p):
+            return "promo"
+        if "promo" not in off and n <= 2 * MAX_EDGE_LEN and _appeals(p) >= 2:
             return "promo"
         if "meta" not in off and (n <= 160 and CONSENT_NOTE.search(p) or n <= 120 and p.startswith("※")):
             return "meta"

@@ -117,7 +117,7 @@ def extract(
             full = _body(tree, url, options, prune, fast=False)
             text = _better(fast, full, densest)
             other = fast if text is full else full
-        if not whole and kept_prose < FURNITURE_TOOK * page_prose:
+        if not whole and (kept_prose < FURNITURE_TOOK * page_prose or _modes_split(text, other, kept_prose)):
             plain = _plain_body(html, url, options, prune)
             chosen = _floor(text, plain, page_prose)
             other, text = (text if chosen is plain else plain), chosen
@@ -154,7 +154,7 @@ def extract(
     if not people(authors, sites):
         authors = ld.get("outlet") or authors
     authors = without_site(authors, sites)
-    if lead and paragraphs and " ".join(lead.split())[:LEAD_MIN_CHARS] not in " ".join(" ".join(paragraphs).split()):
+    if lead and paragraphs and not _restated(lead, paragraphs):
         paragraphs.insert(0, lead)  # the standfirst the page shows above its body
     text = "\n\n".join(paragraphs)
     if not text:
@@ -171,6 +171,21 @@ def extract(
         removed=tuple(removed),
         confidence=round(confidence(evidence), 2),
     )
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?…。！？])\s")
+RESTATED_MIN_CHARS = 20  # a first sentence shorter than this ("Yes.") says nothing
+
+
+def _restated(lead: str, paragraphs: list[str]) -> bool:
+    """The standfirst is in the body already, or the body opens with its first sentence (a summary
+    that restates the opening, not a lead the body lacks)."""
+    body = " ".join(" ".join(paragraphs).split())
+    lead = " ".join(lead.split())
+    first = _SENTENCE_END.split(lead, maxsplit=1)[0]
+    if lead[:LEAD_MIN_CHARS] in body:
+        return True
+    return len(first) >= RESTATED_MIN_CHARS and first in body[: 2 * len(lead)]
 
 
 # trafilatura's fast mode skips its backup extractors (readability, jusText), which cost a sixth of
@@ -228,13 +243,15 @@ def _densest_prose(tree) -> str:
 
 
 # The floor under every page: what was found is weighed against the prose the page shows (`prose_chars`).
-# Fast mode's text that holds under half of it is weighed against default mode's (`_doubtful`). Where
-# the furniture removal took half of the page's prose, the page as it came is read in default mode
-# too, and taken when it is much longer and about as long as the page's prose (not a part of it, nor
-# the page's menus with it).
-SHORT_OF_PROSE = 0.5
+# Fast mode's text that holds under 70 % of it is weighed against default mode's (`_doubtful`). Where
+# the furniture removal took half of the page's prose, or the two modes split over the cleaned page
+# (`_modes_split`), the page as it came is read in default mode too, and taken when it is much longer
+# and about as long as the page's prose (not a part of it, nor the page's menus with it).
+SHORT_OF_PROSE = 0.7
 FURNITURE_TOOK = 0.5  # the share of the page's prose the furniture removal may take before the floor looks
 FLOOR_LONGER = 1.25
+MODES_SPLIT = 0.5  # fast mode's text under half of default mode's: the modes chose different parts
+FLOOR_COVER = 0.65
 FLOOR_PROSE = (0.4, 1.5)
 
 
@@ -245,6 +262,13 @@ def _plain_body(html: str | bytes, url: str | None, options: ExtractOptions, pru
         return ""
     drop_inert(tree)
     return _body(tree, url, options, prune, fast=False)
+
+
+def _modes_split(text: str, other: str | None, prose: int) -> bool:
+    """trafilatura's two modes found parts of different sizes of the cleaned page (fast mode's under half of
+    default mode's), and the longer still holds under FLOOR_COVER of its prose: the furniture removal may have
+    moved their choice, however little it took."""
+    return other is not None and len(other) < MODES_SPLIT * len(text) and len(text) < FLOOR_COVER * prose
 
 
 def _floor(text: str, plain: str, page_prose: int) -> str:

@@ -261,6 +261,11 @@ META = re.compile(
 # At the end: "Wochenblatt / Última Hora", two or more sources named and slashed.
 _NAME = r"[A-ZÀ-Þ][\w.&-]+(?: [A-ZÀ-Þ][\w.&-]+)?"
 SOURCE_PAIR = re.compile(rf"^{_NAME}(?:\s*/\s*{_NAME}){{1,3}}$")
+# A photo's credit line, its source named as a picture agency's collection is: "Jane Doe/Agency Images",
+# "Name/E+ via Some Images", "… via Stock Photos".
+CREDIT_VIA = re.compile(
+    r"^[^.!?]{1,50}(?:\bvia|/)\s*(?:[\w+&.-]+\s+){0,2}(?:images|photos|pictures|imagery|stock)\W{0,2}$", I
+)
 # At the end, a short line with a photo credit inside it: "ssi, dan; Foto [M]: Shutterstock; …".
 CREDIT_INLINE = re.compile(r"\b(?:fotos?|photos?|bild(?:er)?|images?)\s*(?:\[\w{1,3}\]\s*)?:\s*\w", I)
 # At the start: an editor's initials and the place ("ku Frankfurt"), a byline with no name to keep.
