@@ -243,11 +243,11 @@ def _densest_prose(tree) -> str:
 
 
 # The floor under every page: what was found is weighed against the prose the page shows (`prose_chars`).
-# Fast mode's text that holds under 70 % of it is weighed against default mode's (`_doubtful`). Where
+# Fast mode's text that holds under half of it is weighed against default mode's (`_doubtful`). Where
 # the furniture removal took half of the page's prose, or the two modes split over the cleaned page
 # (`_modes_split`), the page as it came is read in default mode too, and taken when it is much longer
 # and about as long as the page's prose (not a part of it, nor the page's menus with it).
-SHORT_OF_PROSE = 0.7
+SHORT_OF_PROSE = 0.5
 FURNITURE_TOOK = 0.5  # the share of the page's prose the furniture removal may take before the floor looks
 FLOOR_LONGER = 1.25
 MODES_SPLIT = 0.5  # fast mode's text under half of default mode's: the modes chose different parts
