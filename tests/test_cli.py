@@ -836,7 +836,7 @@ def test_a_bad_option_value_is_a_usage_error(db_path, args):
     assert result.exit_code == 2 and len(lines) == 1 and lines[0].startswith("paperboy: "), result.output
 
 
-def test_a_named_feed_that_is_paused_or_gone_is_said_and_nothing_due_is_said_at_once(server, db_path):
+def test_a_named_feed_that_is_paused_or_gone_is_said_and_nothing_due_is_said_at_once(server, db_path, prefect_harness):
     feed = server.add("/p.xml", rss([]), content_type="application/rss+xml")
     store.add_feed(connect(db_path), feed)
     assert invoke(db_path, "feeds", "edit", feed, "--pause").exit_code == 0
