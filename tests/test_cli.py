@@ -866,7 +866,7 @@ def test_reprocess_with_a_url_list_is_a_usage_error(db_path, tmp_path):
     assert result.exit_code == 2 and "one or the other" in result.output
 
 
-def test_feeds_list_says_each_feeds_health_in_a_word_and_the_totals(server, db_path):
+def test_feeds_list_says_each_feeds_health_in_a_word_and_the_totals(server, db_path, prefect_harness):
     ok = server.add("/ok.xml", rss([]), content_type="application/rss+xml")
     for url in (ok, server.url("/broken.xml"), server.url("/later.xml"), server.url("/quiet.xml")):
         store.add_feed(connect(db_path), url)
@@ -963,7 +963,7 @@ def test_search_says_when_there_are_more_matches(three_articles):
     assert past.exit_code == 1 and "no match past the first 5" in past.output
 
 
-def test_a_feed_moved_to_one_followed_too_is_said(server, db_path):
+def test_a_feed_moved_to_one_followed_too_is_said(server, db_path, prefect_harness):
     target = server.add("/b.xml", rss([]), content_type="application/rss+xml")
     server.add("/a.xml", b"", status=301, headers={"Location": target})
     for url in (server.url("/a.xml"), target):
