@@ -169,14 +169,13 @@ def _limited(fn, job: PageJob, limit: float):
     signal.setitimer(signal.ITIMER_REAL, limit)
     try:
         result = fn(job)
-        if _FIRED:  # the alarm's exception was swallowed (raised in a finaliser): the limit still holds
-            return Failed(f"extraction took longer than {limit:g} s")
-        return result
     except _OutOfTime:
-        return Failed(f"extraction took longer than {limit:g} s")
+        result = None
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
+    # (the alarm went off: its exception raised here, or swallowed where it landed, in a finaliser)
+    return Failed(f"extraction took longer than {limit:g} s") if _FIRED else result
 
 
 def _limited_in_thread(fn, job: PageJob, limit: float):

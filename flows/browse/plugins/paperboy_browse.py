@@ -96,23 +96,27 @@ def _words(text: str) -> set[tuple[str, ...]]:
     return {tuple(w[i : i + 3]) for i in range(max(1, len(w) - 2))} if w else set()
 
 
-def _there(paragraph: str, runs: set[tuple[str, ...]]) -> bool:
-    own = _words(paragraph)
+def _there(own: set[tuple[str, ...]], runs: set[tuple[str, ...]]) -> bool:
+    """A paragraph (its runs of three words) is in a text (its runs)."""
     return not own or len(own & runs) >= SAME_PARAGRAPH * len(own)
+
+
+def _paragraphs(text: str | None) -> list[tuple[str, set[tuple[str, ...]]]]:
+    return [(p, _words(p)) for p in (text or "").split("\n\n") if p.strip()]
 
 
 def compared(versions: list[dict]) -> list[dict]:
     """Each version of a story beside the first: its paragraphs, those the first lacks marked as
     added, and the first's paragraphs it lacks (what this outlet cut)."""
-    first = [p for p in (versions[0]["text"] or "").split("\n\n") if p.strip()]
-    first_words = set().union(*map(_words, first)) if first else set()
+    first = _paragraphs(versions[0]["text"])
+    first_words = set().union(*(runs for _, runs in first))
     out = []
     for i, v in enumerate(versions):
-        paragraphs = [p for p in (v["text"] or "").split("\n\n") if p.strip()]
-        own = set().union(*map(_words, paragraphs)) if paragraphs else set()
-        added = [i > 0 and not _there(p, first_words) for p in paragraphs]
-        marked = [{"text": p, "added": a} for p, a in zip(paragraphs, added, strict=True)]
-        cut = [p for p in first if i > 0 and not _there(p, own)]
+        paragraphs = _paragraphs(v["text"])
+        own = set().union(*(runs for _, runs in paragraphs))
+        added = [i > 0 and not _there(runs, first_words) for _, runs in paragraphs]
+        marked = [{"text": p, "added": a} for (p, _), a in zip(paragraphs, added, strict=True)]
+        cut = [p for p, runs in first if i > 0 and not _there(runs, own)]
         out.append({**v, "paragraphs": marked, "cut": cut, "added": sum(added)})
     return out
 
