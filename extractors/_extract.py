@@ -91,7 +91,7 @@ def extract(
     ld = jsonld_article(tree)
     sites = site_names(tree, ld)
     meta = page_metadata(tree, url, ld, sites)
-    published = published_at(tree, ld, meta.date)  # before drop_inert takes the meta tags
+    published = published_at(tree, ld, meta.url)  # before drop_inert takes the meta tags
     scripts = scripts_with_html(tree)
     heads = subheadings(tree)
     structure = options.clean and "structure" not in options.disabled_rules

@@ -10,6 +10,7 @@ import re
 from datetime import datetime
 from functools import lru_cache
 
+import htmldate.extractors
 from htmldate import find_date
 from trafilatura.metadata import (
     examine_meta,
@@ -160,9 +161,10 @@ def article_html_in_scripts(scripts: list[str]) -> str | None:
 
 
 def page_metadata(tree, url: str | None, ld: dict, sites: frozenset[str]) -> Document:
-    """Title, author, URL and date: trafilatura's own metadata steps, less the ones paperboy does not
-    store (site name, categories, tags, licence), which cost a third of extraction time. `ld` is the
-    page's JSON-LD article (trafilatura's own JSON-LD reader spends seconds on some pages)."""
+    """Title, author and URL: trafilatura's own metadata steps, less the ones paperboy does not store
+    (site name, categories, tags, licence), which cost a third of extraction time. `ld` is the page's
+    JSON-LD article (trafilatura's own JSON-LD reader spends seconds on some pages). The date is
+    `published_at`'s."""
     md = examine_meta(tree)
     if md.author and " " not in md.author:
         md.author = None
@@ -174,11 +176,27 @@ def page_metadata(tree, url: str | None, ld: dict, sites: frozenset[str]) -> Doc
         md.author = _signed(extract_author(tree), sites)
     if not md.url:
         md.url = extract_url(tree, url)
-    config = set_date_params(True)
-    config["url"] = md.url
-    md.date = find_date(tree, **config)
     md.clean_and_trim()
     return md
+
+
+def _no_external_date(string: str) -> None:
+    return None
+
+
+# htmldate's last resort hands date-like strings to dateparser, which tries each of its ~200 locales
+# and compiles their rules on first use. On the dev sets' pages that state no date, it found one date
+# of 224 and cost two-thirds of the date search (docs/performance.md); paperboy searches without it.
+if hasattr(htmldate.extractors, "_external_date"):
+    htmldate.extractors._external_date = _no_external_date
+
+
+def _day(tree, url: str | None) -> str | None:
+    """htmldate's day of publication, its extensive search included (less dateparser, above); asked on
+    pages that state no time of their own."""
+    config = set_date_params(True)
+    config["url"] = url
+    return find_date(tree, **config)
 
 
 # Where a page states when it was published: its own markup for it (trusted over htmldate's day, as
@@ -205,15 +223,17 @@ def _timestamp(value: object) -> datetime | None:
         return None
 
 
-def published_at(tree, ld: dict, day: str | None) -> str | None:
+def published_at(tree, ld: dict, url: str | None) -> str | None:
     """The time of publication as the page states it (ISO 8601, with its UTC offset when it gives
     one): from its JSON-LD or its published-time markup; else a time elsewhere on the page that falls
-    on `day`, the date htmldate chose; else that day alone."""
+    on the day htmldate finds; else that day alone. htmldate is asked only when the page states no
+    time of its own (most news pages do)."""
     declared = itertools.chain([ld.get("date")], (v for xpath in _DECLARED_TIMES for v in tree.xpath(xpath)[:1]))
     for value in declared:  # (lazily: most pages state it in their JSON-LD)
         when = _timestamp(value)
-        if when is not None and (when.year > EPOCH_PLACEHOLDER or day and when.date().isoformat() == day[:10]):
+        if when is not None and when.year > EPOCH_PLACEHOLDER:  # (htmldate finds no day before 1995)
             return when.isoformat(timespec="seconds")
+    day = _day(tree, url)
     for value in (v for xpath in _SEEN_TIMES for v in tree.xpath(xpath)[:3]):
         when = _timestamp(value)
         if when is not None and (day is None or when.date().isoformat() == day[:10]):
