@@ -31,7 +31,7 @@ from collections.abc import Iterable
 
 from paperboy.core.text import fingerprint
 
-from ._bylines import _known_name_in, _words, byline_names
+from ._bylines import _known_name_in, _namelike, _words, byline_names
 from ._phrases import (
     _DATE_TOKEN,
     _LONE_LABEL,
@@ -99,6 +99,25 @@ def is_date_line(p: str) -> bool:
     return bool(tokens) and all(_DATE_TOKEN.match(t) for t in tokens)
 
 
+DETAILS_MAX_CHARS = 100
+_DETAILS_SEP = re.compile(r"\s+[·•|–—]\s+")
+
+
+def _dated(s: str) -> bool:
+    """A date of a day, month or year and more ("March 5, 2024"), not a lone number (a table's cell)."""
+    return is_date_line(s) and len(re.findall(r"\w+", s)) >= 2
+
+
+def _post_details(p: str) -> bool:
+    """ "Jane Doe · March 5, 2024 · 4 min read": a post's details, a date or a reading time among names
+    (no "By" that would make it a byline), parted by separators."""
+    parts = [s.strip() for s in _DETAILS_SEP.split(p) if s.strip()]
+    if len(parts) < 2:
+        return False
+    timed = [s for s in parts if _dated(s) or READING_TIME.match(s) or META.match(s)]
+    return bool(timed) and all(s in timed or _namelike(s) for s in parts)
+
+
 def _doubled(p: str) -> bool:
     """A teaser card's title printed twice: "Some title Some title"."""
     half = len(p) // 2
@@ -157,7 +176,7 @@ def classify_edge(p: str, *, authors: Iterable[str], at_end: bool, off: frozense
             return "promo"
         if "meta" not in off and (n <= 160 and CONSENT_NOTE.search(p) or n <= 120 and p.startswith("※")):
             return "meta"
-    elif "meta" not in off and n <= 80 and META.search(p):
+    elif "meta" not in off and (n <= 80 and META.search(p) or n <= DETAILS_MAX_CHARS and _post_details(p)):
         return "meta"
     elif "byline" not in off and n <= 40 and INITIALS_PLACE.match(p):
         return "byline"
