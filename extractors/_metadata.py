@@ -14,7 +14,6 @@ import htmldate.extractors
 from htmldate import find_date
 from trafilatura.metadata import (
     examine_meta,
-    extract_author,
     extract_title,
     extract_url,
     set_date_params,
@@ -22,6 +21,8 @@ from trafilatura.metadata import (
 from trafilatura.settings import Document
 
 from paperboy.core import plain_text
+
+from ._author_marks import marked_author
 
 LANGID_CHARS = 1000  # enough for a stable guess: 179 of 179 dev pages right from 400 to 2,000 characters
 
@@ -173,7 +174,7 @@ def page_metadata(tree, url: str | None, ld: dict, sites: frozenset[str]) -> Doc
     if not md.title:
         md.title = extract_title(tree)
     if not md.author:
-        md.author = _signed(extract_author(tree), sites)
+        md.author = _signed(marked_author(tree), sites)
     if not md.url:
         md.url = extract_url(tree, url)
     md.clean_and_trim()
