@@ -142,18 +142,19 @@ def _small_figure(figure) -> bool:
 
 
 INERT_TAGS = ("script", "style", "svg", "meta", "link")
+CODE_TAGS = ("script", "style")
 
 
 JSON_LD = "application/ld+json"  # the one script trafilatura reads (as its baseline and forum checks find it)
 
 
-def drop_inert(tree) -> None:
+def drop_inert(tree, tags: tuple[str, ...] = INERT_TAGS) -> None:
     """Remove what trafilatura's cleaning removes anyway and nothing reads before: scripts (all
     but JSON-LD), styles, SVG drawings, meta and link tags; each one's tail text stays, as there.
     trafilatura copies the tree twice and runs XPaths over every element before its cleaning, so
     fewer elements cost it less, for the same text. (Not noscript: its text counts in the page
     length trafilatura weighs its result against.)"""
-    for el in list(tree.iter(*INERT_TAGS)):
+    for el in list(tree.iter(*tags)):
         if el.tag != "script" or el.get("type") != JSON_LD:
             delete_element(el)
 

@@ -55,6 +55,14 @@ def test_a_whole_article_is_trusted_and_a_stub_is_doubtful():
     assert stub is not None and stub.confidence is not None and stub.confidence < DOUBTFUL
 
 
+def test_a_pages_code_is_not_weighed_as_its_prose():
+    code = "<span><script>" + "window.dataLayer.push({event: 'view', section: 'news'}); " * 120 + "</script></span>"
+    page = article_page("The council", story(3), tail=f"<div>{code}</div>")
+    article = extract(page, "https://news.example/c")
+    assert article is not None and "dataLayer" not in article.text
+    assert article.confidence is not None and article.confidence >= DOUBTFUL
+
+
 TEXT = "\n\n".join(story(2))
 
 
