@@ -108,10 +108,31 @@ def _kept_text(el) -> str:
     """The element's text once the discarded parts are removed (their tails stay, as trafilatura
     keeps them), on a copy of the element alone."""
     copy = deepcopy(el)
-    for gone in [d for d in copy.iterdescendants() if _discarded(d)]:
-        if not any(_discarded(a) for a in gone.iterancestors()):  # (inside another, it goes with that one)
-            delete_element(gone)
+    outermost, inside = [], set()
+    for d in copy.iterdescendants():  # (in one walk: a hostile page nests thousands deep)
+        if d.getparent() in inside:
+            inside.add(d)
+        elif _discarded(d):
+            outermost.append(d)
+            inside.add(d)
+    for gone in outermost:
+        delete_element(gone)
     return " ".join(" ".join(copy.itertext()).split())
+
+
+def _removed(el, known: dict) -> bool:
+    """Whether the element or one of its ancestors is discarded; `known` keeps what was found, so
+    that the candidates' ancestors are read once in all."""
+    path = []
+    node = el
+    while node is not None and node not in known:
+        path.append(node)
+        node = node.getparent()
+    state = known[node] if node is not None else False
+    for n in reversed(path):
+        state = state or _discarded(n)
+        known[n] = state
+    return state
 
 
 def _cued(el) -> bool:
@@ -146,9 +167,10 @@ def marked_author(tree) -> str | None:
             found[0] = True
         if any(found):
             candidates.append((el, found))
+    known: dict = {}
     for i in range(len(_RULES)):
         for el, found in candidates:
-            if not found[i] or _discarded(el) or any(_discarded(a) for a in el.iterancestors()):
+            if not found[i] or _removed(el, known):
                 continue
             text = _kept_text(el)
             if 2 < len(text) < AUTHOR_MAX_CHARS:

@@ -153,7 +153,7 @@ def drop_inert(tree, tags: tuple[str, ...] = INERT_TAGS) -> None:
     but JSON-LD), styles, SVG drawings, meta and link tags; each one's tail text stays, as there.
     trafilatura copies the tree twice and runs XPaths over every element before its cleaning, so
     fewer elements cost it less, for the same text. (Not noscript: its text counts in the page
-    length trafilatura weighs its result against.)"""
+    length trafilatura weighs its result against.) `tags`: some of them only (CODE_TAGS, the code)."""
     for el in list(tree.iter(*tags)):
         if el.tag != "script" or el.get("type") != JSON_LD:
             delete_element(el)
