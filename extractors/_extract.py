@@ -38,11 +38,19 @@ from ._page import (
     drop_inert,
     load_html,
     prose_chars,
+    site_of,
     subheadings,
     visible_lead,
 )
 
 DEFAULT_OPTIONS = ExtractOptions()
+
+
+def _host(url: str | None) -> str:
+    try:
+        return (urlsplit(url).hostname or "").lower() if url else ""
+    except ValueError:  # not an address ("http://[oops")
+        return ""
 
 
 def _paragraphs(text: str) -> list[str]:
@@ -99,13 +107,13 @@ def extract(
     published = published_at(tree, ld, meta.url)  # before drop_inert takes the meta tags
     heads = subheadings(tree)
     structure = options.clean and "structure" not in options.disabled_rules
+    host = _host(url)
     lead = visible_lead(tree) if structure else None
     page_prose = prose_chars(tree)
     if structure:
-        drop_furniture(tree)
+        drop_furniture(tree, site_of(host))
     kept_prose = prose_chars(tree) if structure else page_prose
     drop_inert(tree)  # all the page's head and scripts were wanted for is read by now
-    host = (urlsplit(url).hostname or "").lower() if url else ""
     site = options.site_rules.get(host) or options.site_rules.get(host.removeprefix("www."))
     prune = list(site.drop_xpath) if site else []
     declared = ld.get("body") if options.clean and "declared" not in options.disabled_rules else None
