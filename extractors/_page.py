@@ -111,6 +111,7 @@ FURNITURE_CLASS = re.compile(
 
 
 FURNITURE_MAX_CHARS = 400
+MAIN_TAGS = ("main",)
 
 
 LINK_LIST_DENSITY = 0.8  # a list whose items are this much link text is navigation or "more stories"
@@ -135,6 +136,16 @@ def drop_furniture(tree, site: str = "") -> None:
             parent.remove(el)
     drop_link_lists(tree, site)
     join_split_body(tree)
+    unwrap_misclosed(tree)
+
+
+def unwrap_misclosed(tree) -> None:
+    """A menu or a site header that holds the page's <main> was left open by the page (its closing tag
+    missing or misplaced), not one that holds the article: read as a plain block, as the browser shows
+    it. (trafilatura drops what it finds in a <nav> or a <header>: headings, lists.)"""
+    for main in tree.iter(*MAIN_TAGS):
+        for outer in main.iterancestors("nav", "header"):
+            outer.tag = "div"
 
 
 def _small_figure(figure) -> bool:
