@@ -111,7 +111,7 @@ def extract(
     lead = visible_lead(tree) if structure else None
     page_prose = prose_chars(tree)
     if structure:
-        drop_furniture(tree, site_of(host))
+        drop_furniture(tree, site_of(host or _host(meta.url)))  # (a file's page: the address it states)
     kept_prose = prose_chars(tree) if structure else page_prose
     drop_inert(tree)  # all the page's head and scripts were wanted for is read by now
     site = options.site_rules.get(host) or options.site_rules.get(host.removeprefix("www."))

@@ -86,6 +86,15 @@ def test_article_fixture(path):
         assert list(article.authors) == expected["authors"]
 
 
+def test_a_list_articles_items_that_link_to_other_sites_stay_whether_the_address_is_given_or_stated():
+    page = (FIXTURES / "articles" / "en_items_linking_to_their_subjects.html").read_bytes()
+    for url in ("https://news.example.org/city/five-trails", None):  # (a file: the page's canonical address)
+        article = extract(page, url)
+        assert article is not None
+        assert "White Oak Trail" in article.text and "Quieter than the others" in article.text, url
+        assert "New bike lanes" not in article.text, url
+
+
 def test_a_rule_family_can_be_switched_off():
     paragraphs = expand(["@story", "© 2024 Example Media. All rights reserved."])
     kept, _, _ = clean_paragraphs(paragraphs, disabled=frozenset({"copyright"}))
