@@ -3,7 +3,7 @@
 from . import store
 from ._base import MAX_ATTEMPTS, ArchiveDamaged, damage
 from ._lock import Busy, exclusive
-from ._schema import NotAnArchive, connect
+from ._schema import NotAnArchive, connect, needs_immutable, unread_wal
 from ._warc import WHERE as RAW_PAGES_WHERE
 from ._warc import RawPages, check_folder
 from ._warc import repair as repair_warc
@@ -22,5 +22,7 @@ __all__ = [
     "repair_warc",
     "connect",
     "exclusive",
+    "needs_immutable",
+    "unread_wal",
     "store",
 ]

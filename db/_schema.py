@@ -60,15 +60,35 @@ def _read_only(path: str) -> sqlite3.Connection:
     uri = Path(path).absolute().as_uri() + "?mode=ro"
     if not Path(path).is_file():
         raise sqlite3.OperationalError("no such file")
-    try:
-        conn = sqlite3.connect(uri, uri=True, timeout=30, isolation_level=None, check_same_thread=False)
-        conn.execute("select 1 from sqlite_master limit 1")
-    except sqlite3.OperationalError:
-        # A WAL database whose -shm file cannot be created (a read-only folder): nobody can be
-        # writing to it either, so it is read as immutable.
-        conn = sqlite3.connect(uri + "&immutable=1", uri=True, isolation_level=None, check_same_thread=False)
-        conn.execute("select 1 from sqlite_master limit 1")  # not a database: fail here, in one line
+    immutable = needs_immutable(path)
+    conn = sqlite3.connect(
+        uri + ("&immutable=1" if immutable else ""), uri=True, timeout=30, isolation_level=None, check_same_thread=False
+    )
+    conn.execute("select 1 from sqlite_master limit 1")  # not a database: fail here, in one line
     return conn
+
+
+def needs_immutable(path: str) -> bool:
+    """Whether the archive can only be read as immutable: a WAL database whose -shm file cannot be
+    made (a read-only folder, no -shm copied beside it). Nobody can be writing to it either. Where
+    the -wal and -shm files are there, it is read as it is, its -wal included."""
+    uri = Path(path).absolute().as_uri() + "?mode=ro"
+    try:
+        conn = sqlite3.connect(uri, uri=True, timeout=30, isolation_level=None)
+        try:
+            conn.execute("select 1 from sqlite_master limit 1")
+        finally:
+            conn.close()
+    except sqlite3.OperationalError:
+        return True
+    return False
+
+
+def unread_wal(path: str) -> bool:
+    """Whether an archive read as immutable leaves a -wal file unread beside it (what was stored since
+    its last checkpoint)."""
+    wal = Path(path + "-wal")
+    return wal.is_file() and wal.stat().st_size > 0
 
 
 TABLES = ("feeds", "articles", "article_urls", "entries", "raw_pages", "boilerplate", "host_holds", "backfill_jobs")

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -304,30 +305,48 @@ def test_an_address_beyond_loopback_is_said(archive):
     assert "warning: 0.0.0.0 lets anyone who can reach this machine read the archive" in out
 
 
-def test_browse_serves_an_archive_on_read_only_media(archive, tmp_path):
-    """The archive on a read-only mount (a bind mount, as root; skipped where mounting is not allowed)."""
-    import shutil as sh
-
-    source, media = tmp_path / "src", tmp_path / "media"
+@contextlib.contextmanager
+def read_only_copy(archive: str, folder: Path, suffixes: tuple[str, ...]):
+    """The archive's files with these suffixes ("", "-wal", "-shm"), copied as they are (its last
+    articles still in the -wal), on a read-only bind mount; skipped where mounting is not allowed."""
+    source, media = folder / "src", folder / "media"
     source.mkdir()
     media.mkdir()
-    for path in Path(archive).parent.glob("paperboy.db*"):
-        sh.copy(path, source / path.name)
-    mounted = subprocess.run(["mount", "--bind", str(source), str(media)], capture_output=True)
-    if mounted.returncode != 0:
+    for suffix in suffixes:
+        if Path(archive + suffix).exists():
+            shutil.copy(archive + suffix, source / ("paperboy.db" + suffix))
+    if subprocess.run(["mount", "--bind", str(source), str(media)], capture_output=True).returncode != 0:
         pytest.skip("cannot mount here (mounting needs root and CAP_SYS_ADMIN)")
     try:
         if subprocess.run(["mount", "-o", "remount,bind,ro", str(media)], capture_output=True).returncode != 0:
             pytest.skip("cannot remount read-only here")
-        proc, base = start_browse(str(media / "paperboy.db"))
+        yield str(media / "paperboy.db")
+    finally:
+        subprocess.run(["umount", str(media)], capture_output=True)
+
+
+def test_browse_serves_an_archive_on_read_only_media(archive, tmp_path):
+    """The archive copied with its -wal and -shm files to read-only media: all of it is shown."""
+    with read_only_copy(archive, tmp_path, ("", "-wal", "-shm")) as db:
+        proc, base = start_browse(db)
         try:
             assert status(base + "/paperboy/latest") == 200
             assert status(base + "/paperboy/search?q=council") == 200
         finally:
             os.killpg(proc.pid, 15)
             proc.wait(10)
-    finally:
-        subprocess.run(["umount", str(media)], capture_output=True)
+
+
+def test_browse_says_when_a_wal_on_read_only_media_cannot_be_read(archive, tmp_path):
+    """Without its -shm file, a -wal on read-only media cannot be read: the db is served as it is
+    without it, and browse says so in one line."""
+    if not Path(archive + "-wal").exists() or not Path(archive + "-wal").stat().st_size:
+        pytest.skip("the archive's articles were all checkpointed into the db file")
+    with read_only_copy(archive, tmp_path, ("", "-wal")) as db:
+        proc, base = start_browse(db)
+        os.killpg(proc.pid, 15)
+        out, _ = proc.communicate(timeout=30)
+    assert "paperboy.db-wal cannot be read here" in out
 
 
 def test_browse_serves_full_text_feeds_for_reader_apps(browse, archive):

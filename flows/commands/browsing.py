@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 
+from paperboy.db import needs_immutable, unread_wal
 from paperboy.flows.browse import HERE, marker
 from paperboy.flows.commands.base import Ctx, Fail, cli, say
 from paperboy.flows.processes import die_with_parent
@@ -39,11 +40,14 @@ def browse(obj: Ctx, port: int, host: str, open_browser: bool, allow_sql: bool) 
         meta = Path(tmp) / "metadata.json"
         meta.write_text(json.dumps(metadata(name, sql=allow_sql)))
         path = os.path.abspath(obj.db_path)
-        # On read-only media (or a db the user may only read) SQLite cannot make the WAL's index
-        # beside it: the db is served as immutable, as `search` reads it; nobody can be writing it.
-        writable = os.access(path, os.W_OK) and os.access(os.path.dirname(path), os.W_OK)
+        # On read-only media with no -shm beside the db, SQLite cannot make the WAL's index: the db is
+        # served as immutable, as `search` reads it (nobody can be writing it), and its -wal unread.
+        immutable = needs_immutable(path)
+        if immutable and unread_wal(path):
+            say(f"browse: warning: {path}-wal cannot be read here (no -shm file beside it on read-only media): "
+                "what was stored since its last checkpoint is not shown", err=True)  # fmt: skip
         cmd = [
-            sys.executable, "-m", "datasette", "serve", *([path] if writable else ["-i", path]),
+            sys.executable, "-m", "datasette", "serve", *(["-i", path] if immutable else [path]),
             "--metadata", str(meta),
             "--plugins-dir", str(HERE / "plugins"), "--template-dir", str(HERE / "templates"),
             "--static", f"assets:{HERE / 'static'}", "--host", host, "--port", str(port),
