@@ -101,10 +101,8 @@ def extract(
     sites = site_names(tree, ld)
     meta = page_metadata(tree, url, ld, sites)
     scripts = scripts_with_html(tree)
-    # The date search reads the page's markup, not its code: without it, it is faster and finds 3 more
-    # dates of 235 on the dev pages that state none (docs/performance.md).
+    # The date search and the page's prose read its markup, not its code (docs/performance.md).
     drop_inert(tree, CODE_TAGS)
-    published = published_at(tree, ld, meta.url)  # before drop_inert takes the meta tags
     heads = subheadings(tree)
     structure = options.clean and "structure" not in options.disabled_rules
     host = _host(url)
@@ -113,6 +111,8 @@ def extract(
     if structure:
         drop_furniture(tree, site_of(host or _host(meta.url)))  # (a file's page: the address it states)
     kept_prose = prose_chars(tree) if structure else page_prose
+    # Its date: once other stories' teasers are gone (with their dates), before drop_inert takes the meta tags.
+    published = published_at(tree, ld, meta.url)
     drop_inert(tree)  # all the page's head and scripts were wanted for is read by now
     site = options.site_rules.get(host) or options.site_rules.get(host.removeprefix("www."))
     prune = list(site.drop_xpath) if site else []
