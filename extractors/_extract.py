@@ -34,11 +34,11 @@ from ._page import (
     CODE_TAGS,
     LEAD_MIN_CHARS,
     _text,
+    domain_of,
     drop_furniture,
     drop_inert,
     load_html,
     prose_chars,
-    site_of,
     subheadings,
     visible_lead,
 )
@@ -109,7 +109,7 @@ def extract(
     lead = visible_lead(tree) if structure else None
     page_prose = prose_chars(tree)
     if structure:
-        drop_furniture(tree, site_of(host or _host(meta.url)))  # (a file's page: the address it states)
+        drop_furniture(tree, domain_of(host or _host(meta.url)))  # (a file's page: the address it states)
     kept_prose = prose_chars(tree) if structure else page_prose
     # Its date: once other stories' teasers are gone (with their dates), before drop_inert takes the meta tags.
     published = published_at(tree, ld, meta.url)

@@ -117,10 +117,10 @@ MAIN_TAGS = ("main",)
 LINK_LIST_DENSITY = 0.8  # a list whose items are this much link text is navigation or "more stories"
 
 
-def drop_furniture(tree, site: str = "") -> None:
+def drop_furniture(tree, domain: str = "") -> None:
     """One walk over the tree: small furniture containers, captions, and link lists go; a menu left
-    open around the page's <main> is read as a block. `site`: the page's site (`site_of` its
-    address), whose other pages the teasers link to.
+    open around the page's <main> is read as a block. `domain`: the page's (`domain_of` its host),
+    whose other pages the teasers link to.
 
     Captions and their credits: on the dev corpus, dropping them raised precision 0.4 points with
     recall unchanged. (Done here rather than with trafilatura's prune_xpath, which cost 13% of
@@ -135,7 +135,7 @@ def drop_furniture(tree, site: str = "") -> None:
         parent = el.getparent()
         if parent is not None:
             parent.remove(el)
-    drop_link_lists(tree, site)
+    drop_link_lists(tree, domain)
     join_split_body(tree)
     unwrap_misclosed(tree)
 
@@ -243,7 +243,7 @@ def _link_line(el) -> bool:
     return sum(map(len, links)) >= LINK_LIST_DENSITY * len(text) or _labelled_link(text, links)
 
 
-def drop_link_lists(tree, site: str = "") -> None:
+def drop_link_lists(tree, domain: str = "") -> None:
     """Remove lists whose every item is a link (or a short label and a link): breadcrumbs, tags,
     "more on this" blocks; lone paragraphs that are a label and a link to another story; and other
     stories' teasers: their linked titles, and their cards (title and summary)."""
@@ -259,9 +259,9 @@ def drop_link_lists(tree, site: str = "") -> None:
         links = _link_texts(p)
         if links and len(text := _text(p)) <= 200 and _labelled_link(text, links):
             doomed.append(p)
-    cards = _teaser_cards(tree, site)
+    cards = _teaser_cards(tree, domain)
     if cards is not None:  # (None: a list article, whose items look like teasers and are its text)
-        doomed.extend(h for h in tree.iter("h2", "h3", "h4", "h5", "h6") if _teaser_title(h, site))
+        doomed.extend(h for h in tree.iter("h2", "h3", "h4", "h5", "h6") if _teaser_title(h, domain))
         doomed.extend(cards)
     for el in doomed:
         parent = el.getparent()
@@ -274,7 +274,7 @@ CARD_MAX_CHILDREN = 8  # a teaser holds a title, a summary, an image, a date; a 
 _CARD_TAGS = frozenset({"div", "section", "article", "li", "aside"})
 
 
-def _teaser_cards(tree, site: str) -> list | None:
+def _teaser_cards(tree, domain: str) -> list | None:
     """Teasers of other stories: a small container that opens with a link (the other story's title)
     and holds a paragraph of its own without links (its summary). Its title may go as a linked
     heading, but the summary would stay as a paragraph of the story. None when such containers hold
@@ -302,7 +302,7 @@ def _teaser_cards(tree, site: str) -> list | None:
                     and next(el.iter("h1"), None) is None  # the article's own header: a section link, its headline
                     and _standalone(first, title)
                 ):
-                    titled = len(title) >= TEASER_TITLE_MIN_CHARS and _elsewhere(first, site)
+                    titled = len(title) >= TEASER_TITLE_MIN_CHARS and _elsewhere(first, domain)
                     cards.append((el, titled, len(text)))
                     break
             el = el.getparent()
@@ -327,30 +327,31 @@ def _longer_than(el, chars: int) -> bool:
     return False
 
 
-def _teaser_title(h, site: str) -> bool:
+def _teaser_title(h, domain: str) -> bool:
     """A heading that is all link, or inside a link, to another page of the site: the title of another
     story's teaser. (Not a link within the page: a heading that jumps to its section is the article's.)"""
-    links = [_text(a) for a in h.iter("a") if _elsewhere(a, site)]
+    links = [_text(a) for a in h.iter("a") if _elsewhere(a, domain)]
     if any(links) and sum(map(len, links)) >= LINK_LIST_DENSITY * len(_text(h)):
         return True
-    return any(a.tag == "a" and _elsewhere(a, site) for a in h.iterancestors())
+    return any(a.tag == "a" and _elsewhere(a, domain) for a in h.iterancestors())
 
 
-def site_of(host: str | None) -> str:
-    """A host's site, as its last two names ("news.example.org" -> "example.org"); "" for none."""
+def domain_of(host: str | None) -> str:
+    """A host's domain, as its last two names ("news.example.org" -> "example.org"); "" for none.
+    (Not `paperboy.core.site_of`, the server a URL names, for politeness.)"""
     return ".".join((host or "").lower().rstrip(".").split(".")[-2:])
 
 
-def _elsewhere(a, site: str = "") -> bool:
-    """A link to another page (of the page's `site`, when given): not to a place on this one, nor to
+def _elsewhere(a, domain: str = "") -> bool:
+    """A link to another page (of the page's `domain`, when given): not to a place on this one, nor to
     another site (a list article's items link to their subjects' own sites; a teaser stays at home)."""
     href = (a.get("href") or "#").strip()
     if href[:1] == "#":
         return False
-    if not site or not href.lower().startswith(("http://", "https://", "//")):
+    if not domain or not href.lower().startswith(("http://", "https://", "//")):
         return True
     try:
-        return site_of(urlsplit(href).hostname) == site
+        return domain_of(urlsplit(href).hostname) == domain
     except ValueError:  # an address that is not one ("http://[oops")
         return True
 
