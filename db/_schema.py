@@ -57,30 +57,38 @@ def _check_ours(conn: sqlite3.Connection, path: str) -> None:
 
 
 def _read_only(path: str) -> sqlite3.Connection:
-    uri = Path(path).absolute().as_uri() + "?mode=ro"
     if not Path(path).is_file():
         raise sqlite3.OperationalError("no such file")
-    immutable = needs_immutable(path)
-    conn = sqlite3.connect(
-        uri + ("&immutable=1" if immutable else ""), uri=True, timeout=30, isolation_level=None, check_same_thread=False
-    )
-    conn.execute("select 1 from sqlite_master limit 1")  # not a database: fail here, in one line
+    conn = _as_it_is(path)
+    if conn is None:
+        uri = Path(path).absolute().as_uri() + "?mode=ro&immutable=1"
+        conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+        conn.execute("select 1 from sqlite_master limit 1")  # not a database: fail here, in one line
+    return conn
+
+
+def _as_it_is(path: str) -> sqlite3.Connection | None:
+    """The archive opened read-only as it is, its -wal included; None for a WAL database whose -shm
+    file cannot be made (a read-only folder, no -shm copied beside it): nobody can be writing to it
+    either, and it can only be read as immutable."""
+    uri = Path(path).absolute().as_uri() + "?mode=ro"
+    conn = None
+    try:
+        conn = sqlite3.connect(uri, uri=True, timeout=30, isolation_level=None, check_same_thread=False)
+        conn.execute("select 1 from sqlite_master limit 1")
+    except sqlite3.OperationalError:
+        if conn is not None:
+            conn.close()
+        return None
     return conn
 
 
 def needs_immutable(path: str) -> bool:
-    """Whether the archive can only be read as immutable: a WAL database whose -shm file cannot be
-    made (a read-only folder, no -shm copied beside it). Nobody can be writing to it either. Where
-    the -wal and -shm files are there, it is read as it is, its -wal included."""
-    uri = Path(path).absolute().as_uri() + "?mode=ro"
-    try:
-        conn = sqlite3.connect(uri, uri=True, timeout=30, isolation_level=None)
-        try:
-            conn.execute("select 1 from sqlite_master limit 1")
-        finally:
-            conn.close()
-    except sqlite3.OperationalError:
+    """Whether the archive can only be read as immutable (`_as_it_is`)."""
+    conn = _as_it_is(path)
+    if conn is None:
         return True
+    conn.close()
     return False
 
 
