@@ -55,9 +55,7 @@ def extract(obj: Ctx, sources: tuple[str, ...], url: str | None, fmt: str, raw: 
     limits of a pass (max_bytes, extract_time_limit)."""
     from dataclasses import replace
 
-    import zstandard
-
-    from paperboy.flows.engines.jobs import Extracted, Failed, PageJob, run_job_limited
+    from paperboy.flows.engines.jobs import Extracted, Failed, PageJob, run_page_limited
 
     cfg = obj.config()
     options = replace(cfg.extract, clean=not raw)
@@ -71,7 +69,7 @@ def extract(obj: Ctx, sources: tuple[str, ...], url: str | None, fmt: str, raw: 
             failed += 1
             continue
         page_url = url or fetched_url
-        result = run_job_limited(PageJob(page_url or "", zstandard.compress(html), options), cfg.extract_time_limit)
+        result = run_page_limited(html, PageJob(page_url or "", None, options), cfg.extract_time_limit)
         article = result.article if isinstance(result, Extracted) else None
         record = {
             "source": shown,
