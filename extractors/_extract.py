@@ -38,7 +38,7 @@ from ._page import (
     drop_furniture,
     drop_inert,
     load_html,
-    prose_chars,
+    prose_runs,
     subheadings,
     visible_lead,
 )
@@ -107,10 +107,11 @@ def extract(
     structure = options.clean and "structure" not in options.disabled_rules
     host = _host(url)
     lead = visible_lead(tree) if structure else None
-    page_prose = prose_chars(tree)
+    runs = prose_runs(tree)
+    page_prose = kept_prose = sum(runs.values())
     if structure:
-        drop_furniture(tree, domain_of(host or _host(meta.url)))  # (a file's page: the address it states)
-    kept_prose = prose_chars(tree) if structure else page_prose
+        removals = drop_furniture(tree, domain_of(host or _host(meta.url)))  # (a file's page: the address it states)
+        kept_prose = removals.prose_left(runs)
     # Its date: once other stories' teasers are gone (with their dates), before drop_inert takes the meta tags.
     published = published_at(tree, ld, meta.url)
     drop_inert(tree)  # all the page's head and scripts were wanted for is read by now

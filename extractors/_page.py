@@ -117,7 +117,7 @@ MAIN_TAGS = ("main",)
 LINK_LIST_DENSITY = 0.8  # a list whose items are this much link text is navigation or "more stories"
 
 
-def drop_furniture(tree, domain: str = "") -> None:
+def drop_furniture(tree, domain: str = "") -> Removals:
     """One walk over the tree: small furniture containers, captions, and link lists go; a menu left
     open around the page's <main> is read as a block. `domain`: the page's (`domain_of` its host),
     whose other pages the teasers link to.
@@ -131,13 +131,13 @@ def drop_furniture(tree, domain: str = "") -> None:
         if (marks[0] or marks[1]) and FURNITURE_CLASS.search(f"{marks[0] or ''} {marks[1] or ''}"):
             if len(" ".join("".join(el.itertext()).split())) < FURNITURE_MAX_CHARS:
                 doomed.append(el)
+    removals = Removals()
     for el in doomed:
-        parent = el.getparent()
-        if parent is not None:
-            parent.remove(el)
-    drop_link_lists(tree, domain)
-    join_split_body(tree)
+        removals.remove(el)
+    drop_link_lists(tree, domain, removals)
+    join_split_body(tree, removals)
     unwrap_misclosed(tree)
+    return removals
 
 
 def unwrap_misclosed(tree) -> None:
@@ -189,7 +189,7 @@ def _story_of(el):
     return next(el.iterancestors("article"), None)
 
 
-def join_split_body(tree) -> None:
+def join_split_body(tree, removals: Removals) -> None:
     """Move the paragraphs of later parts of a split body into its first part."""
     parts: dict[tuple[str, ...], list] = {}
     headlines: list[int] = []  # document positions of h1s
@@ -217,7 +217,8 @@ def join_split_body(tree) -> None:
         for el in group[1:]:
             for child in list(el):
                 first.append(child)
-            el.getparent().remove(el)
+            removals.changed_under(first)
+            removals.remove(el)
 
 
 LABEL_SEPARATORS = (":", "|", "»", ">", "›", "→", "–", "-")
@@ -243,7 +244,7 @@ def _link_line(el) -> bool:
     return sum(map(len, links)) >= LINK_LIST_DENSITY * len(text) or _labelled_link(text, links)
 
 
-def drop_link_lists(tree, domain: str = "") -> None:
+def drop_link_lists(tree, domain: str, removals: Removals) -> None:
     """Remove lists whose every item is a link (or a short label and a link): breadcrumbs, tags,
     "more on this" blocks; lone paragraphs that are a label and a link to another story; and other
     stories' teasers: their linked titles, and their cards (title and summary)."""
@@ -264,9 +265,7 @@ def drop_link_lists(tree, domain: str = "") -> None:
         doomed.extend(h for h in tree.iter("h2", "h3", "h4", "h5", "h6") if _teaser_title(h, domain))
         doomed.extend(cards)
     for el in doomed:
-        parent = el.getparent()
-        if parent is not None:
-            parent.remove(el)
+        removals.remove(el)
 
 
 TEASER_TITLE_MIN_CHARS = 15
@@ -430,23 +429,65 @@ _NOT_SHOWN = frozenset({"script", "style", "template", "textarea", "svg"})
 PROSE_RUN_CHARS = 80  # a run of text this long between block tags is a sentence or more, not a label
 
 
-def prose_chars(tree) -> int:
-    """How much prose the page shows: the characters of its runs of text (a block's own text with
-    its inline markup's) of a sentence or more that are not mostly link text. What an extraction
-    of the page's article is weighed against, whatever tags the page puts it in. (Not by the tags
-    around a run: an unclosed <nav> or <header> puts whole pages inside one.)"""
-    total = 0
+def prose_runs(tree) -> dict:
+    """How much prose the page shows, by the element whose run of text each is: the characters of
+    its runs of text (a block's own text with its inline markup's) of a sentence or more that are
+    not mostly link text. What an extraction of the page's article is weighed against, whatever tags
+    the page puts it in. (Not by the tags around a run: an unclosed <nav> or <header> puts whole pages
+    inside one.)"""
+    runs = {}
     for el in tree.iter(etree.Element):
-        if el.tag in _INLINE or el.tag in _NOT_SHOWN:
-            continue
-        parts, linked = [el.text or ""], 0
-        for child in el:
-            if child.tag in _INLINE:
-                text = "".join(child.itertext())
-                parts.append(text)
-                linked += len(text) if child.tag == "a" else 0
-            parts.append(child.tail or "")
-        n = len(" ".join("".join(parts).split()))
-        if n >= PROSE_RUN_CHARS and linked * 2 < n:
-            total += n
-    return total
+        if n := _prose_run(el):
+            runs[el] = n
+    return runs
+
+
+def prose_chars(tree) -> int:
+    return sum(prose_runs(tree).values())
+
+
+def _prose_run(el) -> int:
+    if el.tag in _INLINE or el.tag in _NOT_SHOWN:
+        return 0
+    parts, linked = [el.text or ""], 0
+    for child in el:
+        if child.tag in _INLINE:
+            text = "".join(child.itertext())
+            parts.append(text)
+            linked += len(text) if child.tag == "a" else 0
+        parts.append(child.tail or "")
+    n = len(" ".join("".join(parts).split()))
+    return n if n >= PROSE_RUN_CHARS and linked * 2 < n else 0
+
+
+class Removals:
+    """What the furniture removal took out of a page, and the blocks whose run of text it changed: the
+    prose left is counted from the prose before (`prose_runs`), not by walking the page again."""
+
+    def __init__(self) -> None:
+        self.gone: list = []
+        self.changed: list = []
+
+    def remove(self, el) -> None:
+        parent = el.getparent()
+        if parent is not None:
+            self.changed_under(parent)
+            parent.remove(el)
+            self.gone.append(el)
+
+    def changed_under(self, parent) -> None:
+        """`parent` lost or gained a child: its run of text may differ, and so may that of every block
+        that holds it inside an inline child (a run takes its inline children's whole text)."""
+        self.changed.append(parent)
+        below = parent
+        for el in parent.iterancestors():
+            if below.tag in _INLINE:
+                self.changed.append(el)
+            below = el
+
+    def prose_left(self, runs: dict) -> int:
+        gone = {el for root in self.gone for el in root.iter()}
+        left = sum(runs.values()) - sum(runs.get(el, 0) for el in gone)
+        for el in set(self.changed) - gone:
+            left += _prose_run(el) - runs.get(el, 0)
+        return left
