@@ -199,7 +199,8 @@ def classify_anywhere(p: str, off: frozenset[str]) -> str | None:
         or _LONE_LABEL.match(stripped)
     ):
         return "meta"
-    if "credit" not in off and CREDIT_TAIL.search(p) and not p.rstrip().endswith("."):
+    credited = ":" in p and CREDIT_TAIL.search(p)  # (the colon it needs first: a cheap test)
+    if "credit" not in off and credited and not p.rstrip().endswith("."):
         return "credit"
     if n > MAX_LINE_LEN:
         return None

@@ -411,8 +411,11 @@ def visible_lead(tree) -> str | None:
         if not LEAD_MIN_CHARS <= len(lead) <= LEAD_MAX_CHARS:
             continue
         start = lead[:20]
+        word = start.split()[0]  # (in the element's own text, or its text cannot start the lead: a cheap test first)
         for el in tree.iter("p", "div", "span", "h2", "strong", "section"):
-            own = " ".join((el.text or "").split())
+            if not el.text or word not in el.text:
+                continue
+            own = " ".join(el.text.split())
             if not own.startswith(start) or _text(el) != lead:
                 continue  # (its own text first: joining every element's text costs a page's worth)
             if not _in_page_furniture(el):
