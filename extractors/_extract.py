@@ -110,7 +110,7 @@ def extract(
     runs = prose_runs(tree)
     page_prose = kept_prose = sum(runs.values())
     if structure:
-        removals = drop_furniture(tree, domain_of(host or _host(meta.url)))  # (a file's page: the address it states)
+        removals = drop_furniture(tree, domain_of(host or _host(meta.url)), runs)  # (a file: the address it states)
         kept_prose = removals.prose_left(runs)
     # Its date: once other stories' teasers are gone (with their dates), before drop_inert takes the meta tags.
     published = published_at(tree, ld, meta.url)
