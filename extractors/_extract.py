@@ -38,6 +38,7 @@ from ._page import (
     drop_furniture,
     drop_inert,
     load_html,
+    place_streamed,
     prose_runs,
     subheadings,
     visible_lead,
@@ -103,6 +104,7 @@ def extract(
     scripts = scripts_with_html(tree)
     # The date search and the page's prose read its markup, not its code (docs/performance.md).
     drop_inert(tree, CODE_TAGS)
+    place_streamed(tree)
     heads = subheadings(tree)
     structure = options.clean and "structure" not in options.disabled_rules
     host = _host(url)

@@ -141,6 +141,29 @@ def drop_furniture(tree, domain: str = "", runs: dict | None = None) -> Removals
     return removals
 
 
+def place_streamed(tree) -> None:
+    """Parts of a page streamed after its first bytes (React's server rendering: a hidden
+    `<div id="S:1">` at the end, which the page's script moves to its placeholder `<template id="B:1">`)
+    put where the browser shows them: in a hidden element, trafilatura keeps their paragraphs out of
+    order and drops their headings and lists."""
+    slots = {t.get("id")[2:]: t for t in tree.iter("template") if (t.get("id") or "").startswith("B:")}
+    if not slots:
+        return
+    for part in list(tree.iter("div")):
+        slot = slots.get((part.get("id") or "")[2:]) if (part.get("id") or "").startswith("S:") else None
+        if slot is None or part.get("hidden") is None or slot.getparent() is None or part.getparent() is None:
+            continue
+        parent, at, after = slot.getparent(), slot.getparent().index(slot), slot.tail or ""
+        part.getparent().remove(part)
+        children = list(part)
+        slot.tail = part.text if children else (part.text or "") + after
+        for offset, child in enumerate(children):
+            parent.insert(at + 1 + offset, child)
+        if children:
+            children[-1].tail = (children[-1].tail or "") + after
+        delete_element(slot)  # (its tail, the part's first text, stays)
+
+
 def unwrap_misclosed(tree) -> None:
     """A menu or a site header that holds the page's <main> was left open by the page (its closing tag
     missing or misplaced), not one that holds the article: read as a plain block, as the browser shows
