@@ -176,7 +176,7 @@ def test_retry_after_outlives_the_pass(server, db_path):
 def test_a_page_whose_extraction_runs_too_long_is_given_up_with_a_reason(server, db_path, tmp_path):
     from paperboy.flows.ingest import ingest
 
-    huge = article_page("Huge", [p for n in range(1500) for p in story(n)])  # ~1.7 MB: seconds of extraction
+    huge = article_page("Huge", [p for n in range(3000) for p in story(n)])  # ~3.5 MB: several seconds of extraction
     feed_of(server, [server.add("/huge.html", huge), server.add("/fine.html", article_page("Fine", story(7)))])
     config = tmp_path / "paperboy.toml"
     config.write_text("[settings]\nextract_time_limit = 1\n")
