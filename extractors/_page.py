@@ -153,10 +153,11 @@ def place_streamed(tree) -> None:
         slot = slots.get((part.get("id") or "")[2:]) if (part.get("id") or "").startswith("S:") else None
         if slot is None or part.get("hidden") is None or slot.getparent() is None or part.getparent() is None:
             continue
-        parent, at, after = slot.getparent(), slot.getparent().index(slot), slot.tail or ""
-        part.getparent().remove(part)
-        children = list(part)
-        slot.tail = part.text if children else (part.text or "") + after
+        children, opening = list(part), part.text or ""
+        delete_element(part)  # (its tail stays where it was; its children are moved below)
+        parent, after = slot.getparent(), slot.tail or ""
+        at = parent.index(slot)
+        slot.tail = opening if children else opening + after
         for offset, child in enumerate(children):
             parent.insert(at + 1 + offset, child)
         if children:

@@ -207,3 +207,32 @@ def test_gathering_word_boundaries_changes_no_match(pattern):
     assert gathered.pattern != pattern
     assert [bool(written.search(s)) for s in lines] == [bool(gathered.search(s)) for s in lines]
     assert any(written.search(s) for s in lines) and not all(written.search(s) for s in lines)
+
+
+@pytest.mark.parametrize(
+    ("body", "shown"),
+    [
+        (
+            '<p>a</p><template id="B:0"></template>tail<div hidden id="S:0">open<h2>H</h2>x<p>P</p>y</div>after',
+            "<p>a</p>open<h2>H</h2>x<p>P</p>ytailafter",
+        ),
+        (  # a part before its placeholder
+            '<div hidden id="S:0">open<h2>H</h2></div>between<p>a</p><template id="B:0"></template>tail',
+            "between<p>a</p>open<h2>H</h2>tail",
+        ),
+        ('<template id="B:0"></template>tail<div hidden id="S:0">only text</div>', "only texttail"),
+        (  # left as it is
+            '<template id="B:1"></template><div hidden id="S:0"><p>P</p></div>',
+            '<template id="B:1"/><div hidden="" id="S:0"><p>P</p></div>',
+        ),
+    ],
+    ids=["after its placeholder", "before it", "text alone", "no placeholder of its own"],
+)
+def test_a_streamed_part_is_put_in_its_placeholder_with_the_text_around_both(body, shown):
+    from lxml import etree
+
+    from paperboy.extractors._page import load_html, place_streamed
+
+    tree = load_html(f"<html><body>{body}</body></html>")
+    place_streamed(tree)
+    assert etree.tostring(tree.find("body"), encoding="unicode") == f"<body>{shown}</body>"
