@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -14,6 +15,18 @@ from tests.server import TestServer  # noqa: E402
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 SEED = SHARED / "corpus" / "seed"
 FIXTURES = Path(__file__).parent / "fixtures"
+needs_corpus = pytest.mark.skipif(
+    not (SHARED / "corpus" / "dev").exists(), reason="../shared/corpus is not beside this checkout"
+)
+
+
+def corpus_pages(every: dict[str, int]):
+    """(page id, page bytes, gzipped as stored) of every so many pages of each dev set: {"dev": 2, ...}."""
+    for corpus, step in every.items():
+        manifest = SHARED / "corpus" / corpus / "manifest.jsonl"
+        entries = [json.loads(line) for line in manifest.read_text(encoding="utf-8").split("\n") if line.strip()]
+        for e in entries[::step]:
+            yield e["id"], (manifest.parent / e["html_file"]).read_bytes()
 
 
 def pytest_configure(config):

@@ -3,7 +3,6 @@ trafilatura's own finds, page for page."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -11,7 +10,7 @@ from trafilatura.metadata import extract_author
 
 from paperboy.extractors._author_marks import marked_author
 from paperboy.extractors._page import load_html
-from tests.conftest import SHARED
+from tests.conftest import corpus_pages, needs_corpus
 
 FIXTURES = Path(__file__).parent / "fixtures" / "articles"
 STORY = "<p>" + "The council met on Tuesday and voted on the budget for the coming year. " * 4 + "</p>"
@@ -56,14 +55,11 @@ def test_a_name_marked_up_is_found():
     assert marked_author(tree) == "Jane Doe"
 
 
-@pytest.mark.skipif(not (SHARED / "corpus" / "dev").exists(), reason="../shared/corpus is not beside this checkout")
+@needs_corpus
 def test_the_marked_author_is_trafilaturas_on_the_corpus_pages():
     checked = 0
-    for corpus, every in (("dev", 2), ("wcxb-dev", 5)):
-        manifest = SHARED / "corpus" / corpus / "manifest.jsonl"
-        entries = [json.loads(line) for line in manifest.read_text(encoding="utf-8").split("\n") if line.strip()]
-        for e in entries[::every]:
-            tree = load_html((manifest.parent / e["html_file"]).read_bytes())  # (it inflates a gzipped page)
-            assert marked_author(tree) == extract_author(tree), e["id"]
-            checked += 1
+    for page_id, page in corpus_pages({"dev": 2, "wcxb-dev": 5}):
+        tree = load_html(page)  # (it inflates a gzipped page)
+        assert marked_author(tree) == extract_author(tree), page_id
+        checked += 1
     assert checked > 200

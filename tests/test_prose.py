@@ -3,14 +3,13 @@ took, and the runs of text it changed) is the prose a walk of the page left find
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 from lxml import etree
 
 from paperboy.extractors._page import CODE_TAGS, drop_furniture, drop_inert, load_html, prose_chars, prose_runs
-from tests.conftest import SHARED
+from tests.conftest import corpus_pages, needs_corpus
 
 FIXTURES = Path(__file__).parent / "fixtures" / "articles"
 SENTENCE = "The council met on Tuesday and voted on the budget for the coming year, after a long debate. "
@@ -50,13 +49,10 @@ def test_the_prose_left_is_counted_as_a_walk_counts_it_on_the_fixture_pages():
         _same_as_a_walk(load_html(path.read_bytes()))
 
 
-@pytest.mark.skipif(not (SHARED / "corpus" / "dev").exists(), reason="../shared/corpus is not beside this checkout")
+@needs_corpus
 def test_the_prose_left_is_counted_as_a_walk_counts_it_on_the_corpus_pages():
     checked = 0
-    for corpus, every in (("dev", 2), ("wcxb-dev", 4)):
-        manifest = SHARED / "corpus" / corpus / "manifest.jsonl"
-        entries = [json.loads(line) for line in manifest.read_text(encoding="utf-8").split("\n") if line.strip()]
-        for e in entries[::every]:
-            _same_as_a_walk(load_html((manifest.parent / e["html_file"]).read_bytes()))
-            checked += 1
+    for _, page in corpus_pages({"dev": 2, "wcxb-dev": 4}):
+        _same_as_a_walk(load_html(page))
+        checked += 1
     assert checked > 200
