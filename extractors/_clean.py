@@ -43,7 +43,6 @@ from ._phrases import (
     BIO,
     BIO_NAMED,
     BIO_WEAK,
-    CONSENT,
     CONSENT_NOTE,
     CONTACT,
     COPYRIGHT_EDGE,
@@ -74,6 +73,7 @@ from ._phrases import (
     WEAK_PROMO,
     WEAK_PROMO_LEN,
     I,
+    consent_box,
 )
 
 # Every rule family, by the name that ExtractOptions.disabled_rules switches it off with.
@@ -187,7 +187,7 @@ def classify_anywhere(p: str, off: frozenset[str]) -> str | None:
     """Lines that are furniture wherever they stand."""
     p = _core(p)
     n = len(p)
-    if "promo" not in off and n <= 500 and CONSENT.search(p):
+    if "promo" not in off and n <= 500 and consent_box(p):
         return "promo"
     if n > 250:
         return None

@@ -127,11 +127,17 @@ def drop_furniture(tree, domain: str = "", runs: dict | None = None) -> Removals
     recall unchanged. (Done here rather than with trafilatura's prune_xpath, which cost 13% of
     extraction time for the same result.)"""
     doomed = [f for f in tree.iter("figure") if _small_figure(f)] + list(tree.iter("figcaption"))
+    furniture: dict[str, bool] = {}  # class attribute -> a furniture class? (a page repeats its classes)
     for el in tree.iter(etree.Element):  # (an XPath for the marked elements took a third longer)
-        marks = el.get("class"), el.get("id")
-        if (marks[0] or marks[1]) and FURNITURE_CLASS.search(f"{marks[0] or ''} {marks[1] or ''}"):
-            if len(" ".join("".join(el.itertext()).split())) < FURNITURE_MAX_CHARS:
-                doomed.append(el)
+        classes, marked = el.get("class"), False
+        if classes:
+            if classes not in furniture:
+                furniture[classes] = FURNITURE_CLASS.search(classes) is not None
+            marked = furniture[classes]
+        if not marked and (name := el.get("id")):
+            marked = FURNITURE_CLASS.search(name) is not None
+        if marked and len(" ".join("".join(el.itertext()).split())) < FURNITURE_MAX_CHARS:
+            doomed.append(el)
     removals = Removals()
     for el in doomed:
         removals.remove(el)
@@ -228,10 +234,15 @@ def join_split_body(tree, removals: Removals) -> None:
         key = keys.get(classes)
         if key is None:
             key = keys[classes] = tuple(sorted(w for w in classes.split() if _BODY_WORD.search(w)))
-        if key and _paragraph_chars(el) >= SPLIT_BODY_MIN_CHARS:
+        if key:
             parts.setdefault(key, []).append(el)
             at[el] = i
-    for group in parts.values():
+    for candidates in parts.values():
+        if len(candidates) < 2:  # (a class that names a body once splits none: its paragraphs are not counted)
+            continue
+        group = [el for el in candidates if _paragraph_chars(el) >= SPLIT_BODY_MIN_CHARS]
+        if not group:
+            continue
         first = group[0]
         if len(group) < 2 or any(first in el.iterancestors() or el in first.iterancestors() for el in group[1:]):
             continue
@@ -282,8 +293,10 @@ def drop_link_lists(tree, domain: str, removals: Removals, runs: dict) -> None:
         if _link_line(last) or (len(items) >= 3 and len(_text(last).split()) <= 10):
             doomed.append(lst)
     for p in tree.iter("p"):
+        if next(p.iter("a"), None) is None or len(text := _text(p)) > 200:  # (its links read only then)
+            continue
         links = _link_texts(p)
-        if links and len(text := _text(p)) <= 200 and _labelled_link(text, links):
+        if links and _labelled_link(text, links):
             doomed.append(p)
     cards = _teaser_cards(tree, domain)
     if cards is not None:  # (None: a list article, whose items look like teasers and are its text)
@@ -333,6 +346,7 @@ def _teaser_cards(tree, domain: str) -> list | None:
     sites they link to. Of the others, those whose title links to another site are kept: an item's
     source, not a teaser."""
     cards = []
+    verdicts: dict = {}  # container -> _card_verdict (the paragraphs of one container ask it once)
     for p in tree.iter("p"):
         if next(p.iter("a"), None) is not None:
             continue
@@ -341,25 +355,38 @@ def _teaser_cards(tree, domain: str) -> list | None:
             if el is None or el.tag == "body" or len(el) > CARD_MAX_CHILDREN:
                 break
             if el.tag in _CARD_TAGS:
-                if _longer_than(el, 2 * FURNITURE_MAX_CHARS):
+                verdict = verdicts[el] if el in verdicts else verdicts.setdefault(el, _card_verdict(el, domain))
+                if verdict is _TOO_LONG:
                     break
-                first = next(el.iter("a"), None)
-                title = _text(first) if first is not None and _elsewhere(first) else ""
-                text = _text(el)
-                if (
-                    title
-                    and len(text) < FURNITURE_MAX_CHARS
-                    and text.startswith(title)
-                    and next(el.iter("h1"), None) is None  # the article's own header: a section link, its headline
-                    and _standalone(first, title)
-                ):
-                    titled = len(title) >= TEASER_TITLE_MIN_CHARS and _elsewhere(first, domain)
-                    cards.append((el, titled, len(text)))
+                if verdict is not None:
+                    cards.append((el, *verdict))
                     break
             el = el.getparent()
     if cards and sum(n for _, _, n in cards) * 2 > sum(len(_text(p)) for p in tree.iter("p")):
         return None
     return [el for el, titled, _ in cards if titled]
+
+
+_TOO_LONG = (False, -1)
+
+
+def _card_verdict(el, domain: str) -> tuple[bool, int] | None:
+    """A container's reading as a teaser card: (its title links home, its characters); None when it is
+    none (a card may hold it); _TOO_LONG when it holds too much text to be or to be inside one."""
+    if _longer_than(el, 2 * FURNITURE_MAX_CHARS):
+        return _TOO_LONG
+    first = next(el.iter("a"), None)
+    title = _text(first) if first is not None and _elsewhere(first) else ""
+    text = _text(el)
+    if (
+        title
+        and len(text) < FURNITURE_MAX_CHARS
+        and text.startswith(title)
+        and next(el.iter("h1"), None) is None  # the article's own header: a section link, its headline
+        and _standalone(first, title)
+    ):
+        return len(title) >= TEASER_TITLE_MIN_CHARS and _elsewhere(first, domain), len(text)
+    return None
 
 
 def _standalone(link, title: str) -> bool:

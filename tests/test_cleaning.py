@@ -236,3 +236,12 @@ def test_a_streamed_part_is_put_in_its_placeholder_with_the_text_around_both(bod
     tree = load_html(f"<html><body>{body}</body></html>")
     place_streamed(tree)
     assert etree.tostring(tree.find("body"), encoding="unicode") == f"<body>{shown}</body>"
+
+
+def test_every_consent_phrase_holds_a_word_its_cheap_test_looks_for():
+    from paperboy.extractors._phrases import CONSENT_PHRASES, CONSENT_WORDS, _alternatives
+
+    phrases = _alternatives(CONSENT_PHRASES)
+    assert len(phrases) >= 8
+    for phrase in phrases:  # a phrase without one would never be searched for
+        assert any(word in phrase.lower() for word in CONSENT_WORDS), phrase
