@@ -159,6 +159,8 @@ def place_streamed(tree) -> None:
         slot = slots.get((part.get("id") or "")[2:]) if (part.get("id") or "").startswith("S:") else None
         if slot is None or part.get("hidden") is None or slot.getparent() is None or part.getparent() is None:
             continue
+        if any(above is part for above in slot.iterancestors()):  # a part holding its own placeholder: left as is
+            continue
         children, opening = list(part), part.text or ""
         delete_element(part)  # (its tail stays where it was; its children are moved below)
         parent, after = slot.getparent(), slot.tail or ""

@@ -225,8 +225,17 @@ def test_gathering_word_boundaries_changes_no_match(pattern):
             '<template id="B:1"></template><div hidden id="S:0"><p>P</p></div>',
             '<template id="B:1"/><div hidden="" id="S:0"><p>P</p></div>',
         ),
+        (  # a part that holds its own placeholder (no page streams so): left as it is
+            '<div hidden id="S:0"><p>x</p><template id="B:0"></template></div>',
+            '<div hidden="" id="S:0"><p>x</p><template id="B:0"/></div>',
+        ),
+        (  # one part inside another, each placeholder elsewhere
+            '<div hidden id="S:0"><div hidden id="S:1"><template id="B:0"></template></div></div>'
+            '<template id="B:1"></template>',
+            '<div hidden="" id="S:0"/><template id="B:0"/>',
+        ),
     ],
-    ids=["after its placeholder", "before it", "text alone", "no placeholder of its own"],
+    ids=["after its placeholder", "before it", "text alone", "no placeholder of its own", "its own", "nested"],
 )
 def test_a_streamed_part_is_put_in_its_placeholder_with_the_text_around_both(body, shown):
     from lxml import etree
