@@ -91,9 +91,14 @@ def url_key(url: str) -> str:
     return urlunsplit(("", host, path, urlencode(query), "")).lstrip("/")
 
 
+def hostname_of(url: str | None) -> str:
+    """The host a URL names, in lower case; "" for none, or for what is not an address."""
+    parts = _split(url) if url else None
+    return ((parts.hostname if parts else None) or "").lower()
+
+
 def host_of(url: str) -> str:
-    parts = _split(url)
-    host = ((parts.hostname if parts else None) or "").lower()
+    host = hostname_of(url)
     return host[4:] if host.startswith("www.") else host
 
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import re
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 import trafilatura
 from lxml import etree
 from trafilatura.settings import Document
 
-from paperboy.core import Article, plain_text
+from paperboy.core import Article, hostname_of, plain_text
 
 from ._clean import clean_paragraphs
 from ._confidence import Evidence, confidence
@@ -45,13 +45,6 @@ from ._page import (
 )
 
 DEFAULT_OPTIONS = ExtractOptions()
-
-
-def _host(url: str | None) -> str:
-    try:
-        return (urlsplit(url).hostname or "").lower() if url else ""
-    except ValueError:  # not an address ("http://[oops")
-        return ""
 
 
 def _paragraphs(text: str) -> list[str]:
@@ -107,12 +100,14 @@ def extract(
     place_streamed(tree)
     heads = subheadings(tree)
     structure = options.clean and "structure" not in options.disabled_rules
-    host = _host(url)
+    host = hostname_of(url)
     lead = visible_lead(tree) if structure else None
     runs = prose_runs(tree)
     page_prose = kept_prose = sum(runs.values())
     if structure:
-        removals = drop_furniture(tree, domain_of(host or _host(meta.url)), runs)  # (a file: the address it states)
+        removals = drop_furniture(
+            tree, domain_of(host or hostname_of(meta.url)), runs
+        )  # (a file: the address it states)
         kept_prose = removals.prose_left(runs)
     # Its date: once other stories' teasers are gone (with their dates), before drop_inert takes the meta tags.
     published = published_at(tree, ld, meta.url)
@@ -257,7 +252,7 @@ def _densest_prose(tree) -> str:
     return "\n".join(best)
 
 
-# The floor under every page: what was found is weighed against the prose the page shows (`prose_chars`).
+# The floor under every page: what was found is weighed against the prose the page shows (`prose_runs`).
 # Fast mode's text that holds under half of it is weighed against default mode's (`_doubtful`). Where
 # the furniture removal took half of the page's prose, or the two modes split over the cleaned page
 # (`_modes_split`), the page as it came is read in default mode too, and taken when it is much longer
