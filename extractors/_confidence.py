@@ -19,7 +19,7 @@ from ._declared import words as _cjk_words
 class Evidence:
     text: str  # what paperboy keeps
     raw_chars: int  # what extraction gave before the cleaning
-    prose: int  # the page's prose (`prose_chars`), furniture removed; 0 for a feed's own content
+    prose: int  # the page's prose (`prose_runs`, summed), furniture removed; 0 for a feed's own content
     other: str | None = None  # another reading of the page, where one was made
     declared: Counter | None = None  # the words of the page's declared body
     densest: str = ""  # the paragraphs of the element of the page that holds the most prose

@@ -357,7 +357,9 @@ def _teaser_cards(tree, domain: str) -> list | None:
             if el is None or el.tag == "body" or len(el) > CARD_MAX_CHILDREN:
                 break
             if el.tag in _CARD_TAGS:
-                verdict = verdicts[el] if el in verdicts else verdicts.setdefault(el, _card_verdict(el, domain))
+                if el not in verdicts:
+                    verdicts[el] = _card_verdict(el, domain)
+                verdict = verdicts[el]
                 if verdict is _TOO_LONG:
                     break
                 if verdict is not None:
@@ -524,10 +526,6 @@ def prose_runs(tree) -> dict:
         if n := _prose_run(el):
             runs[el] = n
     return runs
-
-
-def prose_chars(tree) -> int:
-    return sum(prose_runs(tree).values())
 
 
 def _prose_run(el) -> int:
