@@ -8,7 +8,7 @@ import base64
 import re
 from dataclasses import dataclass, field, fields
 
-EXTRACTOR_VERSION = "5"  # bump when a change to extraction or cleaning (extractors/) changes stored text
+EXTRACTOR_VERSION = "6"  # bump when a change to extraction or cleaning (extractors/) changes stored text
 
 
 _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+")  # an HTTP header or cookie name (RFC 9110 token)

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from urllib.parse import urljoin
 
+import lxml.html
 import trafilatura
 from lxml import etree
 from trafilatura.settings import Document
@@ -12,7 +14,7 @@ from trafilatura.settings import Document
 from paperboy.core import Article, hostname_of, plain_text
 
 from ._clean import clean_paragraphs
-from ._confidence import Evidence, confidence
+from ._confidence import Evidence, confidence, words
 from ._declared import declared_words, outside_declared, truncated_against
 from ._metadata import (
     article_html_in_scripts,
@@ -117,9 +119,11 @@ def extract(
     declared = ld.get("body") if options.clean and "declared" not in options.disabled_rules else None
     pool = declared_words(declared) if declared else None
     other = None  # the other reading of the page, where one was made
-    densest = _densest_prose(tree)
+    densest_el, densest = _densest_prose(tree)
     try:
-        fast = text = _body(tree, url, options, prune, fast=True)
+        fast = text = _whole_container(
+            tree, densest_el, _body(tree, url, options, prune, fast=True), url, options, prune
+        )
         whole = truncated_against(_paragraphs(fast), declared, pool) if declared and pool else None
         if whole:  # the page's declared body, when the extraction was only its first part
             text = "\n".join(whole)
@@ -241,15 +245,50 @@ def _better(fast: str, full: str, densest: str) -> str:
     return full if len(full) > len(fast) or len(fast) < FAST_ENOUGH_CHARS else fast
 
 
-def _densest_prose(tree) -> str:
-    """The paragraphs of prose of the element that holds the most of them, in order."""
+def _densest_prose(tree) -> tuple[etree._Element | None, str]:
+    """The element that holds the most paragraphs of prose, and those paragraphs, in order."""
     best: list[str] = []
     best_chars = 0
+    best_el = None
     for el in tree.iter("div", "section", "article", "main", "td"):
         prose = [t for t in (_text(p) for p in el if p.tag == "p") if len(t) >= PROSE_CHARS]
         if sum(map(len, prose)) > best_chars:
-            best, best_chars = prose, sum(map(len, prose))
-    return "\n".join(best)
+            best, best_chars, best_el = prose, sum(map(len, prose)), el
+    return best_el, "\n".join(best)
+
+
+# Where trafilatura finds no element it knows as a body, it gathers the page's paragraphs alone, without
+# their headings, lists and tables. When the text lacks the headings and list items of the element
+# holding the page's densest prose, that element is read as the article; its text is taken when it
+# holds what was found (it adds the structure, it does not swap the story).
+STRUCTURE_MISSED = (2, 0.8)  # at least so many headings and list items, and this share of them, not in the text
+ITEM_MIN_CHARS = 20  # a list item shorter than this is a label, a tag, a menu entry
+CONTAINER_AGREES = 0.85  # the share of the text's words the element's reading holds
+
+
+def _structure_missed(el, text: str) -> bool:
+    parts = [
+        t for h in el.iter("h2", "h3", "h4", "li") if (t := _text(h)) and (h.tag != "li" or len(t) >= ITEM_MIN_CHARS)
+    ]
+    least, share = STRUCTURE_MISSED
+    if len(parts) < least:
+        return False
+    missed = sum(1 for t in parts if t not in text)  # (trafilatura's lines have their spaces collapsed)
+    return missed >= least and missed >= share * len(parts)
+
+
+def _whole_container(tree, el, text: str, url: str | None, options: ExtractOptions, prune: list[str]) -> str:
+    """The text of the element holding the densest prose, read as the article, where the text lacks its
+    headings and lists and the element's reading holds the text; else the text."""
+    if el is None or not text or not _structure_missed(el, text):
+        return text
+    part = copy.deepcopy(el)
+    part.tag, part.tail = "article", None
+    page = lxml.html.fromstring("<html><body></body></html>")
+    page[0].append(part)
+    whole = _body(page, url, options, prune, fast=True)
+    got, found = words(whole), words(text)
+    return whole if sum((got & found).values()) >= CONTAINER_AGREES * sum(found.values()) else text
 
 
 # The floor under every page: what was found is weighed against the prose the page shows (`prose_runs`).
