@@ -70,7 +70,9 @@ def signs(ev: Evidence) -> dict[str, float]:
 # show: together they flag 3 % of the dev sets' pages over 0.9 F1 (`make eval` prints the rates).
 TOP = 0.95
 SHORT_TEXT = ((500, 0.45), (1000, 0.75))  # (under so many characters, factor): a teaser, a stub, a wall
-LONG_TEXT = (30_000, 0.6)  # an article this long is rare; a page's every post and comment is not
+# (over so many characters, factor): an article this long is rare, one of 10,000 words and more is
+# rarer still (none of the dev sets' 888 pages); a page's every post, comment or chapter is not
+LONG_TEXT = ((50_000, 0.45), (30_000, 0.6))
 LOW_COVERAGE = (0.5, 0.5)  # under half of the page's prose kept: perhaps a part of the article
 SHORT_LINES = (0.15, 0.6)  # over 15 % of the text in lines of a few words: menus, labels, captions
 DISAGREE = (0.5, 0.45)  # the text holds less than half of what another reading of the page found
@@ -90,7 +92,10 @@ def confidence(ev: Evidence) -> float:
         if s["chars"] < chars:
             score *= factor
             break
-    score *= LONG_TEXT[1] if s["chars"] > LONG_TEXT[0] else 1
+    for chars, factor in LONG_TEXT:
+        if s["chars"] > chars:
+            score *= factor
+            break
     for key, (bound, factor) in (
         ("coverage", LOW_COVERAGE),
         ("agree", DISAGREE),

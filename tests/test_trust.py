@@ -64,6 +64,7 @@ def test_a_pages_code_is_not_weighed_as_its_prose():
 
 
 TEXT = "\n\n".join(story(2))
+LONG = "\n\n".join([TEXT] * (60_000 // len(TEXT)))  # a page's every post and comment
 
 
 def test_each_sign_of_a_bad_text_makes_it_doubtful():
@@ -80,13 +81,16 @@ def test_each_sign_of_a_bad_text_makes_it_doubtful():
             TEXT, raw_chars=len(TEXT), prose=len(TEXT), densest=guide_page()
         ),
         "the text is a small part of the page's prose": Evidence(TEXT, raw_chars=len(TEXT), prose=4 * len(TEXT)),
+        "a text longer than nearly any article": Evidence(LONG, raw_chars=len(LONG), prose=len(LONG)),
         "a text of menu lines": Evidence(
             "\n".join(["Home", "World", "Sport", "Weather"] * 20 + story(2)[:1]), raw_chars=400, prose=400
         ),
     }
     flagged = {why: confidence(ev) for why, ev in doubts.items()}
     assert all(c < DOUBTFUL for c in flagged.values()), flagged
-    cleaned = Evidence(TEXT, raw_chars=3 * len(TEXT), prose=len(TEXT))  # a milder sign: alone, no doubt
+    cleaned = Evidence(TEXT, raw_chars=3 * len(TEXT), prose=len(TEXT))  # milder signs: alone, no doubt
     assert confidence(cleaned) >= DOUBTFUL
+    long_read = "\n\n".join([TEXT] * (35_000 // len(TEXT)))
+    assert confidence(Evidence(long_read, raw_chars=len(long_read), prose=len(long_read))) >= DOUBTFUL
     assert confidence(Evidence(TEXT, raw_chars=3 * len(TEXT), prose=len(TEXT), other=guide_page())) < DOUBTFUL
     assert confidence(Evidence("", raw_chars=0, prose=100)) == 0.0
