@@ -91,7 +91,8 @@ BIO = re.compile(
     r"kommentatör|skribent|medarbejder|medarbeider)\b"
     r"|\bjest (?:\w+ ){0,3}(?:dziennikarzem|dziennikarką|reporterem|reporterką|redaktorem|redaktorką|"
     r"korespondentem|korespondentką|publicystą|publicystką)\b"
-    r"|\b(?:muhabiri|muhabirimiz|editörü|köşe yazarı)\b",
+    r"|\b(?:muhabiri|muhabirimiz|editörü|köşe yazarı)\b"
+    r"|\bview (?:full |author |my )?profile\W*$",  # an author box's link at its end
     I,
 )
 
@@ -183,7 +184,7 @@ PROMO = re.compile(
         r"|\b(?:if you (?:liked|enjoyed)|enjoyed) (?:this|the|our) (?:article|post|story|piece|episode)\b"
         r"|\bbecome a (?:member|subscriber|supporter|patron)\b|\balready a (?:subscriber|supporter)\b|\bunlock (?:this|unlimited)\b"
         r"|\bwe need your (?:help|support)\b|\bdonate (?:today|now|here)\b|\b(?:make|give) a (?:\w+ )?(?:donation|gift)\b"
-        r"|\breader donations\b|\byour (?:\w+ ){0,3}donations? (?:keeps?|makes?|helps?|plays?|supports?)\b"
+        r"|\bconsider (?:making )?(?:a |an )?(?:[\w-]+ )?donation\b|\bconsider donating\b|\breader donations\b|\byour (?:\w+ ){0,3}donations? (?:keeps?|makes?|helps?|plays?|supports?)\b"
         r"|\bread (?:more|next)\b|\blisten to (?:this|the) (?:article|story|podcast)\b"
         r"|\bmehr zum thema\b|\bauch interessant\b|\blesen sie (?:auch|mehr|hier)\b|\bmehr lesen\b"
         r"|\blire (?:aussi|la suite|plus)\b|\bleer más\b|\blee también\b|\bte puede interesar\b|\bleggi anche\b"
