@@ -127,7 +127,7 @@ BIO_NAMED = re.compile(
 CONTACT = re.compile(
     boundary_first(
         r"\bgot an? (?:news )?(?:story|tip)\b|\bget in touch with (?:our|the)\b|\bsend (?:us )?(?:a |your )?(?:news )?tips?\b"
-        r"|\be-?mail us at\b|\bcontact (?:us|the author|our newsroom|the newsroom)\b|\be-?mail the author\b"
+        r"|\be-?mail us at\b|\bcontact (?:us|the author|our newsroom|the newsroom)\b|\be-?mail the author\b|\bfill out the form below\b"
         r"|\bhaben sie (?:fragen|anregungen|hinweise)\b|\bschreiben sie uns\b|\bsie erreichen (?:die|unsere) redaktion\b"
         r"|\bkontaktieren sie (?:uns|die redaktion)\b|\bcontactez(?:-nous| la rédaction)\b|\bescríbenos\b|\bscrivici\b|\btips? (?:aan|naar) de redactie\b"
         r"|\btips? oss\b|\btip os\b|\btipsa oss\b|\bnapisz do nas\b|\bbize ulaşın\b|✉"
@@ -369,11 +369,12 @@ CONSENT_PHRASES = (
     r"|\bby (?:clicking|accepting|continuing)\b.{0,60}\b(?:you (?:agree|consent)|consent to)\b.{0,80}\b(?:third[- ]part(?:y|ies)|cookies)"
     r"|\bthis (?:content|embed|video|post) is (?:hosted|provided|served) by (?:a )?third[- ]party"
     r"|\ben (?:cliquant|acceptant)\b.{0,60}\bcontenus? (?:tiers|externes?)|\bcontenido (?:externo|de terceros)\b.{0,60}\b(?:aceptar|consent)"
+    r"|\bmessage (?:&|and) data rates may apply\b|\breply stop to\b"  # a text-message sign-up's terms
 )
 CONSENT = re.compile(boundary_first(CONSENT_PHRASES), I)
 # Each of its phrases holds one of these words: a paragraph with none of them is not searched (a test holds
 # the phrases to it; the search cost a sixth of the cleaning's time).
-CONSENT_WORDS = ("extern", "zustimmung", "third", "cookie", "conten")
+CONSENT_WORDS = ("extern", "zustimmung", "third", "cookie", "conten", "data rates", "reply stop")
 
 
 def consent_box(p: str) -> bool:
