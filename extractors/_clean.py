@@ -206,7 +206,8 @@ def classify_anywhere(p: str, off: frozenset[str]) -> str | None:
         return None
     if "copyright" not in off and COPYRIGHT_OPEN.search(p) and n <= 160:
         return "copyright"
-    if "readmore" not in off and (READMORE_LABEL.search(p) or LABEL_ONLY.match(p) or _doubled(p)):
+    table_row = stripped.startswith("|") and stripped.endswith("|")  # "| Plus | $69/mo |": a cell, not a label
+    if "readmore" not in off and not table_row and (READMORE_LABEL.search(p) or LABEL_ONLY.match(p) or _doubled(p)):
         return "readmore"
     if "credit" not in off and CREDIT.search(p) and len(_words(p)) <= 12:
         return "credit"
