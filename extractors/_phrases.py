@@ -321,7 +321,7 @@ LABEL_ONLY = re.compile(
 )
 # A line that opens by telling the reader to do something: sign up, follow, download, click.
 IMPERATIVE_PROMO = re.compile(
-    r"^\W{0,3}(?:sign up|subscribe|follow (?:us|\w+) on"
+    r"^\W{0,3}(?:sign up|subscribe|follow (?:us|(?!up\b)\w+) on"  # ("follow up on RSVPs": a task, not a prompt)
     r"|join (?:our|the)(?: \w+){0,2} (?:newsletter|mailing list|community|conversation)"
     r"|contact (?:the |our )?(?:staff writer|reporter|author|writer|columnist)"
     r"|download (?:our|the)|get (?:our|the) (?:newsletter|app)|click here|tap here|hier (?:anmelden|klicken|abonnieren)"
