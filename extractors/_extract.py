@@ -122,7 +122,7 @@ def extract(
     densest_el, densest = _densest_prose(tree)
     try:
         fast = text = _whole_container(
-            tree, densest_el, _body(tree, url, options, prune, fast=True), url, options, prune
+            tree, densest_el, _reading(tree, url, options, prune, fast=True), url, options, prune
         )
         whole = truncated_against(_paragraphs(fast), declared, pool) if declared and pool else None
         if whole:  # the page's declared body, when the extraction was only its first part
@@ -258,12 +258,18 @@ def _densest_prose(tree) -> tuple[etree._Element | None, str]:
 
 
 # Where trafilatura finds no element it knows as a body, it gathers the page's paragraphs alone, without
-# their headings, lists and tables. When the text lacks the headings and list items of the element
-# holding the page's densest prose, that element is read as the article; its text is taken when it
-# holds what was found (it adds the structure, it does not swap the story).
+# their headings, lists and tables. Two elements are then read as the article, the first that fits:
+# - the element holding the page's densest prose, when the text lacks its headings and list items;
+# - where trafilatura's result holds no heading and no list, the element holding nine tenths of the
+#   text's paragraphs, when the text lacks its headings and lists too, or holds paragraphs from outside
+#   it (gathered from all over the page) - unless a fifth of its text is links (the site's menus with it).
+# Its reading is taken when it holds what was found: it adds the structure, it does not swap the story.
 STRUCTURE_MISSED = (2, 0.8)  # at least so many headings and list items, and this share of them, not in the text
 ITEM_MIN_CHARS = 20  # a list item shorter than this is a label, a tag, a menu entry
 CONTAINER_AGREES = 0.85  # the share of the text's words the element's reading holds
+HOLDS_TEXT = 0.9  # the share of the text's paragraphs of prose the holding element holds
+GATHERED = 0.05  # the share of them outside it that says the text was gathered from all over the page
+HOLDER_LINKS = 0.2  # the share of link text that says an element holds the site's menus
 
 
 def _structure_missed(el, text: str) -> bool:
@@ -277,11 +283,52 @@ def _structure_missed(el, text: str) -> bool:
     return missed >= least and missed >= share * len(parts)
 
 
-def _whole_container(tree, el, text: str, url: str | None, options: ExtractOptions, prune: list[str]) -> str:
-    """The text of the element holding the densest prose, read as the article, where the text lacks its
-    headings and lists and the element's reading holds the text; else the text."""
-    if el is None or not text or not _structure_missed(el, text):
+def _holder(tree, text: str) -> tuple[etree._Element | None, float]:
+    """The deepest element holding HOLDS_TEXT of the text's paragraphs of prose, and the share outside it."""
+    held: dict = {}
+    total = 0
+    for p in tree.iter("p"):
+        t = _text(p)
+        if len(t) < PROSE_CHARS or t[:PROSE_CHARS] not in text:
+            continue
+        total += len(t)
+        for el in p.iterancestors():
+            held[el] = held.get(el, 0) + len(t)
+    best, depth, inside = None, -1, 0
+    for el, n in held.items():
+        if n >= HOLDS_TEXT * total and (d := sum(1 for _ in el.iterancestors())) > depth:
+            best, depth, inside = el, d, n
+    return best, (1 - inside / total) if total else 0.0
+
+
+def _link_share(el) -> float:
+    linked = sum(len(_text(a)) for a in el.iter("a"))
+    return linked / max(1, len(_text(el)))
+
+
+def _whole_container(tree, densest, doc, url: str | None, options: ExtractOptions, prune: list[str]) -> str:
+    """trafilatura's text of the page (`doc`), or that of the element it missed, read as the article."""
+    text = _text_of(doc)
+    if not text:
         return text
+    if densest is not None and _structure_missed(densest, text):
+        whole = _read_as_article(densest, text, url, options, prune)
+        if whole is not text:
+            return whole
+    if _flat(doc):
+        el, outside = _holder(tree, text)
+        if (
+            el is not None
+            and el.tag not in ("html", "body")
+            and (outside > GATHERED or _structure_missed(el, text))
+            and _link_share(el) < HOLDER_LINKS
+        ):
+            return _read_as_article(el, text, url, options, prune)
+    return text
+
+
+def _read_as_article(el, text: str, url: str | None, options: ExtractOptions, prune: list[str]) -> str:
+    """`el` alone read as the page's <article>, when its text holds CONTAINER_AGREES of `text`; else `text`."""
     part = copy.deepcopy(el)
     part.tag, part.tail = "article", None
     page = lxml.html.fromstring("<html><body></body></html>")
@@ -329,6 +376,10 @@ def _floor(text: str, plain: str, page_prose: int) -> str:
 
 def _body(tree, url: str | None, options: ExtractOptions, prune: list[str], *, fast: bool) -> str:
     """trafilatura's main text of the page (it works on a copy of the tree)."""
+    return _text_of(_reading(tree, url, options, prune, fast=fast))
+
+
+def _reading(tree, url: str | None, options: ExtractOptions, prune: list[str], *, fast: bool) -> Document | None:
     doc = trafilatura.bare_extraction(
         tree,
         url=url,
@@ -340,7 +391,16 @@ def _body(tree, url: str | None, options: ExtractOptions, prune: list[str], *, f
         prune_xpath=prune or None,
         fast=fast,
     )
-    return doc.text if isinstance(doc, Document) and doc.text else ""
+    return doc if isinstance(doc, Document) else None
+
+
+def _text_of(doc: Document | None) -> str:
+    return doc.text if doc is not None and doc.text else ""
+
+
+def _flat(doc: Document | None) -> bool:
+    """trafilatura's result holds no heading and no list: the page's paragraphs, gathered one by one."""
+    return doc is not None and doc.body is not None and not any(el.tag in ("head", "list") for el in doc.body)
 
 
 def extract_fragment(
