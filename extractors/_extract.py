@@ -270,6 +270,7 @@ CONTAINER_AGREES = 0.85  # the share of the text's words the element's reading h
 HOLDS_TEXT = 0.9  # the share of the text's paragraphs of prose the holding element holds
 GATHERED = 0.05  # the share of them outside it that says the text was gathered from all over the page
 HOLDER_LINKS = 0.2  # the share of link text that says an element holds the site's menus
+HOLDER_SEARCHES = 500  # paragraphs looked for inside the text's lines (each search reads the text): a bound
 
 
 def _structure_missed(el, text: str) -> bool:
@@ -279,7 +280,8 @@ def _structure_missed(el, text: str) -> bool:
     least, share = STRUCTURE_MISSED
     if len(parts) < least:
         return False
-    missed = sum(1 for t in parts if t not in text)  # (trafilatura's lines have their spaces collapsed)
+    lines = {line.removeprefix("- ") for line in text.split("\n")}  # (its lines have their spaces collapsed)
+    missed = sum(1 for t in parts if t not in lines)
     return missed >= least and missed >= share * len(parts)
 
 
@@ -287,10 +289,16 @@ def _holder(tree, text: str) -> tuple[etree._Element | None, float]:
     """The deepest element holding HOLDS_TEXT of the text's paragraphs of prose, and the share outside it."""
     held: dict = {}
     total = 0
+    starts = {line[:PROSE_CHARS] for line in text.split("\n")}
+    searches = HOLDER_SEARCHES
     for p in tree.iter("p"):
         t = _text(p)
-        if len(t) < PROSE_CHARS or t[:PROSE_CHARS] not in text:
+        if len(t) < PROSE_CHARS:
             continue
+        if t[:PROSE_CHARS] not in starts:  # a paragraph that does not open a line may sit inside a longer one
+            searches -= 1
+            if searches < 0 or t[:PROSE_CHARS] not in text:
+                continue
         total += len(t)
         for el in p.iterancestors():
             held[el] = held.get(el, 0) + len(t)
