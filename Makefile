@@ -6,7 +6,7 @@ SHARED ?= ../shared
 export PREFECT_SERVER_ANALYTICS_ENABLED ?= false
 export PREFECT_HOME ?= $(CURDIR)/.prefect
 
-.PHONY: run test test-fast browser lint eval eval-stories bench bench-hostile bench-scale bench-streams bench-workpool install
+.PHONY: run test test-fast browser lint eval eval-stories bench bench-hostile bench-pages bench-scale bench-streams bench-workpool install
 
 # What running needs (`make run`); what testing, linting and the benchmarks need besides (`make test`).
 # (setuptools warns of a folder named as the package beside an editable install: here it is the package)
@@ -65,6 +65,10 @@ bench: $(VENV)/.dev
 
 bench-hostile: $(VENV)/.dev
 	$(BIN)/python bench/hostile.py
+
+# extraction of pages of 1,000 to 16,000 paragraphs beside trafilatura.extract (about 15 s)
+bench-pages: $(VENV)/.dev
+	$(BIN)/python bench/pages.py
 
 # feeds import of 1 M outlines and backfill --urls of 1.6 M lines: peak memory (about two minutes)
 bench-streams: $(VENV)/.dev

@@ -349,12 +349,17 @@ def _teaser_cards(tree, domain: str) -> list | None:
     source, not a teaser."""
     cards = []
     verdicts: dict = {}  # container -> _card_verdict (the paragraphs of one container ask it once)
+    wide: dict = {}  # container -> more children than a card has (lxml counts them one by one)
     for p in tree.iter("p"):
         if next(p.iter("a"), None) is not None:
             continue
         el = p.getparent()
         for _ in range(3):  # the card holds its summary within a few levels
-            if el is None or el.tag == "body" or len(el) > CARD_MAX_CHILDREN:
+            if el is None or el.tag == "body":
+                break
+            if el not in wide:
+                wide[el] = len(el) > CARD_MAX_CHILDREN
+            if wide[el]:
                 break
             if el.tag in _CARD_TAGS:
                 if el not in verdicts:
