@@ -70,8 +70,8 @@ def signs(ev: Evidence) -> dict[str, float]:
 # show: together they flag 3 % of the dev sets' pages over 0.9 F1 (`make eval` prints the rates).
 TOP = 0.95
 SHORT_TEXT = ((500, 0.45), (1000, 0.75))  # (under so many characters, factor): a teaser, a stub, a wall
-# (over so many characters, factor): an article this long is rare, one of 10,000 words and more is
-# rarer still (none of the dev sets' 888 pages); a page's every post, comment or chapter is not
+# (over so many characters, factor): an article this long is rare, one of 50,000 (some 8,000 words)
+# rarer still (no expected body of the dev sets' 888 pages); a page's every post, comment or chapter is not
 LONG_TEXT = ((50_000, 0.45), (30_000, 0.6))
 LOW_COVERAGE = (0.5, 0.5)  # under half of the page's prose kept: perhaps a part of the article
 SHORT_LINES = (0.15, 0.6)  # over 15 % of the text in lines of a few words: menus, labels, captions

@@ -274,6 +274,7 @@ HOLDER_SEARCHES = 500  # paragraphs looked for inside the text's lines (each sea
 
 
 def _structure_missed(el, text: str) -> bool:
+    """The text lacks STRUCTURE_MISSED of the element's headings and list items (as lines of their own)."""
     parts = [
         t for h in el.iter("h2", "h3", "h4", "li") if (t := _text(h)) and (h.tag != "li" or len(t) >= ITEM_MIN_CHARS)
     ]

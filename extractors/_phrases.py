@@ -183,7 +183,7 @@ PROMO = re.compile(
         r"|\bsupport (?:our|independent) (?:journalism|reporting|work|mission)\b"
         r"|\b(?:if you (?:liked|enjoyed)|enjoyed) (?:this|the|our) (?:article|post|story|piece|episode)\b"
         r"|\bbecome a (?:member|subscriber|supporter|patron)\b|\balready a (?:subscriber|supporter)\b|\bunlock (?:this|unlimited)\b"
-        r"|\bwe need your (?:help|support)\b|\bdonate (?:today|now|here)\b|\b(?:make|give) a (?:\w+ )?(?:donation|gift)\b"
+        r"|\bwe need your (?:help|support)\b|\bdonate (?:today|now|here)\b|\b(?:make|give) a (?:\w+ )?donation\b"
         r"|\bconsider (?:making )?(?:a |an )?(?:[\w-]+ )?donation\b|\bconsider donating\b|\breader donations\b|\byour (?:\w+ ){0,3}donations? (?:keeps?|makes?|helps?|plays?|supports?)\b"
         r"|\bread (?:more|next)\b|\blisten to (?:this|the) (?:article|story|podcast)\b"
         r"|\bmehr zum thema\b|\bauch interessant\b|\blesen sie (?:auch|mehr|hier)\b|\bmehr lesen\b"
