@@ -88,14 +88,8 @@ def confidence(ev: Evidence) -> float:
         return 0.0
     s = signs(ev)
     score = TOP
-    for chars, factor in SHORT_TEXT:
-        if s["chars"] < chars:
-            score *= factor
-            break
-    for chars, factor in LONG_TEXT:
-        if s["chars"] > chars:
-            score *= factor
-            break
+    score *= next((factor for chars, factor in SHORT_TEXT if s["chars"] < chars), 1)
+    score *= next((factor for chars, factor in LONG_TEXT if s["chars"] > chars), 1)
     for key, (bound, factor) in (
         ("coverage", LOW_COVERAGE),
         ("agree", DISAGREE),

@@ -35,6 +35,7 @@ from ._models import ExtractOptions
 from ._page import (
     CODE_TAGS,
     LEAD_MIN_CHARS,
+    _link_texts,
     _text,
     domain_of,
     drop_furniture,
@@ -311,8 +312,7 @@ def _holder(tree, text: str) -> tuple[etree._Element | None, float]:
 
 
 def _link_share(el) -> float:
-    linked = sum(len(_text(a)) for a in el.iter("a"))
-    return linked / max(1, len(_text(el)))
+    return sum(map(len, _link_texts(el))) / max(1, len(_text(el)))
 
 
 def _whole_container(tree, densest, doc, url: str | None, options: ExtractOptions, prune: list[str]) -> str:

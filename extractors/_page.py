@@ -156,7 +156,8 @@ def place_streamed(tree) -> None:
     if not slots:
         return
     for part in list(tree.iter("div")):
-        slot = slots.get((part.get("id") or "")[2:]) if (part.get("id") or "").startswith("S:") else None
+        name = part.get("id") or ""
+        slot = slots.get(name[2:]) if name.startswith("S:") else None
         if slot is None or part.get("hidden") is None or slot.getparent() is None or part.getparent() is None:
             continue
         if any(above is part for above in slot.iterancestors()):  # a part holding its own placeholder: left as is
@@ -349,7 +350,6 @@ def _teaser_cards(tree, domain: str) -> list | None:
     source, not a teaser."""
     cards = []
     verdicts: dict = {}  # container -> _card_verdict (the paragraphs of one container ask it once)
-    wide: dict = {}  # container -> more children than a card has (lxml counts them one by one)
     for p in tree.iter("p"):
         if next(p.iter("a"), None) is not None:
             continue
@@ -357,19 +357,14 @@ def _teaser_cards(tree, domain: str) -> list | None:
         for _ in range(3):  # the card holds its summary within a few levels
             if el is None or el.tag == "body":
                 break
-            if el not in wide:
-                wide[el] = len(el) > CARD_MAX_CHILDREN
-            if wide[el]:
+            if el not in verdicts:
+                verdicts[el] = _card_verdict(el, domain)
+            verdict = verdicts[el]
+            if verdict is _TOO_LONG:
                 break
-            if el.tag in _CARD_TAGS:
-                if el not in verdicts:
-                    verdicts[el] = _card_verdict(el, domain)
-                verdict = verdicts[el]
-                if verdict is _TOO_LONG:
-                    break
-                if verdict is not None:
-                    cards.append((el, *verdict))
-                    break
+            if verdict is not None:
+                cards.append((el, *verdict))
+                break
             el = el.getparent()
     if cards and sum(n for _, _, n in cards) * 2 > sum(len(_text(p)) for p in tree.iter("p")):
         return None
@@ -380,8 +375,13 @@ _TOO_LONG = (False, -1)
 
 
 def _card_verdict(el, domain: str) -> tuple[bool, int] | None:
-    """A container's reading as a teaser card: (its title links home, its characters); None when it is
-    none (a card may hold it); _TOO_LONG when it holds too much text to be or to be inside one."""
+    """An element's reading as a teaser card: (its title links home, its characters); None when it is
+    none (a card may hold it); _TOO_LONG when it holds too many children or too much text to be or to be
+    inside one. (lxml counts an element's children one by one: asked once an element.)"""
+    if len(el) > CARD_MAX_CHILDREN:
+        return _TOO_LONG
+    if el.tag not in _CARD_TAGS:
+        return None
     if _longer_than(el, 2 * FURNITURE_MAX_CHARS):
         return _TOO_LONG
     first = next(el.iter("a"), None)
